@@ -1,0 +1,106 @@
+//! The one error type of pyro-rs. Every message names the site, parameter, distribution or file
+//! it is about, so that a user can find the offending line without a debugger.
+
+use std::path::PathBuf;
+
+/// Result alias used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in pyro-rs.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A distribution was constructed with an invalid parameter.
+    #[error("invalid parameter `{param}` of {dist}: {reason}")]
+    InvalidParameter {
+        /// The distribution, e.g. `Normal`.
+        dist: &'static str,
+        /// The parameter, e.g. `scale`.
+        param: &'static str,
+        /// What is wrong, e.g. `must be positive, got -1`.
+        reason: String,
+    },
+    /// Shapes that cannot be combined.
+    #[error("shape mismatch in {op}: {detail}")]
+    Shape {
+        /// The operation or site where the mismatch happened.
+        op: String,
+        /// Both shapes and why they do not fit.
+        detail: String,
+    },
+    /// An error that happened while processing a named sample or param site.
+    #[error("at site `{site}`: {source}")]
+    Site {
+        /// The site name.
+        site: String,
+        /// What went wrong there.
+        source: Box<Error>,
+    },
+    /// The same site name was used twice in one run of a model or guide.
+    #[error("site `{0}` appears twice in one execution; site names must be unique")]
+    DuplicateSite(String),
+    /// A latent site of the model has no counterpart in the guide (checked at run time for
+    /// site names built at run time; literal names are checked at compile time).
+    #[error("the model samples latent site `{site}` but the guide `{guide}` does not")]
+    MissingGuideSite {
+        /// Site name.
+        site: String,
+        /// Name of the guide function.
+        guide: String,
+    },
+    /// A guide site that the model does not have.
+    #[error("the guide samples site `{site}` that the model `{model}` does not have")]
+    UnknownGuideSite {
+        /// Site name.
+        site: String,
+        /// Name of the model function.
+        model: String,
+    },
+    /// A site or parameter name that is not known where it was looked up.
+    #[error("unknown {kind} `{name}`")]
+    Unknown {
+        /// What was looked up: `parameter`, `site`, ...
+        kind: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// A loss or gradient that is NaN or infinite; the step was refused.
+    #[error("non-finite {what} at `{name}`; the step was refused and no parameter was changed")]
+    NonFinite {
+        /// `loss`, `gradient`, `log-density`.
+        what: &'static str,
+        /// The site or parameter.
+        name: String,
+    },
+    /// A file could not be read or written, or its content is not what was expected.
+    #[error("file {path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Anything else that a caller did wrong, with an explanation.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    /// Wrap this error with the name of the site where it happened (idempotent).
+    pub fn at_site(self, site: &str) -> Error {
+        match self {
+            Error::Site { .. } => self,
+            other => Error::Site { site: site.to_string(), source: Box::new(other) },
+        }
+    }
+
+    /// A file error.
+    pub fn file(path: impl Into<PathBuf>, reason: impl Into<String>) -> Error {
+        Error::File { path: path.into(), reason: reason.into() }
+    }
+
+    /// A shape error.
+    pub fn shape(op: impl Into<String>, detail: impl Into<String>) -> Error {
+        Error::Shape { op: op.into(), detail: detail.into() }
+    }
+}

@@ -1,0 +1,115 @@
+//! Numpy broadcasting: shapes are aligned on the right; a dimension of size 1 stretches.
+
+use super::{numel, Shape};
+use crate::error::{Error, Result};
+
+/// The broadcast shape of two shapes, or an error naming both.
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
+    let n = a.len().max(b.len());
+    let mut out = Shape::with_capacity(n);
+    for i in 0..n {
+        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
+        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        out.push(match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => {
+                return Err(Error::shape(
+                    "broadcast",
+                    format!("shapes {a:?} and {b:?} cannot be broadcast together (dimension {i}: {da} vs {db})"),
+                ))
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// Strides (in elements) of `shape` viewed in the broadcast `out` shape: 0 where it stretches.
+pub(crate) fn broadcast_strides(shape: &[usize], out: &[usize]) -> Shape {
+    let mut strides = Shape::from_elem(0, out.len());
+    let mut s = 1;
+    for i in (0..shape.len()).rev() {
+        let o = i + out.len() - shape.len();
+        strides[o] = if shape[i] == 1 { 0 } else { s };
+        s *= shape[i];
+    }
+    strides
+}
+
+/// Calls `f(out_index, a_index, b_index)` for every element of the broadcast shape `out`.
+#[inline]
+pub(crate) fn for_each_broadcast(out: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usize, usize, usize)) {
+    let n = numel(out);
+    if n == 0 {
+        return;
+    }
+    let nd = out.len();
+    if nd == 0 {
+        f(0, 0, 0);
+        return;
+    }
+    // Innermost dimension in a tight loop; the outer ones with an index counter.
+    let inner = out[nd - 1];
+    let (ia, ib) = (sa[nd - 1], sb[nd - 1]);
+    let mut idx: Shape = Shape::from_elem(0, nd);
+    let (mut oa, mut ob) = (0usize, 0usize);
+    let mut o = 0;
+    loop {
+        for k in 0..inner {
+            f(o + k, oa + k * ia, ob + k * ib);
+        }
+        o += inner;
+        if o >= n {
+            break;
+        }
+        // Increment the outer multi-index.
+        let mut d = nd - 1;
+        loop {
+            d -= 1;
+            idx[d] += 1;
+            oa += sa[d];
+            ob += sb[d];
+            if idx[d] < out[d] {
+                break;
+            }
+            oa -= sa[d] * out[d];
+            ob -= sb[d] * out[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+/// Applies `f` elementwise with broadcasting. Fast paths for equal shapes and scalars.
+pub(crate) fn zip_broadcast(a: &[f64], ashape: &[usize], b: &[f64], bshape: &[usize], out: &[usize], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    if ashape == bshape || (a.len() == b.len() && a.len() == numel(out)) {
+        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+    }
+    if b.len() == 1 && a.len() == numel(out) {
+        let y = b[0];
+        return a.iter().map(|&x| f(x, y)).collect();
+    }
+    if a.len() == 1 && b.len() == numel(out) {
+        let x = a[0];
+        return b.iter().map(|&y| f(x, y)).collect();
+    }
+    let sa = broadcast_strides(ashape, out);
+    let sb = broadcast_strides(bshape, out);
+    let mut v = vec![0.0; numel(out)];
+    for_each_broadcast(out, &sa, &sb, |o, i, j| v[o] = f(a[i], b[j]));
+    v
+}
+
+/// Sums a gradient of shape `from` down to the shape `to` it was broadcast from.
+pub(crate) fn reduce_to_shape(g: &[f64], from: &[usize], to: &[usize]) -> super::backward::GradBuf {
+    let n = numel(to);
+    let mut out: super::backward::GradBuf = smallvec::smallvec![0.0; n];
+    if n == 1 {
+        out[0] = g.iter().sum();
+        return out;
+    }
+    let st = broadcast_strides(to, from);
+    let zero = Shape::from_elem(0, from.len());
+    for_each_broadcast(from, &st, &zero, |o, i, _| out[i] += g[o]);
+    out
+}

@@ -1,0 +1,164 @@
+//! Matrix products via `matrixmultiply` (threaded), and transposition.
+
+use smallvec::smallvec;
+
+use super::backward::{Aux, BackwardArgs, GradBuf, InputGrads};
+use super::tape::record;
+use super::{numel, Data, Shape, Tensor};
+use crate::error::Error;
+
+/// Row-major strided `C = A B + beta C` for `A: m x k`, `B: k x n`.
+#[allow(clippy::too_many_arguments)]
+fn gemm(m: usize, k: usize, n: usize, a: &[f64], (ra, ca): (isize, isize), b: &[f64], (rb, cb): (isize, isize), c: &mut [f64], beta: f64) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    // Tiny products are faster as plain loops than through the packing of a blocked kernel.
+    if m * k * n <= 512 {
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = 0.0;
+                for l in 0..k {
+                    s += a[(i as isize * ra + l as isize * ca) as usize] * b[(l as isize * rb + j as isize * cb) as usize];
+                }
+                c[i * n + j] = s + beta * c[i * n + j];
+            }
+        }
+        return;
+    }
+    // SAFETY: the slices hold at least the extents implied by (m, k, n) and the strides, which the
+    // callers derive from the shapes of the tensors that own them.
+    unsafe {
+        matrixmultiply::dgemm(m, k, n, 1.0, a.as_ptr(), ra, ca, b.as_ptr(), rb, cb, beta, c.as_mut_ptr(), n as isize, 1);
+    }
+}
+
+/// Shapes of a matmul normalised to (batch, m, k, n, batch_a, batch_b, out_shape).
+struct Plan {
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    a_batched: bool,
+    b_batched: bool,
+}
+
+fn plan(a: &[usize], b: &[usize]) -> Result<(Plan, Shape), Error> {
+    let err = || Error::shape("matmul", format!("cannot multiply shapes {a:?} and {b:?}"));
+    if a.is_empty() || b.is_empty() {
+        return Err(err());
+    }
+    let (am, ak) = if a.len() == 1 { (1, a[0]) } else { (a[a.len() - 2], a[a.len() - 1]) };
+    let (bk, bn) = if b.len() == 1 { (b[0], 1) } else { (b[b.len() - 2], b[b.len() - 1]) };
+    if ak != bk {
+        return Err(err());
+    }
+    let abatch = if a.len() > 2 { &a[..a.len() - 2] } else { &[][..] };
+    let bbatch = if b.len() > 2 { &b[..b.len() - 2] } else { &[][..] };
+    if !abatch.is_empty() && !bbatch.is_empty() && abatch != bbatch {
+        return Err(err());
+    }
+    let batch_shape = if abatch.is_empty() { bbatch } else { abatch };
+    let mut out: Shape = Shape::from_slice(batch_shape);
+    if a.len() > 1 {
+        out.push(am);
+    }
+    if b.len() > 1 {
+        out.push(bn);
+    }
+    let p = Plan { batch: numel(batch_shape), m: am, k: ak, n: bn, a_batched: !abatch.is_empty(), b_batched: !bbatch.is_empty() };
+    Ok((p, out))
+}
+
+fn matmul_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    let (a, ashape) = args.inputs[0];
+    let (b, bshape) = args.inputs[1];
+    let Ok((p, _)) = plan(ashape, bshape) else { unreachable!("shapes were checked in the forward pass") };
+    let (m, k, n) = (p.m, p.k, p.n);
+    let g = args.grad;
+    let ga = args.needs[0].then(|| {
+        // dA = G B^T, summed over the batch if A was broadcast.
+        let mut da: GradBuf = smallvec![0.0; a.len()];
+        for t in 0..p.batch {
+            let bo = if p.b_batched { t * k * n } else { 0 };
+            let ao = if p.a_batched { t * m * k } else { 0 };
+            let beta = if p.a_batched || t == 0 { 0.0 } else { 1.0 };
+            gemm(m, n, k, &g[t * m * n..], (n as isize, 1), &b[bo..], (1, n as isize), &mut da[ao..ao + m * k], beta);
+        }
+        da
+    });
+    let gb = args.needs[1].then(|| {
+        // dB = A^T G
+        let mut db: GradBuf = smallvec![0.0; b.len()];
+        for t in 0..p.batch {
+            let ao = if p.a_batched { t * m * k } else { 0 };
+            let bo = if p.b_batched { t * k * n } else { 0 };
+            let beta = if p.b_batched || t == 0 { 0.0 } else { 1.0 };
+            gemm(k, m, n, &a[ao..], (1, k as isize), &g[t * m * n..], (n as isize, 1), &mut db[bo..bo + k * n], beta);
+        }
+        db
+    });
+    smallvec![ga, gb]
+}
+
+fn transpose_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    let s = args.out_shape;
+    let (r, c) = (s[s.len() - 2], s[s.len() - 1]);
+    smallvec![Some(GradBuf::from_vec(transpose_last2(args.grad, numel(s) / (r * c).max(1), r, c)))]
+}
+
+fn transpose_last2(x: &[f64], batch: usize, r: usize, c: usize) -> Vec<f64> {
+    let mut out = vec![0.0; x.len()];
+    for t in 0..batch {
+        let (src, dst) = (&x[t * r * c..], &mut out[t * r * c..]);
+        for i in 0..r {
+            for j in 0..c {
+                dst[j * r + i] = src[i * c + j];
+            }
+        }
+    }
+    out
+}
+
+impl Tensor {
+    /// Matrix product with numpy's rules: 1-d operands are vectors, leading (batch) dimensions of
+    /// one operand apply to the other (equal batch shapes when both have them).
+    pub fn matmul(&self, other: &Tensor) -> Tensor {
+        if let Some(e) = self.error().or(other.error()) {
+            return Tensor::poisoned(e.clone());
+        }
+        let (p, out_shape) = match plan(&self.shape, &other.shape) {
+            Ok(x) => x,
+            Err(e) => return Tensor::poisoned(e),
+        };
+        let (a, b) = (self.raw(), other.raw());
+        let (m, k, n) = (p.m, p.k, p.n);
+        let mut c = vec![0.0; p.batch * m * n];
+        for t in 0..p.batch {
+            let ao = if p.a_batched { t * m * k } else { 0 };
+            let bo = if p.b_batched { t * k * n } else { 0 };
+            gemm(m, k, n, &a[ao..], (k as isize, 1), &b[bo..], (n as isize, 1), &mut c[t * m * n..(t + 1) * m * n], 0.0);
+        }
+        record(&[self, other], out_shape, Data::from_vec(c), matmul_bw, Aux::None)
+    }
+
+    /// Swaps the last two dimensions (the matrix transpose for a 2-d tensor; a 1-d tensor is
+    /// returned as it is).
+    pub fn transpose(&self) -> Tensor {
+        if self.error().is_some() || self.ndim() < 2 {
+            return self.clone();
+        }
+        let nd = self.ndim();
+        let (r, c) = (self.shape[nd - 2], self.shape[nd - 1]);
+        let batch = self.numel() / (r * c).max(1);
+        let mut shape = self.shape.clone();
+        shape.swap(nd - 2, nd - 1);
+        let v = transpose_last2(self.raw(), batch, r, c);
+        record(&[self], shape, Data::from_vec(v), transpose_bw, Aux::None)
+    }
+
+    /// Alias of [`Tensor::transpose`].
+    pub fn t(&self) -> Tensor {
+        self.transpose()
+    }
+}

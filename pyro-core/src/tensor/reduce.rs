@@ -1,0 +1,179 @@
+//! Reductions over all elements or one dimension. Dimensions are `isize`: negative counts from the
+//! end, as in Pyro (`-1` is the last dimension).
+
+use smallvec::smallvec;
+
+use super::backward::{Aux, BackwardArgs, GradBuf, InputGrads};
+use super::tape::record;
+use super::{Data, Shape, Tensor};
+use crate::error::Error;
+
+/// Resolves a possibly negative dimension against `ndim`.
+pub(crate) fn resolve_dim(dim: isize, ndim: usize, op: &str) -> Result<usize, Error> {
+    let d = if dim < 0 { dim + ndim as isize } else { dim };
+    if d < 0 || d as usize >= ndim {
+        return Err(Error::shape(op, format!("dimension {dim} is out of range for a tensor with {ndim} dimensions")));
+    }
+    Ok(d as usize)
+}
+
+/// (outer, n, inner) sizes of `shape` around `dim`.
+pub(crate) fn split3(shape: &[usize], dim: usize) -> (usize, usize, usize) {
+    let outer: usize = shape[..dim].iter().product();
+    let inner: usize = shape[dim + 1..].iter().product();
+    (outer, shape[dim], inner)
+}
+
+fn reduced_shape(shape: &[usize], dim: usize, keepdim: bool) -> Shape {
+    let mut s: Shape = Shape::from_slice(shape);
+    if keepdim {
+        s[dim] = 1;
+    } else {
+        s.remove(dim);
+    }
+    s
+}
+
+fn sum_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    let n = args.inputs[0].0.len();
+    smallvec![Some(smallvec![args.grad[0]; n])]
+}
+
+fn sum_dim_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    let Aux::Dim(dim) = *args.aux else { unreachable!("sum_dim saves its dim") };
+    let (outer, n, inner) = split3(args.inputs[0].1, dim);
+    let mut g: GradBuf = smallvec![0.0; outer * n * inner];
+    for o in 0..outer {
+        for k in 0..n {
+            let dst = &mut g[(o * n + k) * inner..(o * n + k + 1) * inner];
+            dst.copy_from_slice(&args.grad[o * inner..(o + 1) * inner]);
+        }
+    }
+    smallvec![Some(g)]
+}
+
+/// Gradient of max / logsumexp along a dim: g * weight, where weight comes from input and output.
+fn along_dim_bw(args: &BackwardArgs<'_>, w: impl Fn(f64, f64) -> f64) -> InputGrads {
+    let Aux::Dim(dim) = *args.aux else { unreachable!("reduction saves its dim") };
+    let (x, xs) = args.inputs[0];
+    let (outer, n, inner) = split3(xs, dim);
+    let mut g: GradBuf = smallvec![0.0; x.len()];
+    for o in 0..outer {
+        for k in 0..n {
+            for i in 0..inner {
+                let j = (o * n + k) * inner + i;
+                g[j] = args.grad[o * inner + i] * w(x[j], args.out[o * inner + i]);
+            }
+        }
+    }
+    smallvec![Some(g)]
+}
+
+fn logsumexp_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    along_dim_bw(args, |x, y| (x - y).exp())
+}
+
+fn max_dim_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    // Ties share the gradient of the first maximum only.
+    let Aux::Dim(dim) = *args.aux else { unreachable!("max saves its dim") };
+    let (x, xs) = args.inputs[0];
+    let (outer, n, inner) = split3(xs, dim);
+    let mut g: GradBuf = smallvec![0.0; x.len()];
+    for o in 0..outer {
+        for i in 0..inner {
+            let y = args.out[o * inner + i];
+            if let Some(k) = (0..n).find(|&k| x[(o * n + k) * inner + i] == y) {
+                g[(o * n + k) * inner + i] = args.grad[o * inner + i];
+            }
+        }
+    }
+    smallvec![Some(g)]
+}
+
+impl Tensor {
+    /// Sum of all elements (0-d).
+    pub fn sum(&self) -> Tensor {
+        if self.error().is_some() {
+            return self.clone();
+        }
+        let s = match &self.data {
+            Data::Scalar(v) => *v,
+            d => d.as_slice().iter().sum(),
+        };
+        record(&[self], Shape::new(), Data::Scalar(s), sum_bw, Aux::None)
+    }
+
+    /// Mean of all elements (0-d).
+    pub fn mean(&self) -> Tensor {
+        let n = self.numel().max(1) as f64;
+        self.sum().mul(&Tensor::scalar(1.0 / n))
+    }
+
+    fn reduce_dim(&self, dim: isize, keepdim: bool, op: &str, f: impl Fn(&[f64], usize, usize) -> f64, bw: super::BackwardFn) -> Tensor {
+        if self.error().is_some() {
+            return self.clone();
+        }
+        let d = match resolve_dim(dim, self.ndim(), op) {
+            Ok(d) => d,
+            Err(e) => return Tensor::poisoned(e),
+        };
+        let (outer, n, inner) = split3(&self.shape, d);
+        let x = self.raw();
+        let mut out = Vec::with_capacity(outer * inner);
+        for o in 0..outer {
+            for i in 0..inner {
+                out.push(f(&x[o * n * inner + i..], n, inner));
+            }
+        }
+        record(&[self], reduced_shape(&self.shape, d, keepdim), Data::from_vec(out), bw, Aux::Dim(d))
+    }
+
+    /// Sum along `dim` (negative counts from the end).
+    pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor {
+        self.reduce_dim(dim, keepdim, "sum_dim", |x, n, s| (0..n).map(|k| x[k * s]).sum(), sum_dim_bw)
+    }
+
+    /// Mean along `dim`.
+    pub fn mean_dim(&self, dim: isize, keepdim: bool) -> Tensor {
+        let n = resolve_dim(dim, self.ndim(), "mean_dim").map_or(1, |d| self.shape[d]).max(1);
+        self.sum_dim(dim, keepdim).mul(&Tensor::scalar(1.0 / n as f64))
+    }
+
+    /// Maximum along `dim`.
+    pub fn max_dim(&self, dim: isize, keepdim: bool) -> Tensor {
+        self.reduce_dim(dim, keepdim, "max_dim", |x, n, s| (0..n).map(|k| x[k * s]).fold(f64::NEG_INFINITY, f64::max), max_dim_bw)
+    }
+
+    /// Maximum of all elements (0-d).
+    pub fn max(&self) -> Tensor {
+        self.reshape(&[self.numel()]).max_dim(0, false)
+    }
+
+    /// `ln Σ exp(x)` along `dim`, computed stably (shifted by the maximum).
+    pub fn logsumexp_dim(&self, dim: isize, keepdim: bool) -> Tensor {
+        self.reduce_dim(dim, keepdim, "logsumexp", |x, n, s| logsumexp_strided(x, n, s), logsumexp_bw)
+    }
+
+    /// `ln Σ exp(x)` over all elements (0-d).
+    pub fn logsumexp(&self) -> Tensor {
+        self.reshape(&[self.numel()]).logsumexp_dim(0, false)
+    }
+
+    /// `x - logsumexp(x)` along `dim`.
+    pub fn log_softmax(&self, dim: isize) -> Tensor {
+        self.sub(&self.logsumexp_dim(dim, true))
+    }
+
+    /// `softmax(x)` along `dim`.
+    pub fn softmax(&self, dim: isize) -> Tensor {
+        self.log_softmax(dim).exp()
+    }
+}
+
+fn logsumexp_strided(x: &[f64], n: usize, s: usize) -> f64 {
+    let m = (0..n).map(|k| x[k * s]).fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY || m == f64::INFINITY {
+        return m;
+    }
+    m + (0..n).map(|k| (x[k * s] - m).exp()).sum::<f64>().ln()
+}

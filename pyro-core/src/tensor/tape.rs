@@ -1,0 +1,137 @@
+//! The tape: an arena of nodes recorded during a forward pass and swept in reverse by
+//! [`Tape::backward`]. One tape serves one SVI step; it is then recycled (cleared, capacity kept).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use smallvec::SmallVec;
+
+use super::backward::{Aux, BackwardFn};
+use super::{Data, Shape, Tensor};
+
+pub(crate) enum NodeKind {
+    /// A differentiable input: gradients are kept for it.
+    Leaf,
+    /// A value that entered an operation from outside the tape: no gradient flows into it.
+    Const,
+    /// The output of an operation.
+    Op { backward: BackwardFn, parents: SmallVec<[u32; 3]>, aux: Aux },
+}
+
+pub(crate) struct Node {
+    pub(crate) shape: Shape,
+    pub(crate) value: Data,
+    pub(crate) kind: NodeKind,
+}
+
+/// A handle on an autodiff tape. Cloning the handle shares the tape.
+#[derive(Clone)]
+pub struct Tape {
+    pub(crate) nodes: Rc<RefCell<Vec<Node>>>,
+}
+
+/// Where a tracked tensor lives on its tape.
+#[derive(Clone)]
+pub(crate) struct NodeRef {
+    pub(crate) tape: Tape,
+    pub(crate) id: u32,
+}
+
+/// The storage of a cleared tape, kept between steps so that its capacity is reused.
+///
+/// It holds no node (the vector is empty), hence no `Rc`, which is why it may cross threads:
+/// an `Svi` that owns it stays `Send`.
+pub struct TapeStorage(Vec<Node>);
+
+// SAFETY: a `TapeStorage` is only ever built from a cleared vector (`Tape::recycle`), so it owns
+// no `Node` and therefore no `Rc`; only its allocation moves between threads.
+unsafe impl Send for TapeStorage {}
+
+impl Default for TapeStorage {
+    fn default() -> Self {
+        TapeStorage(Vec::new())
+    }
+}
+
+impl Default for Tape {
+    fn default() -> Self {
+        Tape::new()
+    }
+}
+
+impl Tape {
+    /// A new, empty tape.
+    pub fn new() -> Tape {
+        Tape { nodes: Rc::new(RefCell::new(Vec::new())) }
+    }
+
+    /// A tape that reuses the allocation of a recycled one.
+    pub fn from_storage(storage: TapeStorage) -> Tape {
+        Tape { nodes: Rc::new(RefCell::new(storage.0)) }
+    }
+
+    /// Clears the tape and returns its storage for reuse. If tensors recorded on it are still
+    /// alive elsewhere, the tape stays with them and fresh storage is returned.
+    pub fn recycle(self) -> TapeStorage {
+        match Rc::try_unwrap(self.nodes) {
+            Ok(cell) => {
+                let mut v = cell.into_inner();
+                v.clear();
+                TapeStorage(v)
+            }
+            Err(_) => TapeStorage::default(),
+        }
+    }
+
+    /// Number of recorded nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether two handles refer to the same tape.
+    pub fn same(&self, other: &Tape) -> bool {
+        Rc::ptr_eq(&self.nodes, &other.nodes)
+    }
+
+    /// Records `value` as a differentiable leaf and returns the tracked tensor.
+    pub fn leaf(&self, value: Tensor) -> Tensor {
+        if value.error().is_some() {
+            return value;
+        }
+        let id = self.push(Node { shape: value.shape.clone(), value: value.data.clone(), kind: NodeKind::Leaf });
+        Tensor { shape: value.shape, data: value.data, node: Some(NodeRef { tape: self.clone(), id }) }
+    }
+
+    fn push(&self, node: Node) -> u32 {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(node);
+        (nodes.len() - 1) as u32
+    }
+
+    /// The id of `t` on this tape, recording it as a constant if it is not on it.
+    fn id_of(&self, t: &Tensor) -> u32 {
+        match &t.node {
+            Some(n) if n.tape.same(self) => n.id,
+            _ => self.push(Node { shape: t.shape.clone(), value: t.data.clone(), kind: NodeKind::Const }),
+        }
+    }
+}
+
+/// Builds the output tensor of an operation, recording it on the tape of its inputs if any input
+/// is tracked. Inputs from another tape (e.g. kept from an earlier step) count as constants.
+pub(crate) fn record(inputs: &[&Tensor], shape: Shape, data: Data, backward: BackwardFn, aux: Aux) -> Tensor {
+    if matches!(data, Data::Poison(_)) {
+        return Tensor { shape, data, node: None };
+    }
+    let Some(tape) = inputs.iter().find_map(|t| t.node.as_ref().map(|n| n.tape.clone())) else {
+        return Tensor { shape, data, node: None };
+    };
+    let parents: SmallVec<[u32; 3]> = inputs.iter().map(|t| tape.id_of(t)).collect();
+    let id = tape.push(Node { shape: shape.clone(), value: data.clone(), kind: NodeKind::Op { backward, parents, aux } });
+    Tensor { shape, data, node: Some(NodeRef { tape, id }) }
+}

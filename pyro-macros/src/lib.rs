@@ -1,0 +1,1 @@
+//! Procedural macros of pyro-rs (placeholder; filled in by the macros work).

@@ -1,0 +1,2 @@
+//! pyro-rs: probabilistic programming for Rust.
+pub use pyro_core::*;
