@@ -90,17 +90,26 @@ impl Error {
     pub fn at_site(self, site: &str) -> Error {
         match self {
             Error::Site { .. } => self,
-            other => Error::Site { site: site.to_string(), source: Box::new(other) },
+            other => Error::Site {
+                site: site.to_string(),
+                source: Box::new(other),
+            },
         }
     }
 
     /// A file error.
     pub fn file(path: impl Into<PathBuf>, reason: impl Into<String>) -> Error {
-        Error::File { path: path.into(), reason: reason.into() }
+        Error::File {
+            path: path.into(),
+            reason: reason.into(),
+        }
     }
 
     /// A shape error.
     pub fn shape(op: impl Into<String>, detail: impl Into<String>) -> Error {
-        Error::Shape { op: op.into(), detail: detail.into() }
+        Error::Shape {
+            op: op.into(),
+            detail: detail.into(),
+        }
     }
 }

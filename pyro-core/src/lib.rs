@@ -6,7 +6,10 @@
 
 #![warn(missing_docs)]
 
+pub mod constraints;
+pub mod distributions;
 pub mod error;
+pub mod rng;
 pub mod tensor;
 
 pub use error::{Error, Result};

@@ -63,7 +63,10 @@ impl Gradients {
             return None;
         }
         let g = self.grads.get(node.id as usize)?.as_ref()?;
-        Some(Tensor::from_parts(leaf.shape.clone(), Data::from_vec(g.to_vec())))
+        Some(Tensor::from_parts(
+            leaf.shape.clone(),
+            Data::from_vec(g.to_vec()),
+        ))
     }
 
     /// The gradient as a slice, for leaf `id` on this tape.
@@ -85,41 +88,74 @@ impl Tape {
             return Err(e.clone());
         }
         if root.numel() != 1 {
-            return Err(Error::shape("backward", format!("the root must be a scalar, got shape {:?}", root.shape())));
+            return Err(Error::shape(
+                "backward",
+                format!("the root must be a scalar, got shape {:?}", root.shape()),
+            ));
         }
         let nodes = self.nodes.borrow();
         let mut grads: Vec<Option<GradBuf>> = Vec::with_capacity(nodes.len());
         grads.resize_with(nodes.len(), || None);
         let Some(root_ref) = root.node.as_ref().filter(|n| n.tape.same(self)) else {
             // A constant root: every gradient is zero (absent).
-            return Ok(Gradients { tape: self.clone(), grads });
+            return Ok(Gradients {
+                tape: self.clone(),
+                grads,
+            });
         };
         grads[root_ref.id as usize] = Some(smallvec::smallvec![1.0]);
         for i in (0..=root_ref.id as usize).rev() {
-            let NodeKind::Op { backward, parents, aux } = &nodes[i].kind else { continue };
+            let NodeKind::Op {
+                backward,
+                parents,
+                aux,
+            } = &nodes[i].kind
+            else {
+                continue;
+            };
             let Some(g) = grads[i].take() else { continue };
             let node = &nodes[i];
             let args = BackwardArgs {
                 grad: &g,
                 out: node.value.as_slice(),
                 out_shape: &node.shape,
-                inputs: parents.iter().map(|&p| (nodes[p as usize].value.as_slice(), &nodes[p as usize].shape[..])).collect(),
-                needs: parents.iter().map(|&p| !matches!(nodes[p as usize].kind, NodeKind::Const)).collect(),
+                inputs: parents
+                    .iter()
+                    .map(|&p| {
+                        (
+                            nodes[p as usize].value.as_slice(),
+                            &nodes[p as usize].shape[..],
+                        )
+                    })
+                    .collect(),
+                needs: parents
+                    .iter()
+                    .map(|&p| !matches!(nodes[p as usize].kind, NodeKind::Const))
+                    .collect(),
                 aux,
             };
             let input_grads = backward(&args);
             for (k, ig) in input_grads.into_iter().enumerate() {
-                let (Some(ig), Some(&p)) = (ig, parents.get(k)) else { continue };
+                let (Some(ig), Some(&p)) = (ig, parents.get(k)) else {
+                    continue;
+                };
                 if !args.needs[k] {
                     continue;
                 }
                 let pshape = &nodes[p as usize].shape;
-                let ig = if ig.len() == super::numel(pshape) { ig } else { reduce_to_shape(&ig, node.shape.as_slice(), pshape) };
+                let ig = if ig.len() == super::numel(pshape) {
+                    ig
+                } else {
+                    reduce_to_shape(&ig, node.shape.as_slice(), pshape)
+                };
                 accumulate(&mut grads[p as usize], ig);
             }
             // Keep the gradient of leaves only: drop intermediate buffers as soon as they are used.
         }
-        Ok(Gradients { tape: self.clone(), grads })
+        Ok(Gradients {
+            tape: self.clone(),
+            grads,
+        })
     }
 }
 

@@ -8,8 +8,16 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
     let n = a.len().max(b.len());
     let mut out = Shape::with_capacity(n);
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out.push(match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
@@ -39,7 +47,12 @@ pub(crate) fn broadcast_strides(shape: &[usize], out: &[usize]) -> Shape {
 
 /// Calls `f(out_index, a_index, b_index)` for every element of the broadcast shape `out`.
 #[inline]
-pub(crate) fn for_each_broadcast(out: &[usize], sa: &[usize], sb: &[usize], mut f: impl FnMut(usize, usize, usize)) {
+pub(crate) fn for_each_broadcast(
+    out: &[usize],
+    sa: &[usize],
+    sb: &[usize],
+    mut f: impl FnMut(usize, usize, usize),
+) {
     let n = numel(out);
     if n == 0 {
         return;
@@ -81,7 +94,14 @@ pub(crate) fn for_each_broadcast(out: &[usize], sa: &[usize], sb: &[usize], mut 
 }
 
 /// Applies `f` elementwise with broadcasting. Fast paths for equal shapes and scalars.
-pub(crate) fn zip_broadcast(a: &[f64], ashape: &[usize], b: &[f64], bshape: &[usize], out: &[usize], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+pub(crate) fn zip_broadcast(
+    a: &[f64],
+    ashape: &[usize],
+    b: &[f64],
+    bshape: &[usize],
+    out: &[usize],
+    f: impl Fn(f64, f64) -> f64,
+) -> Vec<f64> {
     if ashape == bshape || (a.len() == b.len() && a.len() == numel(out)) {
         return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
     }

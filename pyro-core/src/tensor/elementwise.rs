@@ -18,14 +18,26 @@ fn propagate(a: &Tensor, b: &Tensor) -> Option<Tensor> {
 }
 
 /// Applies a binary kernel with broadcasting and records it.
-pub(crate) fn binary(a: &Tensor, b: &Tensor, name: &str, f: impl Fn(f64, f64) -> f64, backward: super::BackwardFn) -> Tensor {
+pub(crate) fn binary(
+    a: &Tensor,
+    b: &Tensor,
+    name: &str,
+    f: impl Fn(f64, f64) -> f64,
+    backward: super::BackwardFn,
+) -> Tensor {
     if let Some(p) = propagate(a, b) {
         return p;
     }
     // Scalar fast path: no shape work, no allocation.
     if let (Data::Scalar(x), Data::Scalar(y)) = (&a.data, &b.data) {
         if a.shape.len() == b.shape.len() && a.shape == b.shape {
-            return record(&[a, b], a.shape.clone(), Data::Scalar(f(*x, *y)), backward, Aux::None);
+            return record(
+                &[a, b],
+                a.shape.clone(),
+                Data::Scalar(f(*x, *y)),
+                backward,
+                Aux::None,
+            );
         }
     }
     let shape = match broadcast_shapes(&a.shape, &b.shape) {
@@ -42,7 +54,14 @@ fn times(args: &BackwardArgs<'_>, k: usize, f: impl Fn(f64, f64) -> f64) -> Grad
     if args.grad.len() == 1 && v.len() == 1 {
         return smallvec![f(args.grad[0], v[0])];
     }
-    GradBuf::from_vec(zip_broadcast(args.grad, args.out_shape, v, s, args.out_shape, f))
+    GradBuf::from_vec(zip_broadcast(
+        args.grad,
+        args.out_shape,
+        v,
+        s,
+        args.out_shape,
+        f,
+    ))
 }
 
 fn add_bw(args: &BackwardArgs<'_>) -> InputGrads {
@@ -68,8 +87,20 @@ fn div_bw(args: &BackwardArgs<'_>) -> InputGrads {
     // d(a/b)/da = 1/b ; d(a/b)/db = -a/b^2 = -out/b
     let gb = args.needs[1].then(|| {
         let (b, bs) = args.inputs[1];
-        let gy: Vec<f64> = args.grad.iter().zip(args.out).map(|(g, y)| -g * y).collect();
-        GradBuf::from_vec(zip_broadcast(&gy, args.out_shape, b, bs, args.out_shape, |gy, b| gy / b))
+        let gy: Vec<f64> = args
+            .grad
+            .iter()
+            .zip(args.out)
+            .map(|(g, y)| -g * y)
+            .collect();
+        GradBuf::from_vec(zip_broadcast(
+            &gy,
+            args.out_shape,
+            b,
+            bs,
+            args.out_shape,
+            |gy, b| gy / b,
+        ))
     });
     smallvec![args.needs[0].then(|| times(args, 1, |g, b| g / b)), gb]
 }
@@ -81,8 +112,19 @@ fn pow_bw(args: &BackwardArgs<'_>) -> InputGrads {
     let ab = zip_broadcast(a, as_, b, bs, args.out_shape, |a, b| b * a.powf(b - 1.0));
     let ga = args.needs[0].then(|| args.grad.iter().zip(&ab).map(|(g, d)| g * d).collect());
     let gb = args.needs[1].then(|| {
-        let la = zip_broadcast(a, as_, b, bs, args.out_shape, |a, _| if a > 0.0 { a.ln() } else { 0.0 });
-        args.grad.iter().zip(args.out).zip(&la).map(|((g, y), l)| g * y * l).collect()
+        let la = zip_broadcast(a, as_, b, bs, args.out_shape, |a, _| {
+            if a > 0.0 {
+                a.ln()
+            } else {
+                0.0
+            }
+        });
+        args.grad
+            .iter()
+            .zip(args.out)
+            .zip(&la)
+            .map(|((g, y), l)| g * y * l)
+            .collect()
     });
     smallvec![ga, gb]
 }
@@ -90,20 +132,42 @@ fn pow_bw(args: &BackwardArgs<'_>) -> InputGrads {
 fn max_bw(args: &BackwardArgs<'_>) -> InputGrads {
     let (a, as_) = args.inputs[0];
     let (b, bs) = args.inputs[1];
-    let pick_a = zip_broadcast(a, as_, b, bs, args.out_shape, |a, b| if a >= b { 1.0 } else { 0.0 });
+    let pick_a = zip_broadcast(a, as_, b, bs, args.out_shape, |a, b| {
+        if a >= b {
+            1.0
+        } else {
+            0.0
+        }
+    });
     smallvec![
         args.needs[0].then(|| args.grad.iter().zip(&pick_a).map(|(g, p)| g * p).collect()),
-        args.needs[1].then(|| args.grad.iter().zip(&pick_a).map(|(g, p)| g * (1.0 - p)).collect())
+        args.needs[1].then(|| args
+            .grad
+            .iter()
+            .zip(&pick_a)
+            .map(|(g, p)| g * (1.0 - p))
+            .collect())
     ]
 }
 
 fn min_bw(args: &BackwardArgs<'_>) -> InputGrads {
     let (a, as_) = args.inputs[0];
     let (b, bs) = args.inputs[1];
-    let pick_a = zip_broadcast(a, as_, b, bs, args.out_shape, |a, b| if a <= b { 1.0 } else { 0.0 });
+    let pick_a = zip_broadcast(a, as_, b, bs, args.out_shape, |a, b| {
+        if a <= b {
+            1.0
+        } else {
+            0.0
+        }
+    });
     smallvec![
         args.needs[0].then(|| args.grad.iter().zip(&pick_a).map(|(g, p)| g * p).collect()),
-        args.needs[1].then(|| args.grad.iter().zip(&pick_a).map(|(g, p)| g * (1.0 - p)).collect())
+        args.needs[1].then(|| args
+            .grad
+            .iter()
+            .zip(&pick_a)
+            .map(|(g, p)| g * (1.0 - p))
+            .collect())
     ]
 }
 
@@ -147,11 +211,23 @@ impl Tensor {
     }
     /// Mask `self > other` as 0.0/1.0 (a constant: no gradient).
     pub fn gt(&self, other: &Tensor) -> Tensor {
-        binary(&self.detach(), &other.detach(), "gt", |a, b| f64::from(u8::from(a > b)), no_grad_bw)
+        binary(
+            &self.detach(),
+            &other.detach(),
+            "gt",
+            |a, b| f64::from(u8::from(a > b)),
+            no_grad_bw,
+        )
     }
     /// Mask `self >= other` as 0.0/1.0.
     pub fn ge(&self, other: &Tensor) -> Tensor {
-        binary(&self.detach(), &other.detach(), "ge", |a, b| f64::from(u8::from(a >= b)), no_grad_bw)
+        binary(
+            &self.detach(),
+            &other.detach(),
+            "ge",
+            |a, b| f64::from(u8::from(a >= b)),
+            no_grad_bw,
+        )
     }
     /// Mask `self < other` as 0.0/1.0.
     pub fn lt(&self, other: &Tensor) -> Tensor {
@@ -163,7 +239,13 @@ impl Tensor {
     }
     /// Mask `self == other` as 0.0/1.0.
     pub fn eq_mask(&self, other: &Tensor) -> Tensor {
-        binary(&self.detach(), &other.detach(), "eq", |a, b| f64::from(u8::from(a == b)), no_grad_bw)
+        binary(
+            &self.detach(),
+            &other.detach(),
+            "eq",
+            |a, b| f64::from(u8::from(a == b)),
+            no_grad_bw,
+        )
     }
     /// `mask ? a : b` elementwise, where `mask` holds 0.0/1.0 (nonzero counts as true).
     /// Gradients flow to the branch that was chosen.
@@ -277,7 +359,8 @@ impl Tensor {
     }
     /// Clamps values into `[lo, hi]`; the gradient is zero outside.
     pub fn clamp(&self, lo: f64, hi: f64) -> Tensor {
-        self.maximum(&Tensor::scalar(lo)).minimum(&Tensor::scalar(hi))
+        self.maximum(&Tensor::scalar(lo))
+            .minimum(&Tensor::scalar(hi))
     }
 }
 

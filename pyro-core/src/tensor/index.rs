@@ -17,7 +17,9 @@ fn identity_bw(args: &BackwardArgs<'_>) -> InputGrads {
 }
 
 fn index_select_bw(args: &BackwardArgs<'_>) -> InputGrads {
-    let Aux::Indices(idx, dim) = args.aux else { unreachable!("index_select saves its indices") };
+    let Aux::Indices(idx, dim) = args.aux else {
+        unreachable!("index_select saves its indices")
+    };
     let xs = args.inputs[0].1;
     let (outer, n, inner) = split3(xs, *dim);
     let mut g: GradBuf = smallvec![0.0; outer * n * inner];
@@ -33,7 +35,9 @@ fn index_select_bw(args: &BackwardArgs<'_>) -> InputGrads {
 }
 
 fn gather_bw(args: &BackwardArgs<'_>) -> InputGrads {
-    let Aux::Indices(idx, dim) = args.aux else { unreachable!("gather saves its indices") };
+    let Aux::Indices(idx, dim) = args.aux else {
+        unreachable!("gather saves its indices")
+    };
     let xs = args.inputs[0].1;
     let (outer, n, inner) = split3(xs, *dim);
     let m = args.out_shape[*dim];
@@ -50,19 +54,24 @@ fn gather_bw(args: &BackwardArgs<'_>) -> InputGrads {
 }
 
 fn narrow_bw(args: &BackwardArgs<'_>) -> InputGrads {
-    let Aux::Indices(se, dim) = args.aux else { unreachable!("narrow saves its range") };
+    let Aux::Indices(se, dim) = args.aux else {
+        unreachable!("narrow saves its range")
+    };
     let (start, len) = (se[0], se[1]);
     let (outer, n, inner) = split3(args.inputs[0].1, *dim);
     let mut g: GradBuf = smallvec![0.0; outer * n * inner];
     for o in 0..outer {
         let dst = (o * n + start) * inner;
-        g[dst..dst + len * inner].copy_from_slice(&args.grad[o * len * inner..(o + 1) * len * inner]);
+        g[dst..dst + len * inner]
+            .copy_from_slice(&args.grad[o * len * inner..(o + 1) * len * inner]);
     }
     smallvec![Some(g)]
 }
 
 fn concat_bw(args: &BackwardArgs<'_>) -> InputGrads {
-    let Aux::Dim(dim) = *args.aux else { unreachable!("concat saves its dim") };
+    let Aux::Dim(dim) = *args.aux else {
+        unreachable!("concat saves its dim")
+    };
     let (outer, total, inner) = split3(args.out_shape, dim);
     let mut grads = InputGrads::new();
     let mut off = 0;
@@ -89,9 +98,22 @@ impl Tensor {
             return self.clone();
         }
         if numel(shape) != self.numel() {
-            return Tensor::poisoned(Error::shape("reshape", format!("cannot reshape {:?} into {:?}", self.shape.as_slice(), shape)));
+            return Tensor::poisoned(Error::shape(
+                "reshape",
+                format!(
+                    "cannot reshape {:?} into {:?}",
+                    self.shape.as_slice(),
+                    shape
+                ),
+            ));
         }
-        record(&[self], Shape::from_slice(shape), self.data.clone(), identity_bw, Aux::None)
+        record(
+            &[self],
+            Shape::from_slice(shape),
+            self.data.clone(),
+            identity_bw,
+            Aux::None,
+        )
     }
 
     /// Broadcasts to `shape` (numpy rules); the gradient is summed back.
@@ -104,7 +126,14 @@ impl Tensor {
                 let v = zip_broadcast(self.raw(), &self.shape, &[0.0], &[], &s, |x, _| x);
                 record(&[self], s, Data::from_vec(v), identity_bw, Aux::None)
             }
-            _ => Tensor::poisoned(Error::shape("broadcast_to", format!("cannot broadcast {:?} to {:?}", self.shape.as_slice(), shape))),
+            _ => Tensor::poisoned(Error::shape(
+                "broadcast_to",
+                format!(
+                    "cannot broadcast {:?} to {:?}",
+                    self.shape.as_slice(),
+                    shape
+                ),
+            )),
         }
     }
 
@@ -129,7 +158,10 @@ impl Tensor {
                 s.remove(d);
                 self.reshape(&s)
             }
-            Ok(d) => Tensor::poisoned(Error::shape("squeeze", format!("dimension {d} of {:?} is not 1", self.shape.as_slice()))),
+            Ok(d) => Tensor::poisoned(Error::shape(
+                "squeeze",
+                format!("dimension {d} of {:?} is not 1", self.shape.as_slice()),
+            )),
             Err(e) => Tensor::poisoned(e),
         }
     }
@@ -145,7 +177,10 @@ impl Tensor {
         };
         let (outer, n, inner) = split3(&self.shape, d);
         if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
-            return Tensor::poisoned(Error::shape("index_select", format!("index {bad} is out of range for dimension {d} of size {n}")));
+            return Tensor::poisoned(Error::shape(
+                "index_select",
+                format!("index {bad} is out of range for dimension {d} of size {n}"),
+            ));
         }
         let x = self.raw();
         let mut v = Vec::with_capacity(outer * indices.len() * inner);
@@ -156,7 +191,13 @@ impl Tensor {
         }
         let mut shape = self.shape.clone();
         shape[d] = indices.len();
-        record(&[self], shape, Data::from_vec(v), index_select_bw, Aux::Indices(Rc::from(indices), d))
+        record(
+            &[self],
+            shape,
+            Data::from_vec(v),
+            index_select_bw,
+            Aux::Indices(Rc::from(indices), d),
+        )
     }
 
     /// `out[.., j, ..] = self[.., index[.., j, ..], ..]` along `dim` (torch.gather): `index` holds
@@ -169,16 +210,27 @@ impl Tensor {
             Ok(d) => d,
             Err(e) => return Tensor::poisoned(e),
         };
-        let bad_shape = index.ndim() != self.ndim() || (0..self.ndim()).any(|i| i != d && index.shape[i] != self.shape[i]);
+        let bad_shape = index.ndim() != self.ndim()
+            || (0..self.ndim()).any(|i| i != d && index.shape[i] != self.shape[i]);
         if bad_shape {
-            return Tensor::poisoned(Error::shape("gather", format!("index of shape {:?} does not fit a tensor of shape {:?} along dimension {d}", index.shape(), self.shape())));
+            return Tensor::poisoned(Error::shape(
+                "gather",
+                format!(
+                    "index of shape {:?} does not fit a tensor of shape {:?} along dimension {d}",
+                    index.shape(),
+                    self.shape()
+                ),
+            ));
         }
         let (outer, n, inner) = split3(&self.shape, d);
         let m = index.shape[d];
         let mut idx = Vec::with_capacity(index.numel());
         for &v in index.raw() {
             if v < 0.0 || v.fract() != 0.0 || v as usize >= n {
-                return Tensor::poisoned(Error::shape("gather", format!("index {v} is not a valid position in dimension {d} of size {n}")));
+                return Tensor::poisoned(Error::shape(
+                    "gather",
+                    format!("index {v} is not a valid position in dimension {d} of size {n}"),
+                ));
             }
             idx.push(v as usize);
         }
@@ -192,7 +244,13 @@ impl Tensor {
                 }
             }
         }
-        record(&[self], index.shape.clone(), Data::from_vec(out), gather_bw, Aux::Indices(Rc::from(idx), d))
+        record(
+            &[self],
+            index.shape.clone(),
+            Data::from_vec(out),
+            gather_bw,
+            Aux::Indices(Rc::from(idx), d),
+        )
     }
 
     /// The slice `start..start + len` along `dim`.
@@ -206,7 +264,13 @@ impl Tensor {
         };
         let (outer, n, inner) = split3(&self.shape, d);
         if start + len > n {
-            return Tensor::poisoned(Error::shape("narrow", format!("range {start}..{} exceeds dimension {d} of size {n}", start + len)));
+            return Tensor::poisoned(Error::shape(
+                "narrow",
+                format!(
+                    "range {start}..{} exceeds dimension {d} of size {n}",
+                    start + len
+                ),
+            ));
         }
         let x = self.raw();
         let mut v = Vec::with_capacity(outer * len * inner);
@@ -215,7 +279,13 @@ impl Tensor {
         }
         let mut shape = self.shape.clone();
         shape[d] = len;
-        record(&[self], shape, Data::from_vec(v), narrow_bw, Aux::Indices(Rc::from(&[start, len][..]), d))
+        record(
+            &[self],
+            shape,
+            Data::from_vec(v),
+            narrow_bw,
+            Aux::Indices(Rc::from(&[start, len][..]), d),
+        )
     }
 
     /// Element `i` along the first dimension (the dimension is removed).
@@ -240,9 +310,17 @@ impl Tensor {
             Err(e) => return Tensor::poisoned(e),
         };
         for t in tensors {
-            let ok = t.ndim() == first.ndim() && (0..t.ndim()).all(|i| i == d || t.shape[i] == first.shape[i]);
+            let ok = t.ndim() == first.ndim()
+                && (0..t.ndim()).all(|i| i == d || t.shape[i] == first.shape[i]);
             if !ok {
-                return Tensor::poisoned(Error::shape("concat", format!("shapes {:?} and {:?} differ outside dimension {d}", first.shape(), t.shape())));
+                return Tensor::poisoned(Error::shape(
+                    "concat",
+                    format!(
+                        "shapes {:?} and {:?} differ outside dimension {d}",
+                        first.shape(),
+                        t.shape()
+                    ),
+                ));
             }
         }
         let total: usize = tensors.iter().map(|t| t.shape[d]).sum();
@@ -265,8 +343,14 @@ impl Tensor {
         let Some(first) = tensors.first() else {
             return Tensor::poisoned(Error::shape("stack", "no tensors to stack"));
         };
-        if let Some(t) = tensors.iter().find(|t| t.shape != first.shape && t.error().is_none()) {
-            return Tensor::poisoned(Error::shape("stack", format!("shapes {:?} and {:?} differ", first.shape(), t.shape())));
+        if let Some(t) = tensors
+            .iter()
+            .find(|t| t.shape != first.shape && t.error().is_none())
+        {
+            return Tensor::poisoned(Error::shape(
+                "stack",
+                format!("shapes {:?} and {:?} differ", first.shape(), t.shape()),
+            ));
         }
         let expanded: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(dim)).collect();
         Tensor::concat(&expanded, dim)

@@ -9,7 +9,17 @@ use crate::error::Error;
 
 /// Row-major strided `C = A B + beta C` for `A: m x k`, `B: k x n`.
 #[allow(clippy::too_many_arguments)]
-fn gemm(m: usize, k: usize, n: usize, a: &[f64], (ra, ca): (isize, isize), b: &[f64], (rb, cb): (isize, isize), c: &mut [f64], beta: f64) {
+fn gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f64],
+    (ra, ca): (isize, isize),
+    b: &[f64],
+    (rb, cb): (isize, isize),
+    c: &mut [f64],
+    beta: f64,
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -19,7 +29,8 @@ fn gemm(m: usize, k: usize, n: usize, a: &[f64], (ra, ca): (isize, isize), b: &[
             for j in 0..n {
                 let mut s = 0.0;
                 for l in 0..k {
-                    s += a[(i as isize * ra + l as isize * ca) as usize] * b[(l as isize * rb + j as isize * cb) as usize];
+                    s += a[(i as isize * ra + l as isize * ca) as usize]
+                        * b[(l as isize * rb + j as isize * cb) as usize];
                 }
                 c[i * n + j] = s + beta * c[i * n + j];
             }
@@ -29,7 +40,22 @@ fn gemm(m: usize, k: usize, n: usize, a: &[f64], (ra, ca): (isize, isize), b: &[
     // SAFETY: the slices hold at least the extents implied by (m, k, n) and the strides, which the
     // callers derive from the shapes of the tensors that own them.
     unsafe {
-        matrixmultiply::dgemm(m, k, n, 1.0, a.as_ptr(), ra, ca, b.as_ptr(), rb, cb, beta, c.as_mut_ptr(), n as isize, 1);
+        matrixmultiply::dgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            ra,
+            ca,
+            b.as_ptr(),
+            rb,
+            cb,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
     }
 }
 
@@ -48,13 +74,29 @@ fn plan(a: &[usize], b: &[usize]) -> Result<(Plan, Shape), Error> {
     if a.is_empty() || b.is_empty() {
         return Err(err());
     }
-    let (am, ak) = if a.len() == 1 { (1, a[0]) } else { (a[a.len() - 2], a[a.len() - 1]) };
-    let (bk, bn) = if b.len() == 1 { (b[0], 1) } else { (b[b.len() - 2], b[b.len() - 1]) };
+    let (am, ak) = if a.len() == 1 {
+        (1, a[0])
+    } else {
+        (a[a.len() - 2], a[a.len() - 1])
+    };
+    let (bk, bn) = if b.len() == 1 {
+        (b[0], 1)
+    } else {
+        (b[b.len() - 2], b[b.len() - 1])
+    };
     if ak != bk {
         return Err(err());
     }
-    let abatch = if a.len() > 2 { &a[..a.len() - 2] } else { &[][..] };
-    let bbatch = if b.len() > 2 { &b[..b.len() - 2] } else { &[][..] };
+    let abatch = if a.len() > 2 {
+        &a[..a.len() - 2]
+    } else {
+        &[][..]
+    };
+    let bbatch = if b.len() > 2 {
+        &b[..b.len() - 2]
+    } else {
+        &[][..]
+    };
     if !abatch.is_empty() && !bbatch.is_empty() && abatch != bbatch {
         return Err(err());
     }
@@ -66,14 +108,23 @@ fn plan(a: &[usize], b: &[usize]) -> Result<(Plan, Shape), Error> {
     if b.len() > 1 {
         out.push(bn);
     }
-    let p = Plan { batch: numel(batch_shape), m: am, k: ak, n: bn, a_batched: !abatch.is_empty(), b_batched: !bbatch.is_empty() };
+    let p = Plan {
+        batch: numel(batch_shape),
+        m: am,
+        k: ak,
+        n: bn,
+        a_batched: !abatch.is_empty(),
+        b_batched: !bbatch.is_empty(),
+    };
     Ok((p, out))
 }
 
 fn matmul_bw(args: &BackwardArgs<'_>) -> InputGrads {
     let (a, ashape) = args.inputs[0];
     let (b, bshape) = args.inputs[1];
-    let Ok((p, _)) = plan(ashape, bshape) else { unreachable!("shapes were checked in the forward pass") };
+    let Ok((p, _)) = plan(ashape, bshape) else {
+        unreachable!("shapes were checked in the forward pass")
+    };
     let (m, k, n) = (p.m, p.k, p.n);
     let g = args.grad;
     let ga = args.needs[0].then(|| {
@@ -83,7 +134,17 @@ fn matmul_bw(args: &BackwardArgs<'_>) -> InputGrads {
             let bo = if p.b_batched { t * k * n } else { 0 };
             let ao = if p.a_batched { t * m * k } else { 0 };
             let beta = if p.a_batched || t == 0 { 0.0 } else { 1.0 };
-            gemm(m, n, k, &g[t * m * n..], (n as isize, 1), &b[bo..], (1, n as isize), &mut da[ao..ao + m * k], beta);
+            gemm(
+                m,
+                n,
+                k,
+                &g[t * m * n..],
+                (n as isize, 1),
+                &b[bo..],
+                (1, n as isize),
+                &mut da[ao..ao + m * k],
+                beta,
+            );
         }
         da
     });
@@ -94,7 +155,17 @@ fn matmul_bw(args: &BackwardArgs<'_>) -> InputGrads {
             let ao = if p.a_batched { t * m * k } else { 0 };
             let bo = if p.b_batched { t * k * n } else { 0 };
             let beta = if p.b_batched || t == 0 { 0.0 } else { 1.0 };
-            gemm(k, m, n, &a[ao..], (1, k as isize), &g[t * m * n..], (n as isize, 1), &mut db[bo..bo + k * n], beta);
+            gemm(
+                k,
+                m,
+                n,
+                &a[ao..],
+                (1, k as isize),
+                &g[t * m * n..],
+                (n as isize, 1),
+                &mut db[bo..bo + k * n],
+                beta,
+            );
         }
         db
     });
@@ -104,7 +175,12 @@ fn matmul_bw(args: &BackwardArgs<'_>) -> InputGrads {
 fn transpose_bw(args: &BackwardArgs<'_>) -> InputGrads {
     let s = args.out_shape;
     let (r, c) = (s[s.len() - 2], s[s.len() - 1]);
-    smallvec![Some(GradBuf::from_vec(transpose_last2(args.grad, numel(s) / (r * c).max(1), r, c)))]
+    smallvec![Some(GradBuf::from_vec(transpose_last2(
+        args.grad,
+        numel(s) / (r * c).max(1),
+        r,
+        c
+    )))]
 }
 
 fn transpose_last2(x: &[f64], batch: usize, r: usize, c: usize) -> Vec<f64> {
@@ -137,9 +213,25 @@ impl Tensor {
         for t in 0..p.batch {
             let ao = if p.a_batched { t * m * k } else { 0 };
             let bo = if p.b_batched { t * k * n } else { 0 };
-            gemm(m, k, n, &a[ao..], (k as isize, 1), &b[bo..], (n as isize, 1), &mut c[t * m * n..(t + 1) * m * n], 0.0);
+            gemm(
+                m,
+                k,
+                n,
+                &a[ao..],
+                (k as isize, 1),
+                &b[bo..],
+                (n as isize, 1),
+                &mut c[t * m * n..(t + 1) * m * n],
+                0.0,
+            );
         }
-        record(&[self, other], out_shape, Data::from_vec(c), matmul_bw, Aux::None)
+        record(
+            &[self, other],
+            out_shape,
+            Data::from_vec(c),
+            matmul_bw,
+            Aux::None,
+        )
     }
 
     /// Swaps the last two dimensions (the matrix transpose for a 2-d tensor; a 1-d tensor is

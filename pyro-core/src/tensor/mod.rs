@@ -48,8 +48,8 @@ pub use backward::Gradients;
 pub(crate) use backward::{Aux, BackwardArgs, BackwardFn, InputGrads};
 pub use broadcast::broadcast_shapes;
 pub use special_fns::{digamma, erf, lgamma, trigamma};
-pub use tape::Tape;
 pub(crate) use tape::NodeRef;
+pub use tape::Tape;
 
 /// A tensor shape. Up to four dimensions are stored inline.
 pub type Shape = SmallVec<[usize; 4]>;
@@ -101,7 +101,11 @@ impl Tensor {
 
     /// A 0-d tensor.
     pub fn scalar(v: f64) -> Tensor {
-        Tensor { shape: Shape::new(), data: Data::Scalar(v), node: None }
+        Tensor {
+            shape: Shape::new(),
+            data: Data::Scalar(v),
+            node: None,
+        }
     }
 
     /// A tensor from values and a shape; errors if their sizes differ.
@@ -112,12 +116,18 @@ impl Tensor {
                 format!("{} values do not fill shape {:?}", values.len(), shape),
             ));
         }
-        Ok(Tensor::from_parts(Shape::from_slice(shape), Data::from_vec(values)))
+        Ok(Tensor::from_parts(
+            Shape::from_slice(shape),
+            Data::from_vec(values),
+        ))
     }
 
     /// A 1-d tensor from a slice.
     pub fn from_slice(values: &[f64]) -> Tensor {
-        Tensor::from_parts(Shape::from_slice(&[values.len()]), Data::from_vec(values.to_vec()))
+        Tensor::from_parts(
+            Shape::from_slice(&[values.len()]),
+            Data::from_vec(values.to_vec()),
+        )
     }
 
     /// A 2-d tensor from rows of equal length.
@@ -136,7 +146,11 @@ impl Tensor {
     /// A tensor filled with one value.
     pub fn full(shape: &[usize], v: f64) -> Tensor {
         let n = numel(shape);
-        let data = if n == 1 { Data::Scalar(v) } else { Data::Buf(Rc::from(vec![v; n])) };
+        let data = if n == 1 {
+            Data::Scalar(v)
+        } else {
+            Data::Buf(Rc::from(vec![v; n]))
+        };
         Tensor::from_parts(Shape::from_slice(shape), data)
     }
 
@@ -152,7 +166,11 @@ impl Tensor {
 
     /// `n` evenly spaced values from `start` to `end` inclusive.
     pub fn linspace(start: f64, end: f64, n: usize) -> Tensor {
-        let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
+        let step = if n > 1 {
+            (end - start) / (n - 1) as f64
+        } else {
+            0.0
+        };
         Tensor::from_slice(&(0..n).map(|i| start + step * i as f64).collect::<Vec<_>>())
     }
 
@@ -166,11 +184,19 @@ impl Tensor {
     }
 
     pub(crate) fn from_parts(shape: Shape, data: Data) -> Tensor {
-        Tensor { shape, data, node: None }
+        Tensor {
+            shape,
+            data,
+            node: None,
+        }
     }
 
     pub(crate) fn poisoned(err: Error) -> Tensor {
-        Tensor { shape: Shape::new(), data: Data::Poison(Rc::new(err)), node: None }
+        Tensor {
+            shape: Shape::new(),
+            data: Data::Poison(Rc::new(err)),
+            node: None,
+        }
     }
 
     // ----- inspection ---------------------------------------------------------------------
@@ -226,7 +252,11 @@ impl Tensor {
             Data::Poison(e) => Err((**e).clone()),
             Data::Buf(b) => Err(Error::shape(
                 "Tensor::item",
-                format!("tensor of shape {:?} has {} elements, not one", self.shape, b.len()),
+                format!(
+                    "tensor of shape {:?} has {} elements, not one",
+                    self.shape,
+                    b.len()
+                ),
             )),
         }
     }
@@ -243,7 +273,11 @@ impl Tensor {
 
     /// The same values, cut off from the tape: a constant for differentiation.
     pub fn detach(&self) -> Tensor {
-        Tensor { shape: self.shape.clone(), data: self.data.clone(), node: None }
+        Tensor {
+            shape: self.shape.clone(),
+            data: self.data.clone(),
+            node: None,
+        }
     }
 
     /// Whether every value is finite (false for a poisoned tensor).

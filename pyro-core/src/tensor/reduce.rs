@@ -12,7 +12,10 @@ use crate::error::Error;
 pub(crate) fn resolve_dim(dim: isize, ndim: usize, op: &str) -> Result<usize, Error> {
     let d = if dim < 0 { dim + ndim as isize } else { dim };
     if d < 0 || d as usize >= ndim {
-        return Err(Error::shape(op, format!("dimension {dim} is out of range for a tensor with {ndim} dimensions")));
+        return Err(Error::shape(
+            op,
+            format!("dimension {dim} is out of range for a tensor with {ndim} dimensions"),
+        ));
     }
     Ok(d as usize)
 }
@@ -40,7 +43,9 @@ fn sum_bw(args: &BackwardArgs<'_>) -> InputGrads {
 }
 
 fn sum_dim_bw(args: &BackwardArgs<'_>) -> InputGrads {
-    let Aux::Dim(dim) = *args.aux else { unreachable!("sum_dim saves its dim") };
+    let Aux::Dim(dim) = *args.aux else {
+        unreachable!("sum_dim saves its dim")
+    };
     let (outer, n, inner) = split3(args.inputs[0].1, dim);
     let mut g: GradBuf = smallvec![0.0; outer * n * inner];
     for o in 0..outer {
@@ -54,7 +59,9 @@ fn sum_dim_bw(args: &BackwardArgs<'_>) -> InputGrads {
 
 /// Gradient of max / logsumexp along a dim: g * weight, where weight comes from input and output.
 fn along_dim_bw(args: &BackwardArgs<'_>, w: impl Fn(f64, f64) -> f64) -> InputGrads {
-    let Aux::Dim(dim) = *args.aux else { unreachable!("reduction saves its dim") };
+    let Aux::Dim(dim) = *args.aux else {
+        unreachable!("reduction saves its dim")
+    };
     let (x, xs) = args.inputs[0];
     let (outer, n, inner) = split3(xs, dim);
     let mut g: GradBuf = smallvec![0.0; x.len()];
@@ -75,7 +82,9 @@ fn logsumexp_bw(args: &BackwardArgs<'_>) -> InputGrads {
 
 fn max_dim_bw(args: &BackwardArgs<'_>) -> InputGrads {
     // Ties share the gradient of the first maximum only.
-    let Aux::Dim(dim) = *args.aux else { unreachable!("max saves its dim") };
+    let Aux::Dim(dim) = *args.aux else {
+        unreachable!("max saves its dim")
+    };
     let (x, xs) = args.inputs[0];
     let (outer, n, inner) = split3(xs, dim);
     let mut g: GradBuf = smallvec![0.0; x.len()];
@@ -109,7 +118,14 @@ impl Tensor {
         self.sum().mul(&Tensor::scalar(1.0 / n))
     }
 
-    fn reduce_dim(&self, dim: isize, keepdim: bool, op: &str, f: impl Fn(&[f64], usize, usize) -> f64, bw: super::BackwardFn) -> Tensor {
+    fn reduce_dim(
+        &self,
+        dim: isize,
+        keepdim: bool,
+        op: &str,
+        f: impl Fn(&[f64], usize, usize) -> f64,
+        bw: super::BackwardFn,
+    ) -> Tensor {
         if self.error().is_some() {
             return self.clone();
         }
@@ -125,23 +141,44 @@ impl Tensor {
                 out.push(f(&x[o * n * inner + i..], n, inner));
             }
         }
-        record(&[self], reduced_shape(&self.shape, d, keepdim), Data::from_vec(out), bw, Aux::Dim(d))
+        record(
+            &[self],
+            reduced_shape(&self.shape, d, keepdim),
+            Data::from_vec(out),
+            bw,
+            Aux::Dim(d),
+        )
     }
 
     /// Sum along `dim` (negative counts from the end).
     pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor {
-        self.reduce_dim(dim, keepdim, "sum_dim", |x, n, s| (0..n).map(|k| x[k * s]).sum(), sum_dim_bw)
+        self.reduce_dim(
+            dim,
+            keepdim,
+            "sum_dim",
+            |x, n, s| (0..n).map(|k| x[k * s]).sum(),
+            sum_dim_bw,
+        )
     }
 
     /// Mean along `dim`.
     pub fn mean_dim(&self, dim: isize, keepdim: bool) -> Tensor {
-        let n = resolve_dim(dim, self.ndim(), "mean_dim").map_or(1, |d| self.shape[d]).max(1);
-        self.sum_dim(dim, keepdim).mul(&Tensor::scalar(1.0 / n as f64))
+        let n = resolve_dim(dim, self.ndim(), "mean_dim")
+            .map_or(1, |d| self.shape[d])
+            .max(1);
+        self.sum_dim(dim, keepdim)
+            .mul(&Tensor::scalar(1.0 / n as f64))
     }
 
     /// Maximum along `dim`.
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> Tensor {
-        self.reduce_dim(dim, keepdim, "max_dim", |x, n, s| (0..n).map(|k| x[k * s]).fold(f64::NEG_INFINITY, f64::max), max_dim_bw)
+        self.reduce_dim(
+            dim,
+            keepdim,
+            "max_dim",
+            |x, n, s| (0..n).map(|k| x[k * s]).fold(f64::NEG_INFINITY, f64::max),
+            max_dim_bw,
+        )
     }
 
     /// Maximum of all elements (0-d).
@@ -151,7 +188,13 @@ impl Tensor {
 
     /// `ln Σ exp(x)` along `dim`, computed stably (shifted by the maximum).
     pub fn logsumexp_dim(&self, dim: isize, keepdim: bool) -> Tensor {
-        self.reduce_dim(dim, keepdim, "logsumexp", |x, n, s| logsumexp_strided(x, n, s), logsumexp_bw)
+        self.reduce_dim(
+            dim,
+            keepdim,
+            "logsumexp",
+            |x, n, s| logsumexp_strided(x, n, s),
+            logsumexp_bw,
+        )
     }
 
     /// `ln Σ exp(x)` over all elements (0-d).

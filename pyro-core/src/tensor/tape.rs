@@ -15,7 +15,11 @@ pub(crate) enum NodeKind {
     /// A value that entered an operation from outside the tape: no gradient flows into it.
     Const,
     /// The output of an operation.
-    Op { backward: BackwardFn, parents: SmallVec<[u32; 3]>, aux: Aux },
+    Op {
+        backward: BackwardFn,
+        parents: SmallVec<[u32; 3]>,
+        aux: Aux,
+    },
 }
 
 pub(crate) struct Node {
@@ -62,12 +66,16 @@ impl Default for Tape {
 impl Tape {
     /// A new, empty tape.
     pub fn new() -> Tape {
-        Tape { nodes: Rc::new(RefCell::new(Vec::new())) }
+        Tape {
+            nodes: Rc::new(RefCell::new(Vec::new())),
+        }
     }
 
     /// A tape that reuses the allocation of a recycled one.
     pub fn from_storage(storage: TapeStorage) -> Tape {
-        Tape { nodes: Rc::new(RefCell::new(storage.0)) }
+        Tape {
+            nodes: Rc::new(RefCell::new(storage.0)),
+        }
     }
 
     /// Clears the tape and returns its storage for reuse. If tensors recorded on it are still
@@ -103,8 +111,19 @@ impl Tape {
         if value.error().is_some() {
             return value;
         }
-        let id = self.push(Node { shape: value.shape.clone(), value: value.data.clone(), kind: NodeKind::Leaf });
-        Tensor { shape: value.shape, data: value.data, node: Some(NodeRef { tape: self.clone(), id }) }
+        let id = self.push(Node {
+            shape: value.shape.clone(),
+            value: value.data.clone(),
+            kind: NodeKind::Leaf,
+        });
+        Tensor {
+            shape: value.shape,
+            data: value.data,
+            node: Some(NodeRef {
+                tape: self.clone(),
+                id,
+            }),
+        }
     }
 
     fn push(&self, node: Node) -> u32 {
@@ -117,21 +136,54 @@ impl Tape {
     fn id_of(&self, t: &Tensor) -> u32 {
         match &t.node {
             Some(n) if n.tape.same(self) => n.id,
-            _ => self.push(Node { shape: t.shape.clone(), value: t.data.clone(), kind: NodeKind::Const }),
+            _ => self.push(Node {
+                shape: t.shape.clone(),
+                value: t.data.clone(),
+                kind: NodeKind::Const,
+            }),
         }
     }
 }
 
 /// Builds the output tensor of an operation, recording it on the tape of its inputs if any input
 /// is tracked. Inputs from another tape (e.g. kept from an earlier step) count as constants.
-pub(crate) fn record(inputs: &[&Tensor], shape: Shape, data: Data, backward: BackwardFn, aux: Aux) -> Tensor {
+pub(crate) fn record(
+    inputs: &[&Tensor],
+    shape: Shape,
+    data: Data,
+    backward: BackwardFn,
+    aux: Aux,
+) -> Tensor {
     if matches!(data, Data::Poison(_)) {
-        return Tensor { shape, data, node: None };
+        return Tensor {
+            shape,
+            data,
+            node: None,
+        };
     }
-    let Some(tape) = inputs.iter().find_map(|t| t.node.as_ref().map(|n| n.tape.clone())) else {
-        return Tensor { shape, data, node: None };
+    let Some(tape) = inputs
+        .iter()
+        .find_map(|t| t.node.as_ref().map(|n| n.tape.clone()))
+    else {
+        return Tensor {
+            shape,
+            data,
+            node: None,
+        };
     };
     let parents: SmallVec<[u32; 3]> = inputs.iter().map(|t| tape.id_of(t)).collect();
-    let id = tape.push(Node { shape: shape.clone(), value: data.clone(), kind: NodeKind::Op { backward, parents, aux } });
-    Tensor { shape, data, node: Some(NodeRef { tape, id }) }
+    let id = tape.push(Node {
+        shape: shape.clone(),
+        value: data.clone(),
+        kind: NodeKind::Op {
+            backward,
+            parents,
+            aux,
+        },
+    });
+    Tensor {
+        shape,
+        data,
+        node: Some(NodeRef { tape, id }),
+    }
 }

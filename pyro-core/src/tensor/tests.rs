@@ -31,7 +31,10 @@ fn shape_mismatch_poisons_instead_of_panicking() {
     let b = Tensor::from_slice(&[1.0, 2.0]);
     let c = (&a + &b).exp().sum();
     let err = c.item().unwrap_err();
-    assert!(err.to_string().contains("[3]") && err.to_string().contains("[2]"), "{err}");
+    assert!(
+        err.to_string().contains("[3]") && err.to_string().contains("[2]"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,0 +1,184 @@
+//! Probability distributions, after `torch.distributions` and rand_distr's small traits.
+//!
+//! Every distribution has a *batch shape* (independent, not identically distributed copies) and
+//! an *event shape* (the shape of one draw); `log_prob` returns one log-density per batch element.
+//! Constructors validate their parameters and return `Err(Error::InvalidParameter)` that names the
+//! distribution and the parameter. Parameters may be tensors on a tape: `rsample` and `log_prob` are
+//! then differentiable with respect to them.
+//!
+//! `log_prob` outside the support: each distribution documents it; the rule is `-inf` where the
+//! density is zero (for example a negative value under `Exponential`), never a panic.
+
+mod normal;
+pub(crate) mod util;
+
+pub use normal::Normal;
+
+use std::fmt;
+
+use crate::constraints::Constraint;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::tensor::{Shape, Tensor};
+
+/// A probability distribution over tensors.
+pub trait Distribution: fmt::Debug {
+    /// The distribution's name, for error messages (`"Normal"`).
+    fn name(&self) -> &'static str;
+
+    /// Shape of the independent batch of distributions.
+    fn batch_shape(&self) -> Shape;
+
+    /// Shape of one event (one draw of one batch element).
+    fn event_shape(&self) -> Shape {
+        Shape::new()
+    }
+
+    /// A draw of shape `batch_shape + event_shape`, not differentiable (detached).
+    fn sample(&self, rng: &mut Rng) -> Tensor;
+
+    /// A reparameterised draw, differentiable with respect to the parameters. Errors for
+    /// distributions without a reparameterisation (see [`Distribution::has_rsample`]).
+    fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
+        let _ = rng;
+        Err(Error::Invalid(format!(
+            "{} has no reparameterised sampler (rsample)",
+            self.name()
+        )))
+    }
+
+    /// Whether [`Distribution::rsample`] is available.
+    fn has_rsample(&self) -> bool {
+        false
+    }
+
+    /// Log-density (or log-mass) of `value`, of shape `batch_shape` (broadcast with the value's
+    /// own batch dimensions).
+    fn log_prob(&self, value: &Tensor) -> Tensor;
+
+    /// The support, as a constraint.
+    fn support(&self) -> Constraint;
+
+    /// Whether the distribution is over discrete values.
+    fn is_discrete(&self) -> bool {
+        self.support().is_discrete()
+    }
+
+    /// All values of the support along a new leftmost dimension, for discrete distributions with a
+    /// finite support (shape `[n] + batch_shape + event_shape` when `expand`, else
+    /// `[n] + [1]*len(batch_shape) + event_shape`).
+    fn enumerate_support(&self, expand: bool) -> Result<Tensor> {
+        let _ = expand;
+        Err(Error::Invalid(format!(
+            "{} has no enumerable support",
+            self.name()
+        )))
+    }
+
+    /// The mean, where defined.
+    fn mean(&self) -> Result<Tensor> {
+        Err(Error::Invalid(format!(
+            "{} has no closed-form mean",
+            self.name()
+        )))
+    }
+
+    /// The variance, where defined.
+    fn variance(&self) -> Result<Tensor> {
+        Err(Error::Invalid(format!(
+            "{} has no closed-form variance",
+            self.name()
+        )))
+    }
+
+    /// Entropy, where known in closed form.
+    fn entropy(&self) -> Result<Tensor> {
+        Err(Error::Invalid(format!(
+            "{} has no closed-form entropy",
+            self.name()
+        )))
+    }
+
+    /// A boxed copy (distributions are stored in traces as trait objects).
+    fn box_clone(&self) -> Box<dyn Distribution>;
+
+    /// Downcasting support, for analytic KL divergences between known pairs.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl Clone for Box<dyn Distribution> {
+    fn clone(&self) -> Self {
+        self.box_clone()
+    }
+}
+
+/// What `sample!` accepts as its distribution: a distribution or the `Result` of its constructor,
+/// so that model code needs no `?` and an invalid parameter becomes an error naming the site.
+pub trait IntoDistribution {
+    /// The distribution type.
+    type Dist: Distribution + 'static;
+    /// The distribution, or the constructor's error.
+    fn into_distribution(self) -> Result<Self::Dist>;
+}
+
+impl<D: Distribution + 'static> IntoDistribution for D {
+    type Dist = D;
+    fn into_distribution(self) -> Result<D> {
+        Ok(self)
+    }
+}
+
+impl<D: Distribution + 'static> IntoDistribution for Result<D> {
+    type Dist = D;
+    fn into_distribution(self) -> Result<D> {
+        self
+    }
+}
+
+impl Distribution for Box<dyn Distribution> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn batch_shape(&self) -> Shape {
+        (**self).batch_shape()
+    }
+    fn event_shape(&self) -> Shape {
+        (**self).event_shape()
+    }
+    fn sample(&self, rng: &mut Rng) -> Tensor {
+        (**self).sample(rng)
+    }
+    fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
+        (**self).rsample(rng)
+    }
+    fn has_rsample(&self) -> bool {
+        (**self).has_rsample()
+    }
+    fn log_prob(&self, value: &Tensor) -> Tensor {
+        (**self).log_prob(value)
+    }
+    fn support(&self) -> Constraint {
+        (**self).support()
+    }
+    fn is_discrete(&self) -> bool {
+        (**self).is_discrete()
+    }
+    fn enumerate_support(&self, expand: bool) -> Result<Tensor> {
+        (**self).enumerate_support(expand)
+    }
+    fn mean(&self) -> Result<Tensor> {
+        (**self).mean()
+    }
+    fn variance(&self) -> Result<Tensor> {
+        (**self).variance()
+    }
+    fn entropy(&self) -> Result<Tensor> {
+        (**self).entropy()
+    }
+    fn box_clone(&self) -> Box<dyn Distribution> {
+        (**self).box_clone()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        (**self).as_any()
+    }
+}

@@ -1,0 +1,92 @@
+//! The normal (Gaussian) distribution.
+
+use super::util::{batch_of, check_param, standard_normal};
+use super::Distribution;
+use crate::constraints::Constraint;
+use crate::error::Result;
+use crate::rng::Rng;
+use crate::tensor::{Shape, Tensor};
+
+/// `ln sqrt(2π)`.
+pub(crate) const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
+
+/// Normal(loc, scale): density `exp(-(x - loc)² / 2 scale²) / (scale sqrt(2π))`.
+///
+/// ```
+/// use pyro_core::distributions::{Distribution, Normal};
+/// let d = Normal::new(0.0, 1.0).unwrap();
+/// let lp = d.log_prob(&0.0.into()).item().unwrap();
+/// assert!((lp + 0.9189385332046727).abs() < 1e-15);
+/// assert!(Normal::new(0.0, -1.0).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Normal {
+    loc: Tensor,
+    scale: Tensor,
+    batch: Shape,
+}
+
+impl Normal {
+    /// Errors unless `scale > 0` and `loc` is not NaN.
+    pub fn new(loc: impl Into<Tensor>, scale: impl Into<Tensor>) -> Result<Normal> {
+        let (loc, scale) = (loc.into(), scale.into());
+        check_param("Normal", "loc", &loc, "a number", |x| !x.is_nan())?;
+        check_param("Normal", "scale", &scale, "positive", |x| x > 0.0)?;
+        let batch = batch_of("Normal", &[("loc", &loc), ("scale", &scale)])?;
+        Ok(Normal { loc, scale, batch })
+    }
+
+    /// The location.
+    pub fn loc(&self) -> &Tensor {
+        &self.loc
+    }
+
+    /// The scale.
+    pub fn scale(&self) -> &Tensor {
+        &self.scale
+    }
+}
+
+impl Distribution for Normal {
+    fn name(&self) -> &'static str {
+        "Normal"
+    }
+    fn batch_shape(&self) -> Shape {
+        self.batch.clone()
+    }
+    fn sample(&self, rng: &mut Rng) -> Tensor {
+        self.rsample(rng)
+            .map(|t| t.detach())
+            .unwrap_or_else(crate::tensor::Tensor::poisoned)
+    }
+    fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
+        let eps = standard_normal(rng, &self.batch);
+        Ok(&self.loc + &self.scale * eps)
+    }
+    fn has_rsample(&self) -> bool {
+        true
+    }
+    /// Defined on all reals.
+    fn log_prob(&self, value: &Tensor) -> Tensor {
+        let z = (value - &self.loc) / &self.scale;
+        -(z.square() * 0.5) - self.scale.ln() - LN_SQRT_2PI
+    }
+    fn support(&self) -> Constraint {
+        Constraint::Real
+    }
+    fn mean(&self) -> Result<Tensor> {
+        Ok(self.loc.broadcast_to(&self.batch))
+    }
+    fn variance(&self) -> Result<Tensor> {
+        Ok(self.scale.square().broadcast_to(&self.batch))
+    }
+    fn entropy(&self) -> Result<Tensor> {
+        Ok((self.scale.ln() + 0.5 + LN_SQRT_2PI).broadcast_to(&self.batch))
+    }
+    fn box_clone(&self) -> Box<dyn Distribution> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
