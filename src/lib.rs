@@ -1,2 +1,42 @@
-//! pyro-rs: probabilistic programming for Rust.
+//! # pyro-rs
+//!
+//! Probabilistic programming for Rust with Pyro's stochastic variational inference, where the
+//! compiler checks what Pyro checks at run time (or never).
+//!
+//! A model and a guide are ordinary functions marked `#[model]` and `#[guide(model = ...)]`;
+//! inside them `sample!` declares random sites and `param!` learnable parameters. See the README
+//! and `examples/coin.rs` for the SVI tutorial.
+
 pub use pyro_core::*;
+pub use pyro_macros::{call, guide, model, param, sample};
+
+/// The names most programs need: distributions, constraints, `Svi`, ELBOs, optimisers, tensors
+/// and the macros.
+pub mod prelude {
+    pub use pyro_core::prelude::*;
+    pub use pyro_macros::{call, guide, model, param, sample};
+}
+
+/// Support for the code that the macros generate. Not a public API: it may change at any time.
+#[doc(hidden)]
+pub mod __private {
+    pub use pyro_core::constraints;
+    pub use pyro_core::handlers::Context;
+    pub use pyro_core::infer::Model;
+    pub use pyro_core::tensor::Tensor;
+    pub use pyro_macros::check_guide;
+
+    /// The names a `constraint = ...` argument of `param!` may use unqualified.
+    pub mod constraint_names {
+        pub use pyro_core::constraints::{
+            boolean, greater_than, integer_interval, interval, less_than, lower_cholesky,
+            nonnegative_integer, positive, real, real_vector, simplex, unit_interval,
+        };
+    }
+
+    /// Converts an `obs = ...` value into a tensor.
+    #[inline]
+    pub fn obs<T: Into<Tensor>>(value: T) -> Tensor {
+        value.into()
+    }
+}

@@ -9,8 +9,26 @@
 pub mod constraints;
 pub mod distributions;
 pub mod error;
+pub mod handlers;
+pub mod infer;
+pub mod optim;
+pub mod params;
 pub mod rng;
 pub mod tensor;
+pub mod trace;
+pub mod transforms;
 
 pub use error::{Error, Result};
 pub use tensor::{Tape, Tensor};
+
+/// The names most programs need.
+pub mod prelude {
+    pub use crate::constraints;
+    pub use crate::distributions::*;
+    pub use crate::error::{Error, Result};
+    pub use crate::handlers::Context;
+    pub use crate::infer::{Elbo, Model, Svi, TraceElbo};
+    pub use crate::optim::*;
+    pub use crate::params::ParamStore;
+    pub use crate::tensor::Tensor;
+}

@@ -50,6 +50,7 @@ pub use broadcast::broadcast_shapes;
 pub use special_fns::{digamma, erf, lgamma, trigamma};
 pub(crate) use tape::NodeRef;
 pub use tape::Tape;
+pub use tape::TapeStorage;
 
 /// A tensor shape. Up to four dimensions are stored inline.
 pub type Shape = SmallVec<[usize; 4]>;

@@ -1,0 +1,11 @@
+//! Inference: the [`Model`] trait, ELBO objectives and stochastic variational inference.
+
+mod elbo;
+mod model;
+mod svi;
+mod trace_elbo;
+
+pub use elbo::{Elbo, ElboRun};
+pub use model::Model;
+pub use svi::Svi;
+pub use trace_elbo::TraceElbo;

@@ -1,0 +1,144 @@
+//! Stochastic variational inference.
+
+use super::{Elbo, Model};
+use crate::error::{Error, Result};
+use crate::handlers::Context;
+use crate::optim::Optimizer;
+use crate::params::ParamStore;
+use crate::rng::{rng_from_seed, Rng};
+use crate::tensor::TapeStorage;
+
+/// Stochastic variational inference: fits the parameters of `guide` (and of `model`) by
+/// stochastic gradient steps on an ELBO.
+///
+/// `Svi` owns its parameter store, optimiser state and random generator: two `Svi`s never share
+/// state, and an `Svi` can move to another thread.
+pub struct Svi<M, G, O, L> {
+    model: M,
+    guide: G,
+    optim: O,
+    loss: L,
+    params: ParamStore,
+    rng: Rng,
+    storage: TapeStorage,
+}
+
+impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
+    /// SVI of `model` with variational family `guide`, seeded with 0 (see [`Svi::seed`]).
+    pub fn new(model: M, guide: G, optim: O, loss: L) -> Self {
+        Svi {
+            model,
+            guide,
+            optim,
+            loss,
+            params: ParamStore::new(),
+            rng: rng_from_seed(0),
+            storage: TapeStorage::default(),
+        }
+    }
+
+    /// Reseeds the random generator.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.rng = rng_from_seed(seed);
+        self
+    }
+
+    /// The parameter store.
+    pub fn params(&self) -> &ParamStore {
+        &self.params
+    }
+
+    /// The parameter store, mutably (e.g. to set initial values).
+    pub fn params_mut(&mut self) -> &mut ParamStore {
+        &mut self.params
+    }
+
+    /// The optimiser.
+    pub fn optimizer(&self) -> &O {
+        &self.optim
+    }
+
+    /// The optimiser, mutably.
+    pub fn optimizer_mut(&mut self) -> &mut O {
+        &mut self.optim
+    }
+
+    /// The model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// The guide.
+    pub fn guide(&self) -> &G {
+        &self.guide
+    }
+
+    /// Runs `f` with a context over this `Svi`'s store and generator, then takes them back, also
+    /// when `f` fails.
+    fn with_context<R>(
+        &mut self,
+        grad: bool,
+        f: impl FnOnce(&mut Self, &mut Context) -> Result<R>,
+    ) -> Result<R> {
+        let params = std::mem::take(&mut self.params);
+        let rng = std::mem::replace(&mut self.rng, rng_from_seed(0));
+        let mut ctx = Context::from_parts(params, rng, std::mem::take(&mut self.storage));
+        ctx.grad_params = grad;
+        let r = f(self, &mut ctx);
+        let (params, rng, storage) = ctx.into_parts();
+        self.params = params;
+        self.rng = rng;
+        self.storage = storage;
+        r
+    }
+
+    /// One step: estimates the loss and its gradient and updates the parameters. Returns the loss.
+    ///
+    /// A step whose loss or gradient is not finite is refused with an error naming the site or
+    /// parameter, and no parameter changes.
+    pub fn step<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
+    where
+        G: Model<Args<'a> = M::Args<'a>>,
+        M::Args<'a>: Clone,
+    {
+        self.with_context(true, |svi, ctx| {
+            let run = svi
+                .loss
+                .loss_and_surrogate(ctx, &svi.model, &svi.guide, args)?;
+            let grads = ctx.tape.backward(&run.surrogate)?;
+            // Check every gradient before touching any parameter.
+            for (i, leaf) in &ctx.leaves {
+                if let Some(g) = grads.slice(leaf) {
+                    if g.iter().any(|v| !v.is_finite()) {
+                        return Err(Error::NonFinite {
+                            what: "gradient",
+                            name: ctx.params.at(*i).name().to_string(),
+                        });
+                    }
+                }
+            }
+            svi.optim.begin_step();
+            for (i, leaf) in &ctx.leaves {
+                if let Some(g) = grads.slice(leaf) {
+                    let (name, value) = ctx.params.values_mut(*i);
+                    svi.optim.update(*i, name, value, g);
+                }
+            }
+            Ok(run.loss)
+        })
+    }
+
+    /// The loss at the current parameters, without a step.
+    pub fn evaluate_loss<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
+    where
+        G: Model<Args<'a> = M::Args<'a>>,
+        M::Args<'a>: Clone,
+    {
+        self.with_context(false, |svi, ctx| {
+            Ok(svi
+                .loss
+                .loss_and_surrogate(ctx, &svi.model, &svi.guide, args)?
+                .loss)
+        })
+    }
+}

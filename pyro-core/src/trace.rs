@@ -1,0 +1,194 @@
+//! The trace of one execution of a model or guide: an ordered map from site name to [`Site`].
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::distributions::Distribution;
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// A site name: a `&'static str` for literal names (no allocation), a `String` for names built at
+/// run time.
+pub type SiteName = Cow<'static, str>;
+
+/// What kind of statement produced a site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiteKind {
+    /// `sample!`, latent or observed.
+    Sample,
+    /// `param!`.
+    Param,
+}
+
+/// A plate (conditionally independent batch dimension) a site sits in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlateFrame {
+    /// Plate name.
+    pub name: SiteName,
+    /// Full size of the plate.
+    pub size: usize,
+    /// Size of the subsample actually drawn (equals `size` without subsampling).
+    pub subsample_size: usize,
+    /// The batch dimension it owns (negative, counted from the right), or `None` for a
+    /// sequential plate.
+    pub dim: Option<isize>,
+}
+
+/// Per-site inference settings (Pyro's `infer` dict).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InferConfig {
+    /// Enumerate this discrete site in parallel (`sample!(.., enumerate)`).
+    pub enumerate: bool,
+}
+
+/// One site of a trace.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// Site name.
+    pub name: SiteName,
+    /// Sample or param.
+    pub kind: SiteKind,
+    /// The distribution (sample sites).
+    pub dist: Option<Box<dyn Distribution>>,
+    /// The value: the draw, the observation, or the parameter's constrained value.
+    pub value: Tensor,
+    /// Whether the value was observed (`obs =`) or conditioned.
+    pub is_observed: bool,
+    /// Multiplier of the log-density (from `scale` handlers and subsampled plates).
+    pub scale: f64,
+    /// A 0/1 mask applied to the log-density (from `mask` handlers).
+    pub mask: Option<Tensor>,
+    /// The plates the site is in, outermost first.
+    pub plates: Vec<PlateFrame>,
+    /// Inference settings.
+    pub infer: InferConfig,
+}
+
+impl Site {
+    /// The log-density of the value, masked and scaled, with the batch shape of the site.
+    pub fn log_prob(&self) -> Result<Tensor> {
+        let Some(d) = &self.dist else {
+            return Err(Error::Invalid(format!(
+                "site `{}` is not a sample site",
+                self.name
+            )));
+        };
+        let mut lp = d.log_prob(&self.value);
+        if let Some(m) = &self.mask {
+            lp = Tensor::where_(m, &lp, &Tensor::scalar(0.0));
+        }
+        if self.scale != 1.0 {
+            lp = lp * self.scale;
+        }
+        lp.check().map_err(|e| e.at_site(&self.name))
+    }
+
+    /// The summed log-density of the site.
+    pub fn log_prob_sum(&self) -> Result<Tensor> {
+        Ok(self.log_prob()?.sum())
+    }
+
+    /// Whether this is a latent (sampled, not observed) sample site.
+    pub fn is_latent(&self) -> bool {
+        self.kind == SiteKind::Sample && !self.is_observed
+    }
+}
+
+/// An ordered record of the sites of one execution.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    sites: Vec<Site>,
+    /// Name -> position, built once the trace outgrows a linear scan.
+    index: HashMap<SiteName, usize>,
+}
+
+/// Below this many sites, lookups scan linearly: cheaper than hashing for small models.
+const LINEAR_LOOKUP: usize = 16;
+
+impl Trace {
+    /// An empty trace.
+    pub fn new() -> Trace {
+        Trace::default()
+    }
+
+    /// Adds a site; a second sample site with the same name is an error.
+    pub fn add(&mut self, site: Site) -> Result<()> {
+        if let Some(i) = self.position(&site.name) {
+            if site.kind == SiteKind::Param && self.sites[i].kind == SiteKind::Param {
+                return Ok(()); // the same parameter read twice is the same site
+            }
+            return Err(Error::DuplicateSite(site.name.to_string()));
+        }
+        if self.sites.len() >= LINEAR_LOOKUP {
+            if self.index.is_empty() {
+                for (i, s) in self.sites.iter().enumerate() {
+                    self.index.insert(s.name.clone(), i);
+                }
+            }
+            self.index.insert(site.name.clone(), self.sites.len());
+        }
+        self.sites.push(site);
+        Ok(())
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        if self.index.is_empty() {
+            self.sites.iter().position(|s| s.name == name)
+        } else {
+            self.index.get(name).copied()
+        }
+    }
+
+    /// The site called `name`.
+    pub fn get(&self, name: &str) -> Option<&Site> {
+        self.position(name).map(|i| &self.sites[i])
+    }
+
+    /// The site called `name`, or an error naming it.
+    pub fn site(&self, name: &str) -> Result<&Site> {
+        self.get(name).ok_or_else(|| Error::Unknown {
+            kind: "site",
+            name: name.to_string(),
+        })
+    }
+
+    /// Whether the trace has a site called `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.position(name).is_some()
+    }
+
+    /// All sites in execution order.
+    pub fn sites(&self) -> &[Site] {
+        &self.sites
+    }
+
+    /// Sample sites (latent and observed) in execution order.
+    pub fn sample_sites(&self) -> impl Iterator<Item = &Site> {
+        self.sites.iter().filter(|s| s.kind == SiteKind::Sample)
+    }
+
+    /// Number of sites.
+    pub fn len(&self) -> usize {
+        self.sites.len()
+    }
+
+    /// Whether the trace is empty.
+    pub fn is_empty(&self) -> bool {
+        self.sites.is_empty()
+    }
+
+    /// Sum of the log-densities of all sample sites: `log p(x, z)` for a model trace.
+    pub fn log_prob_sum(&self) -> Result<Tensor> {
+        let mut total = Tensor::scalar(0.0);
+        for s in self.sample_sites() {
+            total = total + s.log_prob_sum()?;
+        }
+        Ok(total)
+    }
+
+    /// Removes every site, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.sites.clear();
+        self.index.clear();
+    }
+}
