@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+mod checkpoint;
 pub mod constraints;
 pub mod distributions;
 pub mod error;

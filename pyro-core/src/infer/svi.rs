@@ -128,6 +128,22 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
         })
     }
 
+    /// Saves the parameters and the optimiser state to `path`, atomically (see
+    /// [`ParamStore::save`] for the format).
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::checkpoint::save(path.as_ref(), &self.params, self.optim.state())
+    }
+
+    /// Restores parameters and optimiser state saved by [`Svi::save`]. On error nothing changes.
+    pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut store = ParamStore::new();
+        let state = crate::checkpoint::load(path, &mut store)?;
+        self.optim.load_state(&state).map_err(|e| Error::file(path, format!("optimiser state: {e}")))?;
+        self.params = store;
+        Ok(())
+    }
+
     /// The loss at the current parameters, without a step.
     pub fn evaluate_loss<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
