@@ -122,11 +122,23 @@ fn duplicate_site_is_an_error() {
 }
 
 fn fit(data: &[f64], seed: u64, steps: usize) -> (f64, f64) {
-    let mut svi = Svi::new(NormalModel, NormalGuide, Adam::new(AdamConfig { lr: 0.01, ..Default::default() }), TraceElbo::default()).seed(seed);
+    let mut svi = Svi::new(
+        NormalModel,
+        NormalGuide,
+        Adam::new(AdamConfig {
+            lr: 0.01,
+            ..Default::default()
+        }),
+        TraceElbo::default(),
+    )
+    .seed(seed);
     for _ in 0..steps {
         svi.step(data).unwrap();
     }
-    (svi.params().scalar("loc").unwrap(), svi.params().scalar("scale").unwrap())
+    (
+        svi.params().scalar("loc").unwrap(),
+        svi.params().scalar("scale").unwrap(),
+    )
 }
 
 #[test]
@@ -146,7 +158,12 @@ fn two_svis_on_two_threads_are_independent() {
 #[test]
 fn svi_is_send() {
     fn assert_send<T: Send>(_: &T) {}
-    let svi = Svi::new(NormalModel, NormalGuide, Adam::new(AdamConfig::default()), TraceElbo::default());
+    let svi = Svi::new(
+        NormalModel,
+        NormalGuide,
+        Adam::new(AdamConfig::default()),
+        TraceElbo::default(),
+    );
     assert_send(&svi);
 }
 
@@ -156,30 +173,72 @@ fn checkpoint_round_trip_and_errors() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("ck.json");
     let data = [1.0, 2.0];
-    let mut svi = Svi::new(NormalModel, NormalGuide, Adam::new(AdamConfig::default()), TraceElbo::default()).seed(2);
+    let mut svi = Svi::new(
+        NormalModel,
+        NormalGuide,
+        Adam::new(AdamConfig::default()),
+        TraceElbo::default(),
+    )
+    .seed(2);
     for _ in 0..20 {
         svi.step(&data).unwrap();
     }
     svi.save(&path).unwrap();
-    let mut other = Svi::new(NormalModel, NormalGuide, Adam::new(AdamConfig::default()), TraceElbo::default());
+    let mut other = Svi::new(
+        NormalModel,
+        NormalGuide,
+        Adam::new(AdamConfig::default()),
+        TraceElbo::default(),
+    );
     other.load(&path).unwrap();
     for name in ["loc", "scale"] {
-        assert_eq!(other.params().unconstrained(name).unwrap().to_vec().unwrap(), svi.params().unconstrained(name).unwrap().to_vec().unwrap());
+        assert_eq!(
+            other
+                .params()
+                .unconstrained(name)
+                .unwrap()
+                .to_vec()
+                .unwrap(),
+            svi.params().unconstrained(name).unwrap().to_vec().unwrap()
+        );
     }
     // Saving the loaded state again gives the same bytes (parameters and optimiser state).
     let path2 = dir.join("ck2.json");
     other.save(&path2).unwrap();
-    assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(&path2).unwrap());
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(&path2).unwrap()
+    );
     // The loaded Svi keeps training.
     other.step(&data).unwrap();
 
     // A corrupt file is an error naming the file, and the store is untouched.
     let bad = dir.join("bad.json");
-    std::fs::write(&bad, b"{\"format\": \"pyro-rs-checkpoint\", \"version\": 1, \"params\": [{\"name\": \"loc\"").unwrap();
-    let before = other.params().unconstrained("loc").unwrap().to_vec().unwrap();
+    std::fs::write(
+        &bad,
+        b"{\"format\": \"pyro-rs-checkpoint\", \"version\": 1, \"params\": [{\"name\": \"loc\"",
+    )
+    .unwrap();
+    let before = other
+        .params()
+        .unconstrained("loc")
+        .unwrap()
+        .to_vec()
+        .unwrap();
     let err = other.load(&bad).unwrap_err();
-    assert!(matches!(&err, Error::File { path, .. } if path == &bad), "{err}");
-    assert_eq!(other.params().unconstrained("loc").unwrap().to_vec().unwrap(), before);
+    assert!(
+        matches!(&err, Error::File { path, .. } if path == &bad),
+        "{err}"
+    );
+    assert_eq!(
+        other
+            .params()
+            .unconstrained("loc")
+            .unwrap()
+            .to_vec()
+            .unwrap(),
+        before
+    );
 
     // Values that do not fill their shape: an error naming the parameter.
     std::fs::write(&bad, br#"{"format":"pyro-rs-checkpoint","version":1,"params":[{"name":"loc","constraint":"Real","shape":[2],"unconstrained":[1.0]}],"optimizer":null}"#).unwrap();
@@ -188,7 +247,12 @@ fn checkpoint_round_trip_and_errors() {
 
     // A stored shape that differs from the model's initial value: an error naming the parameter.
     std::fs::write(&bad, br#"{"format":"pyro-rs-checkpoint","version":1,"params":[{"name":"loc","constraint":"Real","shape":[2],"unconstrained":[1.0,2.0]}],"optimizer":null}"#).unwrap();
-    let mut fresh = Svi::new(NormalModel, NormalGuide, Adam::new(AdamConfig::default()), TraceElbo::default());
+    let mut fresh = Svi::new(
+        NormalModel,
+        NormalGuide,
+        Adam::new(AdamConfig::default()),
+        TraceElbo::default(),
+    );
     fresh.load(&bad).unwrap();
     let err = fresh.step(&data).unwrap_err().to_string();
     assert!(err.contains("`loc`") && err.contains("[2]"), "{err}");

@@ -52,9 +52,18 @@ struct Checkpoint {
 
 /// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().ok_or_else(|| Error::file(path, "is not a file path"))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", file_name.to_string_lossy(), std::process::id()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| Error::file(path, "is not a file path"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
     let write = || -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -92,35 +101,70 @@ pub(crate) fn save(path: &Path, store: &ParamStore, optimizer: serde_json::Value
             unconstrained: e.value.clone(),
         })
         .collect();
-    let ck = Checkpoint { format: FORMAT.into(), version: VERSION, params, optimizer };
-    let bytes = serde_json::to_vec(&ck).map_err(|e| Error::file(path, format!("cannot encode: {e}")))?;
+    let ck = Checkpoint {
+        format: FORMAT.into(),
+        version: VERSION,
+        params,
+        optimizer,
+    };
+    let bytes =
+        serde_json::to_vec(&ck).map_err(|e| Error::file(path, format!("cannot encode: {e}")))?;
     write_atomically(path, &bytes)
 }
 
 /// Loads a checkpoint into `store` (replacing it) and returns the optimiser state.
 pub(crate) fn load(path: &Path, store: &mut ParamStore) -> Result<serde_json::Value> {
     let bytes = fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
-    let ck: Checkpoint = serde_json::from_slice(&bytes).map_err(|e| Error::file(path, format!("is not a valid checkpoint: {e}")))?;
+    let ck: Checkpoint = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::file(path, format!("is not a valid checkpoint: {e}")))?;
     if ck.format != FORMAT {
-        return Err(Error::file(path, format!("has format `{}`, expected `{FORMAT}`", ck.format)));
+        return Err(Error::file(
+            path,
+            format!("has format `{}`, expected `{FORMAT}`", ck.format),
+        ));
     }
     if ck.version != VERSION {
-        return Err(Error::file(path, format!("has version {}, this library reads version {VERSION}", ck.version)));
+        return Err(Error::file(
+            path,
+            format!(
+                "has version {}, this library reads version {VERSION}",
+                ck.version
+            ),
+        ));
     }
     for (i, p) in ck.params.iter().enumerate() {
         if p.unconstrained.len() != numel(&p.shape) {
-            return Err(Error::file(path, format!("parameter `{}` has {} values for shape {:?}", p.name, p.unconstrained.len(), p.shape)));
+            return Err(Error::file(
+                path,
+                format!(
+                    "parameter `{}` has {} values for shape {:?}",
+                    p.name,
+                    p.unconstrained.len(),
+                    p.shape
+                ),
+            ));
         }
         if let Some(bad) = p.unconstrained.iter().find(|v| !v.is_finite()) {
-            return Err(Error::file(path, format!("parameter `{}` holds the non-finite value {bad}", p.name)));
+            return Err(Error::file(
+                path,
+                format!("parameter `{}` holds the non-finite value {bad}", p.name),
+            ));
         }
         if ck.params[..i].iter().any(|q| q.name == p.name) {
-            return Err(Error::file(path, format!("parameter `{}` appears twice", p.name)));
+            return Err(Error::file(
+                path,
+                format!("parameter `{}` appears twice", p.name),
+            ));
         }
     }
     store.clear();
     for p in ck.params {
-        store.restore(p.name, p.unconstrained, Shape::from_vec(p.shape), p.constraint);
+        store.restore(
+            p.name,
+            p.unconstrained,
+            Shape::from_vec(p.shape),
+            p.constraint,
+        );
     }
     Ok(ck.optimizer)
 }

@@ -6,7 +6,7 @@ use crate::handlers::Context;
 use crate::optim::Optimizer;
 use crate::params::ParamStore;
 use crate::rng::{rng_from_seed, Rng};
-use crate::tensor::TapeStorage;
+use crate::tensor::{TapeStorage, Tensor};
 
 /// Stochastic variational inference: fits the parameters of `guide` (and of `model`) by
 /// stochastic gradient steps on an ELBO.
@@ -128,6 +128,31 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
         })
     }
 
+    /// The loss and the gradient estimate of every parameter that received one (with respect to
+    /// its *unconstrained* value), without a step.
+    pub fn loss_and_grads<'a>(&mut self, args: M::Args<'a>) -> Result<(f64, Vec<(String, Tensor)>)>
+    where
+        G: Model<Args<'a> = M::Args<'a>>,
+        M::Args<'a>: Clone,
+    {
+        self.with_context(true, |svi, ctx| {
+            let run = svi
+                .loss
+                .loss_and_surrogate(ctx, &svi.model, &svi.guide, args)?;
+            let grads = ctx.tape.backward(&run.surrogate)?;
+            let out = ctx
+                .leaves
+                .iter()
+                .filter_map(|(i, leaf)| {
+                    grads
+                        .get(leaf)
+                        .map(|g| (ctx.params.at(*i).name().to_string(), g))
+                })
+                .collect();
+            Ok((run.loss, out))
+        })
+    }
+
     /// Saves the parameters and the optimiser state to `path`, atomically (see
     /// [`ParamStore::save`] for the format).
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
@@ -139,7 +164,9 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
         let path = path.as_ref();
         let mut store = ParamStore::new();
         let state = crate::checkpoint::load(path, &mut store)?;
-        self.optim.load_state(&state).map_err(|e| Error::file(path, format!("optimiser state: {e}")))?;
+        self.optim
+            .load_state(&state)
+            .map_err(|e| Error::file(path, format!("optimiser state: {e}")))?;
         self.params = store;
         Ok(())
     }
