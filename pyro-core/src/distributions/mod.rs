@@ -182,3 +182,14 @@ impl Distribution for Box<dyn Distribution> {
         (**self).as_any()
     }
 }
+
+/// Expands a boxed distribution to a batch shape (placeholder until the `Expanded` wrapper lands).
+pub(crate) fn expand_boxed(
+    d: Box<dyn Distribution>,
+    shape: &[usize],
+) -> Result<Box<dyn Distribution>> {
+    Err(Error::Invalid(format!(
+        "{} cannot be expanded to batch shape {shape:?} yet",
+        d.name()
+    )))
+}

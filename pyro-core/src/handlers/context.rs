@@ -27,6 +27,8 @@ pub struct Context {
     pub(crate) plates: Vec<PlateFrame>,
     /// Whether `param!` values are recorded as differentiable leaves.
     pub(crate) grad_params: bool,
+    /// Subsample indices drawn in this step, by plate name.
+    pub(crate) subsamples: Vec<(String, std::rc::Rc<[usize]>)>,
 }
 
 impl Context {
@@ -51,6 +53,7 @@ impl Context {
             constrained: Vec::new(),
             plates: Vec::new(),
             grad_params: true,
+            subsamples: Vec::new(),
         }
     }
 
@@ -122,18 +125,13 @@ impl Context {
         }
     }
 
-    /// Forgets the per-run parameter leaves (a new run starts).
-    pub(crate) fn reset_run(&mut self) {
-        self.leaves.clear();
-        self.constrained.clear();
-        self.error = None;
-    }
-
-    /// Starts a fresh tape (e.g. for a new particle or a new step), recycling the old one.
-    pub(crate) fn new_tape(&mut self) {
-        self.reset_run();
-        let old = std::mem::take(&mut self.tape);
-        self.tape = Tape::from_storage(old.recycle());
+    /// Prepares a run of a model or guide: no plate is open; with `new_subsample`, plates draw
+    /// fresh subsample indices (a new particle), otherwise they reuse this particle's.
+    pub(crate) fn begin_run(&mut self, new_subsample: bool) {
+        self.plates.clear();
+        if new_subsample {
+            self.subsamples.clear();
+        }
     }
 
     fn apply_stack(&mut self, msg: &mut Message) {
@@ -186,13 +184,22 @@ impl Context {
             let e = e.clone().at_site(&name);
             return self.fail(e);
         }
+        let dist = match super::plate::fit_to_plates(&name, Box::new(dist), &self.plates) {
+            Ok(d) => d,
+            Err(e) => return self.fail(e),
+        };
         let mut msg = Message {
             kind: SiteKind::Sample,
             is_observed: obs.is_some(),
             name,
-            dist: Some(Box::new(dist)),
+            dist: Some(dist),
             value: obs,
-            scale: 1.0,
+            // Subsampled plates scale the log-density by size / subsample_size: unbiased.
+            scale: self
+                .plates
+                .iter()
+                .map(|p| p.size as f64 / p.subsample_size as f64)
+                .product(),
             mask: None,
             plates: self.plates.clone(),
             infer,
@@ -237,6 +244,12 @@ impl Context {
         if let Some(e) = msg.error {
             return self.fail(e.at_site(&msg.name));
         }
+        if let (Some(d), Some(v)) = (&msg.dist, &msg.value) {
+            if let Err(e) = super::plate::check_value(&msg.name, d.as_ref(), v, &msg.plates) {
+                return self.fail(e);
+            }
+        }
+
         match msg.value {
             Some(v) => match v.error() {
                 Some(e) => {

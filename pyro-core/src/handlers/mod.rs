@@ -27,6 +27,7 @@
 mod block;
 mod condition;
 mod context;
+mod plate;
 mod replay;
 mod scale;
 mod seed;
@@ -35,6 +36,7 @@ mod trace;
 pub use block::BlockMessenger;
 pub use condition::{ConditionMessenger, DoMessenger, SubstituteMessenger};
 pub use context::Context;
+pub use plate::PlateOpts;
 pub use replay::ReplayMessenger;
 pub use scale::{MaskMessenger, ScaleMessenger};
 pub use seed::SeedMessenger;

@@ -44,10 +44,12 @@ where
     G: Model<Args<'a> = M::Args<'a>>,
     M::Args<'a>: Clone,
 {
+    ctx.begin_run(true);
     let (_, tr) = ctx.with_handler(TraceMessenger::new(), |ctx| guide.call(ctx, args.clone()));
     if let Some(e) = ctx.take_error() {
         return Err(in_function(e, G::NAME));
     }
+    ctx.begin_run(false);
     let ((_, replay), tr_model) = ctx.with_handler(TraceMessenger::new(), |ctx| {
         ctx.with_handler(ReplayMessenger::new(tr.into_trace()), |ctx| {
             model.call(ctx, args)
