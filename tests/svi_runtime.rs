@@ -258,3 +258,50 @@ fn checkpoint_round_trip_and_errors() {
     assert!(err.contains("`loc`") && err.contains("[2]"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn predictive_draws_latents_from_the_guide_and_observations_afresh() {
+    // Guide q(z) = N(0.7, 0.5); model x ~ N(z, 1): the predictive x has mean 0.7 and variance
+    // 0.5² + 1 = 1.25, and z has mean 0.7 and variance 0.25.
+    let mut store = ParamStore::new();
+    store
+        .insert("loc", 0.7.into(), constraints::real())
+        .unwrap();
+    store
+        .insert("scale", 0.5.into(), constraints::positive())
+        .unwrap();
+    let n = 4000;
+    let data = [0.0];
+    let run = |seed| {
+        pyro::infer::Predictive::new(NormalModel, NormalGuide, &store, n)
+            .seed(seed)
+            .run(&data[..])
+            .unwrap()
+    };
+    let s = run(5);
+    let z = s.get("z").unwrap();
+    let x = s.get("x_0").unwrap();
+    assert_eq!(z.shape(), &[n]);
+    for (t, mean, var) in [(z, 0.7, 0.25), (x, 0.7, 1.25)] {
+        let v = t.to_vec().unwrap();
+        let m = v.iter().sum::<f64>() / n as f64;
+        let s2 = v.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+        assert!(
+            (m - mean).abs() < 5.0 * (var / n as f64).sqrt(),
+            "mean {m} vs {mean}"
+        );
+        // Var of the sample variance of a normal: 2 var² / (n - 1).
+        assert!(
+            (s2 - var).abs() < 5.0 * (2.0 * var * var / (n - 1) as f64).sqrt(),
+            "var {s2} vs {var}"
+        );
+    }
+    // Observed values are not returned as they were given (0.0) but drawn.
+    assert!(x.to_vec().unwrap().iter().any(|&v| v != 0.0));
+    // Same seed, same samples.
+    assert_eq!(
+        run(5).get("x_0").unwrap().to_vec().unwrap(),
+        x.to_vec().unwrap()
+    );
+    assert!(s.get("nope").is_err());
+}

@@ -32,6 +32,7 @@ mod replay;
 mod scale;
 mod seed;
 mod trace;
+mod uncondition;
 
 pub use block::BlockMessenger;
 pub use condition::{ConditionMessenger, DoMessenger, SubstituteMessenger};
@@ -41,6 +42,7 @@ pub use replay::ReplayMessenger;
 pub use scale::{MaskMessenger, ScaleMessenger};
 pub use seed::SeedMessenger;
 pub use trace::TraceMessenger;
+pub use uncondition::UnconditionMessenger;
 
 use std::any::Any;
 

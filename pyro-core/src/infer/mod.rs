@@ -2,10 +2,12 @@
 
 mod elbo;
 mod model;
+mod predictive;
 mod svi;
 mod trace_elbo;
 
 pub use elbo::{Elbo, ElboRun};
 pub use model::Model;
+pub use predictive::{NoGuide, Predictive, Samples};
 pub use svi::Svi;
 pub use trace_elbo::TraceElbo;
