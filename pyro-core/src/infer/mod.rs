@@ -5,9 +5,11 @@ mod model;
 mod predictive;
 mod svi;
 mod trace_elbo;
+mod trace_graph_elbo;
 
 pub use elbo::{Elbo, ElboRun};
 pub use model::Model;
 pub use predictive::{NoGuide, Predictive, Samples};
 pub use svi::Svi;
 pub use trace_elbo::TraceElbo;
+pub use trace_graph_elbo::{Baseline, TraceGraphElbo};
