@@ -36,7 +36,9 @@ impl Model for G {
 
 fn grads<L: Elbo>(loss: L, n: usize) -> (f64, f64) {
     let mut svi = Svi::new(M, G, Adam::new(AdamConfig::default()), loss).seed(3);
-    let g: Vec<f64> = (0..n).map(|_| svi.loss_and_grads(()).unwrap().1[0].1.item().unwrap()).collect();
+    let g: Vec<f64> = (0..n)
+        .map(|_| svi.loss_and_grads(()).unwrap().1[0].1.item().unwrap())
+        .collect();
     let mean = g.iter().sum::<f64>() / n as f64;
     let var = g.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     (mean, var)
@@ -52,11 +54,27 @@ fn graph_elbo_is_unbiased_with_lower_variance() {
     let exact = -0.25 * ((0.3f64.ln() + ln_n(0.0)) - (0.7f64.ln() + ln_n(1.0)));
     let n = 20_000;
     let (m_trace, v_trace) = grads(TraceElbo::default(), n);
-    let (m_graph, v_graph) = grads(TraceGraphElbo::new(1).with_default_baseline(Baseline::None), n);
+    let (m_graph, v_graph) = grads(
+        TraceGraphElbo::new(1).with_default_baseline(Baseline::None),
+        n,
+    );
     let (m_base, v_base) = grads(TraceGraphElbo::new(1), n);
-    for (name, m, v) in [("trace", m_trace, v_trace), ("graph", m_graph, v_graph), ("graph+baseline", m_base, v_base)] {
-        assert!((m - exact).abs() < 5.0 * (v / n as f64).sqrt(), "{name}: mean {m} vs exact {exact}");
+    for (name, m, v) in [
+        ("trace", m_trace, v_trace),
+        ("graph", m_graph, v_graph),
+        ("graph+baseline", m_base, v_base),
+    ] {
+        assert!(
+            (m - exact).abs() < 5.0 * (v / n as f64).sqrt(),
+            "{name}: mean {m} vs exact {exact}"
+        );
     }
-    assert!(v_graph < 0.5 * v_trace, "graph variance {v_graph} vs trace {v_trace}");
-    assert!(v_base < v_graph, "baseline variance {v_base} vs graph {v_graph}");
+    assert!(
+        v_graph < 0.5 * v_trace,
+        "graph variance {v_graph} vs trace {v_trace}"
+    );
+    assert!(
+        v_base < v_graph,
+        "baseline variance {v_base} vs graph {v_graph}"
+    );
 }

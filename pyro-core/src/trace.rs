@@ -39,6 +39,9 @@ pub struct PlateFrame {
 pub struct InferConfig {
     /// Enumerate this discrete site in parallel (`sample!(.., enumerate)`).
     pub enumerate: bool,
+    /// A guide-only site (e.g. the joint latent of `AutoDiagonalNormal`): scored in the guide,
+    /// absent from the model.
+    pub is_auxiliary: bool,
 }
 
 /// One site of a trace.

@@ -125,6 +125,23 @@ impl Context {
         }
     }
 
+    /// Runs `f` out of sight of the current handlers (an empty stack, no open plate) and returns
+    /// its trace and error: how autoguides discover the latent sites of their model.
+    pub fn prototype_trace<R>(
+        &mut self,
+        f: impl FnOnce(&mut Context) -> R,
+    ) -> (R, crate::trace::Trace, Option<Error>) {
+        let stack = std::mem::take(&mut self.stack);
+        let plates = std::mem::take(&mut self.plates);
+        let outer_error = self.error.take();
+        let (r, tr) = self.with_handler(super::TraceMessenger::new(), f);
+        let error = self.error.take();
+        self.stack = stack;
+        self.plates = plates;
+        self.error = outer_error;
+        (r, tr.into_trace(), error)
+    }
+
     /// Prepares a run of a model or guide: no plate is open; with `new_subsample`, plates draw
     /// fresh subsample indices (a new particle), otherwise they reuse this particle's.
     pub(crate) fn begin_run(&mut self, new_subsample: bool) {

@@ -89,7 +89,7 @@ pub(crate) fn check_match(
             });
         }
     }
-    for s in guide.sample_sites() {
+    for s in guide.sample_sites().filter(|s| !s.infer.is_auxiliary) {
         match model.get(&s.name) {
             None => return Err(Error::UnknownGuideSite { site: s.name.to_string(), model: model_name.to_string() }),
             Some(m) if m.is_observed => {

@@ -40,14 +40,22 @@ pub struct TraceGraphElbo {
 
 impl Default for TraceGraphElbo {
     fn default() -> Self {
-        TraceGraphElbo { num_particles: 1, default_baseline: Baseline::DecayingAverage(0.9), baselines: HashMap::new(), averages: HashMap::new() }
+        TraceGraphElbo {
+            num_particles: 1,
+            default_baseline: Baseline::DecayingAverage(0.9),
+            baselines: HashMap::new(),
+            averages: HashMap::new(),
+        }
     }
 }
 
 impl TraceGraphElbo {
     /// A graph ELBO over `num_particles` draws with decaying-average baselines (decay 0.9).
     pub fn new(num_particles: usize) -> TraceGraphElbo {
-        TraceGraphElbo { num_particles: num_particles.max(1), ..Default::default() }
+        TraceGraphElbo {
+            num_particles: num_particles.max(1),
+            ..Default::default()
+        }
     }
 
     /// The baseline of every site without its own.
@@ -78,7 +86,13 @@ impl TraceGraphElbo {
 }
 
 impl Elbo for TraceGraphElbo {
-    fn loss_and_surrogate<'a, M, G>(&mut self, ctx: &mut Context, model: &M, guide: &G, args: M::Args<'a>) -> Result<ElboRun>
+    fn loss_and_surrogate<'a, M, G>(
+        &mut self,
+        ctx: &mut Context,
+        model: &M,
+        guide: &G,
+        args: M::Args<'a>,
+    ) -> Result<ElboRun>
     where
         M: Model,
         G: Model<Args<'a> = M::Args<'a>>,
@@ -89,8 +103,15 @@ impl Elbo for TraceGraphElbo {
         let mut surrogate = Tensor::scalar(0.0);
         for _ in 0..n {
             let (mt, gt) = get_traces(ctx, model, guide, args.clone())?;
-            let model_lp: Vec<(usize, Tensor)> = mt.sample_sites().enumerate().map(|(i, s)| s.log_prob_sum().map(|lp| (i, lp))).collect::<Result<_>>()?;
-            let guide_lp: Vec<Tensor> = gt.sample_sites().map(|s| s.log_prob_sum()).collect::<Result<_>>()?;
+            let model_lp: Vec<(usize, Tensor)> = mt
+                .sample_sites()
+                .enumerate()
+                .map(|(i, s)| s.log_prob_sum().map(|lp| (i, lp)))
+                .collect::<Result<_>>()?;
+            let guide_lp: Vec<Tensor> = gt
+                .sample_sites()
+                .map(|s| s.log_prob_sum())
+                .collect::<Result<_>>()?;
             let mut elbo = 0.0;
             let mut surr = Tensor::scalar(0.0);
             for (_, lp) in &model_lp {
@@ -109,8 +130,15 @@ impl Elbo for TraceGraphElbo {
                 // Downstream cost: model terms from this site's position on, minus guide terms
                 // from this site on.
                 let start = model_pos(&s.name).unwrap_or(0);
-                let mut cost: f64 = model_lp.iter().filter(|(i, _)| *i >= start).map(|(_, lp)| lp.item().unwrap_or(f64::NAN)).sum();
-                cost -= guide_lp[k..].iter().map(|lq| lq.item().unwrap_or(f64::NAN)).sum::<f64>();
+                let mut cost: f64 = model_lp
+                    .iter()
+                    .filter(|(i, _)| *i >= start)
+                    .map(|(_, lp)| lp.item().unwrap_or(f64::NAN))
+                    .sum();
+                cost -= guide_lp[k..]
+                    .iter()
+                    .map(|lq| lq.item().unwrap_or(f64::NAN))
+                    .sum::<f64>();
                 let b = self.baseline(&s.name, cost);
                 surr = surr + lq * (cost - b);
             }
