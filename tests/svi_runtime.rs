@@ -9,7 +9,7 @@ impl Model for NormalModel {
     type Args<'a> = &'a [f64];
     type Output = ();
     const NAME: &'static str = "normal_model";
-    fn call<'a>(&self, ctx: &mut Context, data: &'a [f64]) {
+    fn call(&self, ctx: &mut Context, data: &[f64]) {
         let z = ctx.sample("z", Normal::new(0.0, 1.0), None);
         for (i, &x) in data.iter().enumerate() {
             ctx.sample(format!("x_{i}"), Normal::new(&z, 1.0), Some(x.into()));
@@ -22,7 +22,7 @@ impl Model for NormalGuide {
     type Args<'a> = &'a [f64];
     type Output = ();
     const NAME: &'static str = "normal_guide";
-    fn call<'a>(&self, ctx: &mut Context, _data: &'a [f64]) {
+    fn call(&self, ctx: &mut Context, _data: &[f64]) {
         let loc = ctx.param("loc", || 0.0, constraints::real());
         let scale = ctx.param("scale", || 1.0, constraints::positive());
         ctx.sample("z", Normal::new(loc, scale), None);
@@ -34,7 +34,7 @@ impl Model for EmptyGuide {
     type Args<'a> = &'a [f64];
     type Output = ();
     const NAME: &'static str = "empty_guide";
-    fn call<'a>(&self, _ctx: &mut Context, _data: &'a [f64]) {}
+    fn call(&self, _ctx: &mut Context, _data: &[f64]) {}
 }
 
 #[test]

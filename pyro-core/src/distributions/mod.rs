@@ -9,9 +9,11 @@
 //! `log_prob` outside the support: each distribution documents it; the rule is `-inf` where the
 //! density is zero (for example a negative value under `Exponential`), never a panic.
 
+mod bernoulli;
 mod normal;
 pub(crate) mod util;
 
+pub use bernoulli::Bernoulli;
 pub use normal::Normal;
 
 use std::fmt;

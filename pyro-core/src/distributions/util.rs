@@ -59,6 +59,7 @@ pub(crate) fn standard_normal(rng: &mut Rng, shape: &[usize]) -> Tensor {
 }
 
 /// Uniform(0, 1) draws of a shape, as a constant tensor (open at 0).
+#[allow(dead_code)] // used by the distributions that sample by inversion
 pub(crate) fn uniform(rng: &mut Rng, shape: &[usize]) -> Tensor {
     let n: usize = shape.iter().product();
     let draw = |rng: &mut Rng| loop {

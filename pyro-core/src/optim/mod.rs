@@ -31,9 +31,12 @@ impl Default for AdamConfig {
         }
     }
 }
+/// Step count and first and second moment estimates of one parameter.
+type AdamState = (u64, Vec<f64>, Vec<f64>);
+
 pub struct Adam {
     cfg: AdamConfig,
-    state: Vec<Option<(u64, Vec<f64>, Vec<f64>)>>,
+    state: Vec<Option<AdamState>>,
 }
 impl Adam {
     pub fn new(cfg: AdamConfig) -> Adam {

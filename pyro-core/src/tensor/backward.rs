@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 
 use super::broadcast::reduce_to_shape;
 use super::tape::NodeKind;
-use super::{Data, Shape, Tape, Tensor};
+use super::{Data, Tape, Tensor};
 use crate::error::{Error, Result};
 
 /// A gradient buffer: one value inline, more on the heap.
@@ -23,11 +23,8 @@ pub(crate) type InputGrads = SmallVec<[Option<GradBuf>; 3]>;
 pub(crate) enum Aux {
     #[default]
     None,
-    F64(f64),
     Dim(usize),
-    Dims(Shape),
     Indices(Rc<[usize]>, usize),
-    Values(Rc<[f64]>),
 }
 
 /// What a backward function sees.

@@ -44,8 +44,8 @@ use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
 
+pub(crate) use backward::BackwardFn;
 pub use backward::Gradients;
-pub(crate) use backward::{Aux, BackwardArgs, BackwardFn, InputGrads};
 pub use broadcast::broadcast_shapes;
 pub use special_fns::{digamma, erf, lgamma, trigamma};
 pub(crate) use tape::NodeRef;

@@ -188,13 +188,7 @@ impl Tensor {
 
     /// `ln Σ exp(x)` along `dim`, computed stably (shifted by the maximum).
     pub fn logsumexp_dim(&self, dim: isize, keepdim: bool) -> Tensor {
-        self.reduce_dim(
-            dim,
-            keepdim,
-            "logsumexp",
-            |x, n, s| logsumexp_strided(x, n, s),
-            logsumexp_bw,
-        )
+        self.reduce_dim(dim, keepdim, "logsumexp", logsumexp_strided, logsumexp_bw)
     }
 
     /// `ln Σ exp(x)` over all elements (0-d).
@@ -215,7 +209,7 @@ impl Tensor {
 
 fn logsumexp_strided(x: &[f64], n: usize, s: usize) -> f64 {
     let m = (0..n).map(|k| x[k * s]).fold(f64::NEG_INFINITY, f64::max);
-    if m == f64::NEG_INFINITY || m == f64::INFINITY {
+    if m.is_infinite() {
         return m;
     }
     m + (0..n).map(|k| (x[k * s] - m).exp()).sum::<f64>().ln()

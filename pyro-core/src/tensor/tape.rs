@@ -45,17 +45,12 @@ pub(crate) struct NodeRef {
 ///
 /// It holds no node (the vector is empty), hence no `Rc`, which is why it may cross threads:
 /// an `Svi` that owns it stays `Send`.
+#[derive(Default)]
 pub struct TapeStorage(Vec<Node>);
 
 // SAFETY: a `TapeStorage` is only ever built from a cleared vector (`Tape::recycle`), so it owns
 // no `Node` and therefore no `Rc`; only its allocation moves between threads.
 unsafe impl Send for TapeStorage {}
-
-impl Default for TapeStorage {
-    fn default() -> Self {
-        TapeStorage(Vec::new())
-    }
-}
 
 impl Default for Tape {
     fn default() -> Self {

@@ -1,0 +1,122 @@
+//! The Bernoulli distribution, parameterised by probabilities or by logits.
+
+use rand::Rng as _;
+
+use super::util::{batch_of, check_param};
+use super::Distribution;
+use crate::constraints::Constraint;
+use crate::error::Result;
+use crate::rng::Rng;
+use crate::tensor::{Shape, Tensor};
+
+/// Bernoulli(p): `P(x = 1) = p`, `P(x = 0) = 1 - p`.
+///
+/// Built from probabilities (`new`) or from logits (`from_logits`); the log-density is computed
+/// from logits either way, `x·l - softplus(l)`, which stays finite for p near 0 or 1.
+/// `log_prob` of a value outside `{0, 1}` is that same expression, not `-inf`.
+///
+/// ```
+/// use pyro_core::distributions::{Bernoulli, Distribution};
+/// let d = Bernoulli::new(0.25).unwrap();
+/// let lp = d.log_prob(&1.0.into()).item().unwrap();
+/// assert!((lp - 0.25f64.ln()).abs() < 1e-12);
+/// assert!(Bernoulli::new(1.5).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Bernoulli {
+    logits: Tensor,
+    batch: Shape,
+}
+
+impl Bernoulli {
+    /// Errors unless every probability lies in `[0, 1]`.
+    pub fn new(probs: impl Into<Tensor>) -> Result<Bernoulli> {
+        let probs = probs.into();
+        check_param("Bernoulli", "probs", &probs, "in [0, 1]", |p| {
+            (0.0..=1.0).contains(&p)
+        })?;
+        let batch = batch_of("Bernoulli", &[("probs", &probs)])?;
+        // logit(p) = ln p - ln(1 - p); ±inf at the ends is what the density needs.
+        let logits = probs.ln() - (-&probs).ln_1p();
+        Ok(Bernoulli { logits, batch })
+    }
+
+    /// Errors if a logit is NaN.
+    pub fn from_logits(logits: impl Into<Tensor>) -> Result<Bernoulli> {
+        let logits = logits.into();
+        check_param("Bernoulli", "logits", &logits, "a number", |x| !x.is_nan())?;
+        let batch = batch_of("Bernoulli", &[("logits", &logits)])?;
+        Ok(Bernoulli { logits, batch })
+    }
+
+    /// The logits `ln(p / (1 - p))`.
+    pub fn logits(&self) -> &Tensor {
+        &self.logits
+    }
+
+    /// The probabilities `P(x = 1)`.
+    pub fn probs(&self) -> Tensor {
+        self.logits.sigmoid()
+    }
+}
+
+impl Distribution for Bernoulli {
+    fn name(&self) -> &'static str {
+        "Bernoulli"
+    }
+    fn batch_shape(&self) -> Shape {
+        self.batch.clone()
+    }
+    fn sample(&self, rng: &mut Rng) -> Tensor {
+        let p = self.probs().broadcast_to(&self.batch);
+        match p.values() {
+            Ok(ps) => {
+                let v: Vec<f64> = ps
+                    .iter()
+                    .map(|&p| f64::from(u8::from(rng.random::<f64>() < p)))
+                    .collect();
+                if self.batch.is_empty() {
+                    Tensor::scalar(v[0])
+                } else {
+                    Tensor::new(v, &self.batch).unwrap_or_else(Tensor::poisoned)
+                }
+            }
+            Err(e) => Tensor::poisoned(e),
+        }
+    }
+    fn log_prob(&self, value: &Tensor) -> Tensor {
+        value * &self.logits - self.logits.softplus()
+    }
+    fn support(&self) -> Constraint {
+        Constraint::Boolean
+    }
+    fn enumerate_support(&self, expand: bool) -> Result<Tensor> {
+        // Values along a new leftmost dim, shaped (2, 1, ..., 1) or expanded to (2, batch...).
+        let mut shape: Shape = Shape::from_slice(&[2]);
+        shape.extend(std::iter::repeat_n(1, self.batch.len()));
+        let values = Tensor::new(vec![0.0, 1.0], &shape)?;
+        if expand {
+            let mut full = Shape::from_slice(&[2]);
+            full.extend(self.batch.iter().copied());
+            return values.broadcast_to(&full).check();
+        }
+        Ok(values)
+    }
+    fn mean(&self) -> Result<Tensor> {
+        Ok(self.probs())
+    }
+    fn variance(&self) -> Result<Tensor> {
+        let p = self.probs();
+        Ok(&p * (-&p + 1.0))
+    }
+    fn entropy(&self) -> Result<Tensor> {
+        let p = self.probs();
+        Ok(self.logits.softplus() - &p * &self.logits)
+    }
+    fn box_clone(&self) -> Box<dyn Distribution> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
