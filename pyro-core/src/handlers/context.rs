@@ -151,6 +151,13 @@ impl Context {
         }
     }
 
+    /// Tells every handler about a `markov` loop boundary.
+    pub(crate) fn notify_markov(&mut self, event: super::MarkovEvent) {
+        for h in self.stack.iter_mut() {
+            h.markov(event);
+        }
+    }
+
     fn apply_stack(&mut self, msg: &mut Message) {
         let n = self.stack.len();
         let mut reached = 0;
@@ -261,7 +268,8 @@ impl Context {
         if let Some(e) = msg.error {
             return self.fail(e.at_site(&msg.name));
         }
-        if let (Some(d), Some(v)) = (&msg.dist, &msg.value) {
+        // An enumerated value carries its own dimension left of the batch: not a misfit.
+        if let (Some(d), Some(v), false) = (&msg.dist, &msg.value, msg.infer.enumerate) {
             if let Err(e) = super::plate::check_value(&msg.name, d.as_ref(), v, &msg.plates) {
                 return self.fail(e);
             }

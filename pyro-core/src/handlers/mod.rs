@@ -27,6 +27,8 @@
 mod block;
 mod condition;
 mod context;
+mod enumerate;
+mod markov;
 mod plate;
 mod replay;
 mod scale;
@@ -37,6 +39,7 @@ mod uncondition;
 pub use block::BlockMessenger;
 pub use condition::{ConditionMessenger, DoMessenger, SubstituteMessenger};
 pub use context::Context;
+pub use enumerate::EnumMessenger;
 pub use plate::PlateOpts;
 pub use replay::ReplayMessenger;
 pub use scale::{MaskMessenger, ScaleMessenger};
@@ -88,6 +91,25 @@ pub trait Messenger: AsAny {
     fn postprocess_message(&mut self, msg: &mut Message) {
         let _ = msg;
     }
+    /// Called at the boundaries of a `markov` loop (see [`Context::markov`]).
+    fn markov(&mut self, event: MarkovEvent) {
+        let _ = event;
+    }
+}
+
+/// A boundary of a `markov` loop, as handlers see it: enumeration uses it to sum out the states
+/// that the loop has moved past and to recycle their tensor dimensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkovEvent {
+    /// The loop starts; each step depends on at most `history` steps before it.
+    Enter {
+        /// How many previous steps a step may depend on.
+        history: usize,
+    },
+    /// The next step starts.
+    Step,
+    /// The loop ends.
+    Exit,
 }
 
 /// Lets the context hand a handler back to its owner after a run.

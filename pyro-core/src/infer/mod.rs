@@ -5,6 +5,7 @@ mod model;
 mod predictive;
 mod svi;
 mod trace_elbo;
+mod trace_enum_elbo;
 mod trace_graph_elbo;
 
 pub use elbo::{Elbo, ElboRun};
@@ -12,4 +13,5 @@ pub use model::Model;
 pub use predictive::{NoGuide, Predictive, Samples};
 pub use svi::Svi;
 pub use trace_elbo::TraceElbo;
+pub use trace_enum_elbo::TraceEnumElbo;
 pub use trace_graph_elbo::{Baseline, TraceGraphElbo};

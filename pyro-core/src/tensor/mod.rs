@@ -33,6 +33,7 @@ mod linalg;
 mod reduce;
 mod special_fns;
 mod tape;
+mod vindex;
 
 #[cfg(test)]
 mod tests;
