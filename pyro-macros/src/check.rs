@@ -212,6 +212,8 @@ fn pretty(t: &TokenStream) -> String {
                 .replace(" )", ")")
                 .replace(" :: ", "::")
                 .replace("' ", "'")
+                .replace("&'__pyro_a ", "&")
+                .replace("'__pyro_a", "'_")
         }
         Err(_) => t.to_string(),
     }

@@ -242,11 +242,19 @@ impl Rewriter {
         }
     }
 
-    fn placeholder_tensor(span: Span) -> TokenStream {
-        quote_spanned!(span=> ::pyro::__private::Tensor::scalar(0.0))
+    /// What a site macro with a wrong argument count becomes: its arguments are still evaluated
+    /// (so that their variables count as used: no follow-on warnings), then a dummy tensor.
+    fn placeholder_tensor(&mut self, span: Span, args: Vec<MacroArg>) -> TokenStream {
+        let values: Vec<TokenStream> = args
+            .into_iter()
+            .map(|a| match a {
+                MacroArg::Positional(t) | MacroArg::Keyword(_, t) => self.rewrite(t, false),
+            })
+            .collect();
+        quote_spanned!(span=> { let _ = (#(#values,)*); ::pyro::__private::Tensor::scalar(0.0) })
     }
 
-    /// Takes `n` positional arguments (then keywords / flags); reports a wrong count.
+    /// Splits off `n` positional arguments (then come keywords and flags); reports a wrong count.
     fn positional(
         &mut self,
         span: Span,
@@ -260,7 +268,7 @@ impl Rewriter {
             .count();
         if count < n {
             let at = args.get(count).map(|a| a.span()).unwrap_or(span);
-            self.error(at, format!("expected {usage}"));
+            self.error(at, format!("too few arguments: expected {usage}"));
             return None;
         }
         let rest = args.split_off(n);
@@ -275,15 +283,28 @@ impl Rewriter {
         )
     }
 
+    /// `let _ = (values of rejected arguments);`: keeps the rest of the function free of
+    /// follow-on warnings once the error is reported.
+    fn ignored(&mut self, ignored: Vec<TokenStream>) -> TokenStream {
+        if ignored.is_empty() {
+            return TokenStream::new();
+        }
+        let values: Vec<TokenStream> = ignored
+            .into_iter()
+            .map(|t| self.rewrite(t, false))
+            .collect();
+        quote!(let _ = (#(#values,)*);)
+    }
+
     fn sample(&mut self, span: Span, mut args: Vec<MacroArg>) -> TokenStream {
         const USAGE: &str =
             "`sample!(name, distribution)`, optionally followed by `obs = value` or `enumerate`";
         let Some(pos) = self.positional(span, &mut args, 2, USAGE) else {
-            return Self::placeholder_tensor(span);
+            return self.placeholder_tensor(span, args);
         };
         let mut obs: Option<TokenStream> = None;
         let mut enumerate = false;
-        let mut ok = true;
+        let mut ignored = Vec::new();
         for a in args {
             match a {
                 MacroArg::Keyword(k, v) if k == "obs" => {
@@ -295,30 +316,30 @@ impl Rewriter {
                                 self.fn_name
                             ),
                         );
-                        ok = false;
-                    }
-                    if obs.is_some() {
+                        ignored.push(v);
+                    } else if obs.is_some() {
                         self.error(k.span(), "`obs` is given twice");
-                        ok = false;
+                        ignored.push(v);
+                    } else {
+                        obs = Some(v);
                     }
-                    obs = Some(self.rewrite(v, false));
                 }
                 MacroArg::Positional(t) if is_single_ident(&t, "enumerate") => {
                     enumerate = true;
                 }
-                MacroArg::Keyword(k, _) => {
+                MacroArg::Keyword(k, v) => {
                     self.error(
                         k.span(),
                         format!("unknown argument `{k}` of `sample!`: expected `obs = value` or `enumerate`"),
                     );
-                    ok = false;
+                    ignored.push(v);
                 }
                 MacroArg::Positional(t) => {
                     self.error(
                         first_span(&t),
-                        format!("unexpected argument of `sample!`: expected {USAGE}"),
+                        format!("too many arguments: expected {USAGE}"),
                     );
-                    ok = false;
+                    ignored.push(t);
                 }
             }
         }
@@ -327,15 +348,14 @@ impl Rewriter {
                 span,
                 "an observed site cannot be enumerated: `obs` and `enumerate` exclude each other",
             );
-            ok = false;
+            enumerate = false;
         }
         let (name, dist) = (&pos[0], &pos[1]);
         self.site_name(SiteKind::Sample, name, obs.is_some(), enumerate);
         let name = self.rewrite(name.clone(), false);
         let dist = self.rewrite(dist.clone(), false);
-        if !ok {
-            return Self::placeholder_tensor(span);
-        }
+        let obs = obs.map(|o| self.rewrite(o, false));
+        let ignored = self.ignored(ignored);
         let ctx = self.ctx_at(span);
         let obs = match obs {
             Some(o) => {
@@ -343,43 +363,49 @@ impl Rewriter {
             }
             None => quote_spanned!(span=> ::core::option::Option::None),
         };
-        if enumerate {
-            quote_spanned!(span=> #ctx.sample_with(#name, #dist, #obs, ::pyro::__private::enumerated()))
+        // Arguments are evaluated before the call: they may contain site macros themselves
+        // (`sample!("z", Normal::new(param!("loc", 0.0), 1.0))`), which borrow the context.
+        let (n, d, o) = (hidden("name"), hidden("dist"), hidden("obs"));
+        let call = if enumerate {
+            quote_spanned!(span=> #ctx.sample_with(#n, #d, #o, ::pyro::__private::enumerated()))
         } else {
-            quote_spanned!(span=> #ctx.sample(#name, #dist, #obs))
-        }
+            quote_spanned!(span=> #ctx.sample(#n, #d, #o))
+        };
+        quote_spanned!(span=> { #ignored let #n = #name; let #d = #dist; let #o = #obs; #call })
     }
 
     fn param(&mut self, span: Span, mut args: Vec<MacroArg>) -> TokenStream {
         const USAGE: &str =
             "`param!(name, initial_value)`, optionally followed by `constraint = ...`";
         let Some(pos) = self.positional(span, &mut args, 2, USAGE) else {
-            return Self::placeholder_tensor(span);
+            return self.placeholder_tensor(span, args);
         };
         let mut constraint: Option<TokenStream> = None;
-        let mut ok = true;
+        let mut ignored = Vec::new();
         for a in args {
             match a {
                 MacroArg::Keyword(k, v) if k == "constraint" => {
                     if constraint.is_some() {
                         self.error(k.span(), "`constraint` is given twice");
-                        ok = false;
+                        ignored.push(v);
+                    } else {
+                        constraint = Some(v);
                     }
-                    constraint = Some(self.rewrite(v, false));
                 }
-                MacroArg::Keyword(k, _) => {
+                MacroArg::Keyword(k, v) => {
                     self.error(
                         k.span(),
                         format!("unknown argument `{k}` of `param!`: expected `constraint = ...`"),
                     );
-                    ok = false;
+                    // `constrain = positive`: the value may be a bare constraint name.
+                    ignored.push(constraint_expr(v));
                 }
                 MacroArg::Positional(t) => {
                     self.error(
                         first_span(&t),
-                        format!("unexpected argument of `param!`: expected {USAGE}"),
+                        format!("too many arguments: expected {USAGE}"),
                     );
-                    ok = false;
+                    ignored.push(t);
                 }
             }
         }
@@ -387,15 +413,14 @@ impl Rewriter {
         self.site_name(SiteKind::Param, name, false, false);
         let name = self.rewrite(name.clone(), false);
         let init = self.rewrite(init.clone(), false);
-        if !ok {
-            return Self::placeholder_tensor(span);
-        }
         let constraint = match constraint {
             None => quote_spanned!(span=> ::pyro::__private::constraint_names::real()),
-            Some(c) => constraint_expr(c),
+            Some(c) => constraint_expr(self.rewrite(c, false)),
         };
+        let ignored = self.ignored(ignored);
         let ctx = self.ctx_at(span);
-        quote_spanned!(span=> #ctx.param(#name, || #init, #constraint))
+        let (n, c) = (hidden("name"), hidden("constraint"));
+        quote_spanned!(span=> { #ignored let #n = #name; let #c = #constraint; #ctx.param(#n, || #init, #c) })
     }
 
     fn factor_like(&mut self, span: Span, mut args: Vec<MacroArg>, kind: SiteKind) -> TokenStream {
@@ -405,25 +430,39 @@ impl Rewriter {
         };
         let usage = format!("`{mac}!(name, {what})`");
         let Some(pos) = self.positional(span, &mut args, 2, &usage) else {
-            return Self::placeholder_tensor(span);
+            return self.placeholder_tensor(span, args);
         };
-        if let Some(a) = args.first() {
-            let msg = match a {
-                MacroArg::Keyword(k, _) => {
-                    format!("unknown argument `{k}` of `{mac}!`: expected {usage}")
+        let mut ignored = Vec::new();
+        for a in args {
+            match a {
+                MacroArg::Keyword(k, v) => {
+                    self.error(
+                        k.span(),
+                        format!("unknown argument `{k}` of `{mac}!`: expected {usage}"),
+                    );
+                    ignored.push(v);
                 }
-                MacroArg::Positional(_) => {
-                    format!("unexpected argument of `{mac}!`: expected {usage}")
+                MacroArg::Positional(t) => {
+                    self.error(
+                        first_span(&t),
+                        format!("too many arguments: expected {usage}"),
+                    );
+                    ignored.push(t);
                 }
-            };
-            self.error(a.span(), msg);
-            return Self::placeholder_tensor(span);
+            }
         }
         self.site_name(kind, &pos[0], true, false);
         let name = self.rewrite(pos[0].clone(), false);
         let value = self.rewrite(pos[1].clone(), false);
+        let ignored = self.ignored(ignored);
         let ctx = self.ctx_at(span);
-        quote_spanned!(span=> #ctx.#method(#name, ::pyro::__private::to_tensor(#value)))
+        let (n, v) = (hidden("name"), hidden("value"));
+        quote_spanned!(span=> {
+            #ignored
+            let #n = #name;
+            let #v = ::pyro::__private::to_tensor(#value);
+            #ctx.#method(#n, #v)
+        })
     }
 
     fn call(&mut self, span: Span, args: Vec<MacroArg>) -> TokenStream {
@@ -459,7 +498,8 @@ impl Rewriter {
             _ => quote!((#(#call_args,)*)),
         };
         let ctx = self.ctx_at(span);
-        quote_spanned!(span=> ::pyro::__private::Model::call(&#model, #ctx, #args))
+        let a = hidden("args");
+        quote_spanned!(span=> { let #a = #args; ::pyro::__private::Model::call(&#model, #ctx, #a) })
     }
 
     fn plate(&mut self, span: Span, args: Vec<MacroArg>) -> TokenStream {
@@ -470,7 +510,7 @@ impl Rewriter {
         let mut subsample = None;
         let mut dim: Option<(Span, TokenStream)> = None;
         let mut body = None;
-        let mut ok = true;
+        let mut ignored = Vec::new();
         let n_args = args.len();
         for (i, a) in args.into_iter().enumerate() {
             match a {
@@ -482,27 +522,30 @@ impl Rewriter {
                     subsample = Some(v)
                 }
                 MacroArg::Keyword(k, v) if k == "dim" && dim.is_none() => dim = Some((k.span(), v)),
-                MacroArg::Keyword(k, _) => {
+                MacroArg::Keyword(k, v) => {
                     let msg = if ["size", "subsample_size", "dim"].iter().any(|s| k == s) {
                         format!("`{k}` is given twice")
                     } else {
                         format!("unknown argument `{k}` of `plate!`: expected `subsample_size = k` or `dim = -d`")
                     };
                     self.error(k.span(), msg);
-                    ok = false;
+                    ignored.push(v);
                 }
                 MacroArg::Positional(t) => {
                     self.error(
                         first_span(&t),
                         format!("unexpected argument of `plate!`: expected {USAGE}"),
                     );
-                    ok = false;
+                    ignored.push(t);
                 }
             }
         }
-        let (Some(name), Some(size), Some(body)) = (name, size, body) else {
+        let (Some(name), Some(size), Some(body)) = (name.clone(), size.clone(), body) else {
             self.error(span, format!("incomplete `plate!`: expected {USAGE}"));
-            return quote!(());
+            ignored.extend(name);
+            ignored.extend(size);
+            let ignored = self.ignored(ignored);
+            return quote!({ #ignored });
         };
         let name = self.rewrite(name, false);
         let size = self.rewrite(size, false);
@@ -517,9 +560,9 @@ impl Rewriter {
         let mut body: Vec<TokenTree> = body.into_iter().collect();
         if is_ident(body.first(), "for") {
             // Sequential: `for PAT { body }`.
-            if let Some((dspan, _)) = dim {
+            if let Some((dspan, d)) = dim.take() {
                 self.error(dspan, "a sequential plate (`for i { ... }`) has no `dim`");
-                ok = false;
+                ignored.push(d);
             }
             let block = match body.pop() {
                 Some(TokenTree::Group(g))
@@ -534,13 +577,12 @@ impl Rewriter {
             };
             let pat: TokenStream = body[1..].iter().cloned().collect();
             let block = regroup(&block, self.rewrite(block.stream(), false));
-            if !ok {
-                return quote!(());
-            }
+            let ignored = self.ignored(ignored);
             let n = Ident::new("__pyro_plate_name", Span::mixed_site());
             let s = Ident::new("__pyro_plate_size", Span::mixed_site());
             let idx = Ident::new("__pyro_plate_idx", Span::mixed_site());
             return quote_spanned! {span=> {
+                #ignored
                 let #n: ::pyro::__private::SiteName = ::core::convert::Into::into(#name);
                 let #s: usize = #size;
                 let #idx = #ctx.sequential_indices(::core::clone::Clone::clone(&#n), #s, #subsample);
@@ -573,7 +615,7 @@ impl Rewriter {
                         let pat: Vec<TokenTree> = body[k + 1..k + 1 + end].to_vec();
                         if pat.iter().any(|t| is_punct(Some(t), ',')) {
                             self.error(first_span(&pat.iter().cloned().collect()), "the closure of `plate!` takes one argument: the indices in use (`&[usize]`)");
-                            ok = false;
+                            return quote!(());
                         }
                         (pat.into_iter().collect(), &body[k + 2 + end..])
                     }
@@ -599,9 +641,7 @@ impl Rewriter {
             return quote!(());
         }
         let inner = self.rewrite(rest.iter().cloned().collect(), false);
-        if !ok {
-            return quote!(());
-        }
+        let ignored = self.ignored(ignored);
         let dim = match dim {
             Some((_, d)) => {
                 let d = self.rewrite(d, false);
@@ -610,15 +650,20 @@ impl Rewriter {
             None => quote_spanned!(span=> ::core::option::Option::None),
         };
         let inner_ctx = self.ctx_at(span);
-        quote_spanned! {span=>
-            #ctx.plate(
-                #name,
-                #size,
-                ::pyro::__private::PlateOpts { subsample_size: #subsample, dim: #dim },
-                #mv |#inner_ctx: &mut ::pyro::__private::Context, #pat| #inner,
-            )
-        }
+        let (n, s, o) = (hidden("name"), hidden("size"), hidden("opts"));
+        quote_spanned! {span=> {
+            #ignored
+            let #n = #name;
+            let #s: usize = #size;
+            let #o = ::pyro::__private::PlateOpts { subsample_size: #subsample, dim: #dim };
+            #ctx.plate(#n, #s, #o, #mv |#inner_ctx: &mut ::pyro::__private::Context, #pat| #inner)
+        }}
     }
+}
+
+/// A local of the generated code, invisible to user code.
+fn hidden(name: &str) -> Ident {
+    Ident::new(&format!("__pyro_{name}"), Span::mixed_site())
 }
 
 fn regroup(g: &Group, inner: TokenStream) -> TokenTree {
