@@ -78,7 +78,7 @@ pub fn guide(attr: TokenStream, item: TokenStream) -> TokenStream {
 fn fallback(
     e: syn::Error,
     mut errors: Vec<syn::Error>,
-    item: Option<ItemFn>,
+    item: Option<Box<ItemFn>>,
     raw: TokenStream,
 ) -> TokenStream {
     errors.insert(0, e);

@@ -4,11 +4,11 @@
 //! Use them through the `pyro` facade crate (`use pyro::prelude::*;`): the generated code refers
 //! to `::pyro::__private`.
 //!
-//! The crate is organised like `serde_derive`: [`parse`](crate::parse) reads the function and the
-//! attribute, [`rewrite`](crate::rewrite) rewrites the site macros of the body at the token level
-//! and records the static description of the function (its sites), [`check`](crate::check) holds
-//! the compile-time checks (duplicate sites within a function, guide against model), and
-//! [`expand`](crate::expand) generates the `Model` implementation and the model's description.
+//! The crate is organised like `serde_derive`: `parse` reads the function and the attribute,
+//! `rewrite` rewrites the site macros of the body at the token level and records the static
+//! description of the function (its sites), `check` holds the compile-time checks (duplicate
+//! sites within a function, guide against model), and `expand` generates the `Model`
+//! implementation and the model's description macro.
 
 use proc_macro::TokenStream;
 
@@ -247,3 +247,6 @@ pub fn deterministic(_input: TokenStream) -> TokenStream {
 pub fn check_guide(input: TokenStream) -> TokenStream {
     check::check_guide(input.into()).into()
 }
+
+#[cfg(test)]
+mod tests;

@@ -84,7 +84,7 @@ pub struct Function {
 pub fn function(
     item: TokenStream,
     attr_name: &str,
-) -> Result<Function, (syn::Error, Option<ItemFn>)> {
+) -> Result<Function, (syn::Error, Option<Box<ItemFn>>)> {
     let item: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
@@ -188,7 +188,7 @@ pub fn function(
         ReturnType::Type(_, t) => t.to_token_stream(),
     };
     match errors {
-        Some(e) => Err((e, Some(item))),
+        Some(e) => Err((e, Some(Box::new(item)))),
         None => Ok(Function {
             item,
             pats,
