@@ -125,13 +125,25 @@ fn plated_guide(_data: &[f64]) {
     sample!("z", Normal::new(0.0, 1.0));
 }
 
-// A model without arguments.
+// A model without arguments; user code may use any name, the hidden context's included.
 #[model]
 fn nothing() -> f64 {
-    1.0
+    let __pyro_ctx = 1.0;
+    __pyro_ctx
 }
 
 fn main() {
+    // Models and guides as local items.
+    #[model]
+    fn local(x: f64) {
+        let z = sample!("z", Normal::new(0.0, 1.0));
+        sample!("x", Normal::new(z, 1.0), obs = x);
+    }
+    #[guide(model = local)]
+    fn local_guide(_x: f64) {
+        sample!("z", Normal::new(0.0, 1.0));
+    }
+    let _ = Svi::new(local, local_guide, Adam::new(AdamConfig::default()), TraceElbo::default());
     let _ = Svi::new(looped, looped_guide, Adam::new(AdamConfig::default()), TraceElbo::default());
     let _ = Svi::new(branches, branches_guide, Adam::new(AdamConfig::default()), TraceElbo::default());
     let _ = Svi::new(regression, regression_guide, Adam::new(AdamConfig::default()), TraceElbo::default());

@@ -55,7 +55,18 @@ mod guides {
     }
 }
 
+// Through a glob import of the parent module.
+mod glob {
+    use super::*;
+
+    #[guide(model = later)]
+    pub fn glob_guide(_x: f64) {
+        sample!("z", Normal::new(0.0, 1.0));
+    }
+}
+
 fn main() {
+    let _ = Svi::new(later, glob::glob_guide, Adam::new(AdamConfig::default()), TraceElbo::default());
     let a = Adam::new(AdamConfig::default());
     let _ = Svi::new(later, early_guide, a, TraceElbo::default());
     let _ = Svi::new(models::coin, models::guides::coin_guide, Adam::new(AdamConfig::default()), TraceElbo::default());
