@@ -174,7 +174,7 @@ pub fn call(_input: TokenStream) -> TokenStream {
 ///   `subsample_size = k` and `dim = -2` before the closure. The sites in `body` are batched over
 ///   the plate's dimension; `idx` (a `&[usize]`) holds the indices in use (`0..size`, or a
 ///   subsample of `k` of them, whose log-density is scaled by `size / k`). Returns what `body`
-///   returns.
+///   returns. The body is a closure: `return` inside it leaves the plate, not the model.
 /// - Sequential: `plate!(name, size, for i { body })` (also with `subsample_size = k`) runs `body`
 ///   once per index `i` (a `usize`), each iteration marked as independent of the others.
 ///
