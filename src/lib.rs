@@ -4,26 +4,32 @@
 //! compiler checks what Pyro checks at run time (or never).
 //!
 //! A model and a guide are ordinary functions marked `#[model]` and `#[guide(model = ...)]`;
-//! inside them `sample!` declares random sites and `param!` learnable parameters. See the README
-//! and `examples/coin.rs` for the SVI tutorial.
+//! inside them `sample!` declares random sites and `param!` learnable parameters (with
+//! `plate!`, `factor!`, `deterministic!` and `call!` for the rest). See the README and
+//! `examples/coin.rs` for the SVI tutorial.
+
+// Lets the code that the macros generate (`::pyro::__private::...`) resolve inside this crate
+// too (doc tests and unit tests).
+extern crate self as pyro;
 
 pub use pyro_core::*;
-pub use pyro_macros::{call, guide, model, param, sample};
+pub use pyro_macros::{call, deterministic, factor, guide, model, param, plate, sample};
 
 /// The names most programs need: distributions, constraints, `Svi`, ELBOs, optimisers, tensors
 /// and the macros.
 pub mod prelude {
     pub use pyro_core::prelude::*;
-    pub use pyro_macros::{call, guide, model, param, sample};
+    pub use pyro_macros::{call, deterministic, factor, guide, model, param, plate, sample};
 }
 
 /// Support for the code that the macros generate. Not a public API: it may change at any time.
 #[doc(hidden)]
 pub mod __private {
     pub use pyro_core::constraints;
-    pub use pyro_core::handlers::Context;
+    pub use pyro_core::handlers::{Context, PlateOpts};
     pub use pyro_core::infer::Model;
     pub use pyro_core::tensor::Tensor;
+    pub use pyro_core::trace::{InferConfig, SiteName};
     pub use pyro_macros::check_guide;
 
     /// The names a `constraint = ...` argument of `param!` may use unqualified.
@@ -34,9 +40,18 @@ pub mod __private {
         };
     }
 
-    /// Converts an `obs = ...` value into a tensor.
+    /// Converts an `obs = ...` value (or a `factor!`/`deterministic!` value) into a tensor.
     #[inline]
-    pub fn obs<T: Into<Tensor>>(value: T) -> Tensor {
+    pub fn to_tensor<T: Into<Tensor>>(value: T) -> Tensor {
         value.into()
+    }
+
+    /// The inference settings of `sample!(.., enumerate)`.
+    #[inline]
+    pub fn enumerated() -> InferConfig {
+        InferConfig {
+            enumerate: true,
+            ..InferConfig::default()
+        }
     }
 }

@@ -1,0 +1,8 @@
+use pyro::prelude::*;
+
+#[model]
+struct NotAFunction;
+
+fn main() {
+    let _ = NotAFunction;
+}

@@ -1,0 +1,5 @@
+use pyro::prelude::*;
+
+fn main() {
+    let _loc = param!("loc", 0.0);
+}

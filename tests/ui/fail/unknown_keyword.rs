@@ -1,0 +1,10 @@
+use pyro::prelude::*;
+
+#[model]
+fn m(x: f64) {
+    sample!("x", Normal::new(0.0, 1.0), obz = x);
+}
+
+fn main() {
+    let _ = m;
+}

@@ -1,0 +1,10 @@
+use pyro::prelude::*;
+
+#[model]
+fn m() {
+    let _z = sample!("z");
+}
+
+fn main() {
+    let _ = m;
+}
