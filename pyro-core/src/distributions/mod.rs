@@ -10,11 +10,47 @@
 //! density is zero (for example a negative value under `Exponential`), never a panic.
 
 mod bernoulli;
+mod beta;
+mod binomial;
+mod categorical;
+mod cauchy;
+mod delta;
+mod dirichlet;
+mod exponential;
+mod gamma;
+mod half_normal;
+mod inverse_gamma;
+mod kl;
+mod laplace;
+mod lognormal;
+mod multivariate_normal;
 mod normal;
+mod poisson;
+mod student_t;
+mod uniform;
 pub(crate) mod util;
+mod wrappers;
 
 pub use bernoulli::Bernoulli;
+pub use beta::Beta;
+pub use binomial::Binomial;
+pub use categorical::{Categorical, OneHotCategorical};
+pub use cauchy::{Cauchy, HalfCauchy};
+pub use delta::Delta;
+pub use dirichlet::Dirichlet;
+pub use exponential::Exponential;
+pub use gamma::{standard_gamma_grad, Gamma};
+pub use half_normal::HalfNormal;
+pub use inverse_gamma::InverseGamma;
+pub use kl::kl_divergence;
+pub use laplace::Laplace;
+pub use lognormal::LogNormal;
+pub use multivariate_normal::MultivariateNormal;
 pub use normal::Normal;
+pub use poisson::Poisson;
+pub use student_t::StudentT;
+pub use uniform::Uniform;
+pub use wrappers::{DistributionExt, Expanded, Independent, Masked};
 
 use std::fmt;
 
@@ -106,6 +142,19 @@ pub trait Distribution: fmt::Debug {
 
     /// Downcasting support, for analytic KL divergences between known pairs.
     fn as_any(&self) -> &dyn std::any::Any;
+
+    /// For [`Independent`]: the base distribution and the number of reinterpreted dimensions
+    /// (used by [`kl_divergence`], which cannot downcast a generic wrapper).
+    #[doc(hidden)]
+    fn as_independent(&self) -> Option<(&dyn Distribution, usize)> {
+        None
+    }
+
+    /// For [`Expanded`]: the base distribution and the expanded batch shape.
+    #[doc(hidden)]
+    fn as_expanded(&self) -> Option<(&dyn Distribution, &[usize])> {
+        None
+    }
 }
 
 impl Clone for Box<dyn Distribution> {
@@ -183,15 +232,22 @@ impl Distribution for Box<dyn Distribution> {
     fn as_any(&self) -> &dyn std::any::Any {
         (**self).as_any()
     }
+    fn as_independent(&self) -> Option<(&dyn Distribution, usize)> {
+        (**self).as_independent()
+    }
+    fn as_expanded(&self) -> Option<(&dyn Distribution, &[usize])> {
+        (**self).as_expanded()
+    }
 }
 
-/// Expands a boxed distribution to a batch shape (placeholder until the `Expanded` wrapper lands).
+/// Expands a boxed distribution to a batch shape (how plates broadcast a site's distribution);
+/// errors name the distribution and both shapes.
 pub(crate) fn expand_boxed(
     d: Box<dyn Distribution>,
     shape: &[usize],
 ) -> Result<Box<dyn Distribution>> {
-    Err(Error::Invalid(format!(
-        "{} cannot be expanded to batch shape {shape:?} yet",
-        d.name()
-    )))
+    if d.batch_shape().as_slice() == shape {
+        return Ok(d);
+    }
+    Ok(Box::new(Expanded::new(d, shape)?))
 }

@@ -59,7 +59,7 @@ pub(crate) fn standard_normal(rng: &mut Rng, shape: &[usize]) -> Tensor {
 }
 
 /// Uniform(0, 1) draws of a shape, as a constant tensor (open at 0).
-#[allow(dead_code)] // used by the distributions that sample by inversion
+
 pub(crate) fn uniform(rng: &mut Rng, shape: &[usize]) -> Tensor {
     let n: usize = shape.iter().product();
     let draw = |rng: &mut Rng| loop {
@@ -73,4 +73,62 @@ pub(crate) fn uniform(rng: &mut Rng, shape: &[usize]) -> Tensor {
     }
     let v: Vec<f64> = (0..n).map(|_| draw(rng)).collect();
     Tensor::new(v, shape).unwrap_or_else(Tensor::poisoned)
+}
+
+/// A constant tensor from values and a shape (poisoned if they do not fit).
+pub(crate) fn tensor_of(v: Vec<f64>, shape: &[usize]) -> Tensor {
+    Tensor::new(v, shape).unwrap_or_else(Tensor::poisoned)
+}
+
+/// Draws one value per element of `shape`, from `f(rng, params at that element)`, where the
+/// parameters are broadcast to `shape`. A constant tensor.
+pub(crate) fn draw(
+    rng: &mut Rng,
+    shape: &[usize],
+    params: &[&Tensor],
+    mut f: impl FnMut(&mut Rng, &[f64]) -> f64,
+) -> Tensor {
+    let mut cols = Vec::with_capacity(params.len());
+    for p in params {
+        let b = p.detach().broadcast_to(shape);
+        match b.to_vec() {
+            Ok(v) => cols.push(v),
+            Err(e) => return Tensor::poisoned(e),
+        }
+    }
+    let n: usize = shape.iter().product();
+    let mut args = vec![0.0; params.len()];
+    let v: Vec<f64> = (0..n)
+        .map(|i| {
+            for (a, c) in args.iter_mut().zip(&cols) {
+                *a = c[i];
+            }
+            f(rng, &args)
+        })
+        .collect();
+    tensor_of(v, shape)
+}
+
+/// `-inf` where `bad` is nonzero (the density is zero there), `lp` elsewhere.
+pub(crate) fn outside(lp: &Tensor, bad: &Tensor) -> Tensor {
+    crate::tensor::masked_fill(lp, bad, f64::NEG_INFINITY)
+}
+
+/// `x` with the entries where `bad` is nonzero replaced by `fill` (a point inside the support),
+/// so that the density formula stays finite there (and so do its gradients) before
+/// [`outside`] masks it.
+pub(crate) fn inside(x: &Tensor, bad: &Tensor, fill: f64) -> Tensor {
+    crate::tensor::masked_fill(x, bad, fill)
+}
+
+/// `batch + event` as one shape.
+pub(crate) fn cat_shape(a: &[usize], b: &[usize]) -> Shape {
+    let mut s = Shape::from_slice(a);
+    s.extend_from_slice(b);
+    s
+}
+
+/// A mask (1.0/0.0) of entries that are not whole numbers in `[lo, hi]`.
+pub(crate) fn not_integer_in(x: &Tensor, lo: f64, hi: f64) -> Tensor {
+    x.map_const(|v| f64::from(u8::from(!(v >= lo && v <= hi && v.fract() == 0.0))))
 }

@@ -27,6 +27,7 @@
 
 mod backward;
 mod broadcast;
+mod custom;
 mod elementwise;
 mod index;
 mod linalg;
@@ -48,6 +49,7 @@ use crate::error::{Error, Result};
 pub(crate) use backward::BackwardFn;
 pub use backward::Gradients;
 pub use broadcast::broadcast_shapes;
+pub use custom::{custom_elementwise, masked_fill, solve_lower_triangular};
 pub use special_fns::{digamma, erf, lgamma, trigamma};
 pub(crate) use tape::NodeRef;
 pub use tape::Tape;

@@ -1,0 +1,331 @@
+//! The categorical and one-hot categorical distributions.
+
+use rand::Rng as _;
+
+use super::util::{cat_shape, check_param, outside, tensor_of};
+use super::Distribution;
+use crate::constraints::Constraint;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::tensor::{Shape, Tensor};
+
+/// Normalised logits from probabilities or logits along the last dimension, with the batch
+/// shape and the number of categories.
+fn parse(
+    dist: &'static str,
+    probs: Option<Tensor>,
+    logits: Option<Tensor>,
+) -> Result<(Tensor, Shape, usize)> {
+    let (t, pname) = match (&probs, &logits) {
+        (Some(p), _) => (p, "probs"),
+        (_, Some(l)) => (l, "logits"),
+        _ => unreachable!(),
+    };
+    let shape = t.shape();
+    let k = match shape.last() {
+        Some(&k) if k >= 1 => k,
+        _ => {
+            return Err(Error::InvalidParameter {
+                dist,
+                param: pname,
+                reason: format!("must have a last dimension (the categories), got shape {shape:?}"),
+            })
+        }
+    };
+    let batch = Shape::from_slice(&shape[..shape.len() - 1]);
+    let logits = if let Some(p) = probs {
+        check_param(dist, "probs", &p, "in [0, 1]", |x| (0.0..=1.0).contains(&x))?;
+        let sums = p.detach().sum_dim(-1, false);
+        check_param(
+            dist,
+            "probs",
+            &sums,
+            "a simplex (rows summing to 1 within 1e-6; row sum",
+            |s| (s - 1.0).abs() <= 1e-6,
+        )
+        .map_err(|e| match e {
+            Error::InvalidParameter {
+                dist,
+                param,
+                reason,
+            } => Error::InvalidParameter {
+                dist,
+                param,
+                reason: reason.replace("got", "got a row summing to") + ")",
+            },
+            e => e,
+        })?;
+        let l = p.ln();
+        &l - l.logsumexp_dim(-1, true)
+    } else {
+        let l = logits.unwrap_or_else(|| Tensor::scalar(0.0));
+        check_param(dist, "logits", &l, "a number below +inf", |x| {
+            !x.is_nan() && x < f64::INFINITY
+        })?;
+        &l - l.logsumexp_dim(-1, true)
+    };
+    Ok((logits, batch, k))
+}
+
+fn draw_categories(logits: &Tensor, k: usize, rng: &mut Rng) -> Result<Vec<usize>> {
+    let p = logits.detach().exp();
+    let v = p.values()?;
+    Ok(v.chunks(k)
+        .map(|row| {
+            let u: f64 = rng.random::<f64>() * row.iter().sum::<f64>();
+            let mut acc = 0.0;
+            for (i, &pi) in row.iter().enumerate() {
+                acc += pi;
+                if u < acc {
+                    return i;
+                }
+            }
+            row.iter().rposition(|&x| x > 0.0).unwrap_or(k - 1)
+        })
+        .collect())
+}
+
+/// The log-probabilities `logits[..., value]` for category indices `value` (shape broadcast with
+/// the batch); `-inf` where the value is not a whole number in `[0, k)`.
+fn log_prob_index(logits: &Tensor, batch: &[usize], k: usize, value: &Tensor) -> Tensor {
+    let b = match crate::tensor::broadcast_shapes(value.shape(), batch) {
+        Ok(b) => b,
+        Err(e) => return Tensor::poisoned(Error::shape("Categorical::log_prob", e.to_string())),
+    };
+    let bad = super::util::not_integer_in(value, 0.0, (k - 1) as f64).broadcast_to(&b);
+    let idx = value
+        .detach()
+        .map_const(|v| {
+            if v >= 0.0 && v < k as f64 {
+                v.floor()
+            } else {
+                0.0
+            }
+        })
+        .broadcast_to(&b)
+        .unsqueeze(-1);
+    let l = logits.broadcast_to(&cat_shape(&b, &[k]));
+    let lp = l.gather(-1, &idx).squeeze(-1);
+    outside(&lp, &bad)
+}
+
+/// `-Σ p ln p` along the last dimension, 0 where `p = 0`.
+fn entropy_of(logits: &Tensor) -> Tensor {
+    let p = logits.exp();
+    let plogp = crate::tensor::masked_fill(&(&p * logits), &p.eq_mask(&Tensor::scalar(0.0)), 0.0);
+    -plogp.sum_dim(-1, false)
+}
+
+/// Categorical(probs or logits): values `0..K` (as `f64`), with `P(k) = probs[..., k]`; the
+/// categories are the last dimension of the parameter, the rest is the batch shape.
+///
+/// Probabilities must be non-negative rows summing to one within 1e-6; logits are normalised
+/// (`logits - logsumexp(logits)`). `log_prob` is `-inf` for a value that is not a whole number in
+/// `[0, K)`. Mean and variance are undefined (an error).
+///
+/// ```
+/// use pyro_core::distributions::{Categorical, Distribution};
+/// let d = Categorical::new([0.2, 0.3, 0.5]).unwrap();
+/// assert!((d.log_prob(&2.0.into()).item().unwrap() - 0.5f64.ln()).abs() < 1e-12);
+/// assert_eq!(d.enumerate_support(true).unwrap().shape(), &[3]);
+/// assert!(Categorical::new([0.2, 0.3]).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Categorical {
+    logits: Tensor,
+    batch: Shape,
+    k: usize,
+}
+
+impl Categorical {
+    /// From probabilities (last dimension: categories). Errors unless each row is on the simplex.
+    pub fn new(probs: impl Into<Tensor>) -> Result<Categorical> {
+        let (logits, batch, k) = parse("Categorical", Some(probs.into()), None)?;
+        Ok(Categorical { logits, batch, k })
+    }
+    /// From unnormalised log-probabilities. Errors on NaN or `+inf`.
+    pub fn from_logits(logits: impl Into<Tensor>) -> Result<Categorical> {
+        let (logits, batch, k) = parse("Categorical", None, Some(logits.into()))?;
+        Ok(Categorical { logits, batch, k })
+    }
+    /// The normalised logits (log-probabilities).
+    pub fn logits(&self) -> &Tensor {
+        &self.logits
+    }
+    /// The probabilities.
+    pub fn probs(&self) -> Tensor {
+        self.logits.exp()
+    }
+    /// The number of categories.
+    pub fn num_categories(&self) -> usize {
+        self.k
+    }
+}
+
+impl Distribution for Categorical {
+    fn name(&self) -> &'static str {
+        "Categorical"
+    }
+    fn batch_shape(&self) -> Shape {
+        self.batch.clone()
+    }
+    fn sample(&self, rng: &mut Rng) -> Tensor {
+        match draw_categories(&self.logits, self.k, rng) {
+            Ok(ix) => tensor_of(ix.into_iter().map(|i| i as f64).collect(), &self.batch),
+            Err(e) => Tensor::poisoned(e),
+        }
+    }
+    /// `-inf` unless the value is a whole number in `[0, K)`.
+    fn log_prob(&self, value: &Tensor) -> Tensor {
+        log_prob_index(&self.logits, &self.batch, self.k, value)
+    }
+    fn support(&self) -> Constraint {
+        Constraint::IntegerInterval(0, self.k as i64 - 1)
+    }
+    fn enumerate_support(&self, expand: bool) -> Result<Tensor> {
+        let mut shape = Shape::from_slice(&[self.k]);
+        shape.extend(std::iter::repeat_n(1, self.batch.len()));
+        let values = tensor_of((0..self.k).map(|i| i as f64).collect(), &shape);
+        if expand {
+            return values
+                .broadcast_to(&cat_shape(&[self.k], &self.batch))
+                .check();
+        }
+        values.check()
+    }
+    fn entropy(&self) -> Result<Tensor> {
+        Ok(entropy_of(&self.logits))
+    }
+    fn box_clone(&self) -> Box<dyn Distribution> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// OneHotCategorical(probs or logits): like [`Categorical`] but each value is a one-hot vector of
+/// length K (event shape `[K]`).
+///
+/// `log_prob` reads the category of the (first) 1 in each vector; it is `-inf` for a vector that
+/// is not one-hot.
+///
+/// ```
+/// use pyro_core::distributions::{Distribution, OneHotCategorical};
+/// let d = OneHotCategorical::new([0.2, 0.8]).unwrap();
+/// assert!((d.log_prob(&[0.0, 1.0].into()).item().unwrap() - 0.8f64.ln()).abs() < 1e-12);
+/// assert_eq!(d.enumerate_support(false).unwrap().shape(), &[2, 2]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct OneHotCategorical {
+    cat: Categorical,
+}
+
+impl OneHotCategorical {
+    /// From probabilities; errors unless each row is on the simplex.
+    pub fn new(probs: impl Into<Tensor>) -> Result<OneHotCategorical> {
+        let (logits, batch, k) = parse("OneHotCategorical", Some(probs.into()), None)?;
+        Ok(OneHotCategorical {
+            cat: Categorical { logits, batch, k },
+        })
+    }
+    /// From unnormalised log-probabilities. Errors on NaN or `+inf`.
+    pub fn from_logits(logits: impl Into<Tensor>) -> Result<OneHotCategorical> {
+        let (logits, batch, k) = parse("OneHotCategorical", None, Some(logits.into()))?;
+        Ok(OneHotCategorical {
+            cat: Categorical { logits, batch, k },
+        })
+    }
+    /// The normalised logits.
+    pub fn logits(&self) -> &Tensor {
+        &self.cat.logits
+    }
+    /// The probabilities.
+    pub fn probs(&self) -> Tensor {
+        self.cat.probs()
+    }
+}
+
+impl Distribution for OneHotCategorical {
+    fn name(&self) -> &'static str {
+        "OneHotCategorical"
+    }
+    fn batch_shape(&self) -> Shape {
+        self.cat.batch.clone()
+    }
+    fn event_shape(&self) -> Shape {
+        Shape::from_slice(&[self.cat.k])
+    }
+    fn sample(&self, rng: &mut Rng) -> Tensor {
+        let k = self.cat.k;
+        match draw_categories(&self.cat.logits, k, rng) {
+            Ok(ix) => {
+                let mut v = vec![0.0; ix.len() * k];
+                for (r, i) in ix.into_iter().enumerate() {
+                    v[r * k + i] = 1.0;
+                }
+                tensor_of(v, &cat_shape(&self.cat.batch, &[k]))
+            }
+            Err(e) => Tensor::poisoned(e),
+        }
+    }
+    /// `-inf` unless the value is one-hot.
+    fn log_prob(&self, value: &Tensor) -> Tensor {
+        let k = self.cat.k;
+        let Ok(v) = value.values() else {
+            return value.clone();
+        };
+        if value.shape().last() != Some(&k) {
+            return Tensor::poisoned(Error::shape(
+                "OneHotCategorical::log_prob",
+                format!("value of shape {:?} does not end in {k}", value.shape()),
+            ));
+        }
+        let rows: Vec<f64> = v
+            .chunks(k)
+            .map(|row| {
+                let ones = row.iter().filter(|&&x| x == 1.0).count();
+                let zeros = row.iter().filter(|&&x| x == 0.0).count();
+                if ones == 1 && zeros == k - 1 {
+                    row.iter().position(|&x| x == 1.0).unwrap_or(0) as f64
+                } else {
+                    -1.0
+                }
+            })
+            .collect();
+        let s = value.shape();
+        let index = tensor_of(rows, &s[..s.len() - 1]);
+        log_prob_index(&self.cat.logits, &self.cat.batch, k, &index)
+    }
+    fn support(&self) -> Constraint {
+        Constraint::OneHot
+    }
+    fn enumerate_support(&self, expand: bool) -> Result<Tensor> {
+        let k = self.cat.k;
+        let mut shape = Shape::from_slice(&[k]);
+        shape.extend(std::iter::repeat_n(1, self.cat.batch.len()));
+        shape.push(k);
+        let values = Tensor::eye(k).reshape(&shape);
+        if expand {
+            let full = cat_shape(&cat_shape(&[k], &self.cat.batch), &[k]);
+            return values.broadcast_to(&full).check();
+        }
+        values.check()
+    }
+    fn mean(&self) -> Result<Tensor> {
+        Ok(self.cat.probs())
+    }
+    fn variance(&self) -> Result<Tensor> {
+        let p = self.cat.probs();
+        Ok(&p * (1.0 - &p))
+    }
+    fn entropy(&self) -> Result<Tensor> {
+        Ok(entropy_of(&self.cat.logits))
+    }
+    fn box_clone(&self) -> Box<dyn Distribution> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}

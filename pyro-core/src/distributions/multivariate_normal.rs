@@ -1,0 +1,177 @@
+//! The multivariate normal distribution, parameterised by a Cholesky factor.
+
+use super::normal::LN_SQRT_2PI;
+use super::util::{cat_shape, check_param, standard_normal};
+use super::Distribution;
+use crate::constraints::Constraint;
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::tensor::{solve_lower_triangular, Shape, Tensor};
+
+/// MultivariateNormal(loc, scale_tril): mean `loc` (shape `batch + [n]`), covariance `L Lᵀ` with
+/// `L = scale_tril` a lower-triangular `[n, n]` matrix with a positive diagonal (shared across
+/// the batch).
+///
+/// `log_prob(x) = -½ |L⁻¹(x - loc)|² - Σ ln L_ii - n ln sqrt(2π)`, on all of `Rⁿ`; `rsample` is
+/// `loc + L ε`, differentiable in both parameters.
+///
+/// ```
+/// use pyro_core::distributions::{Distribution, MultivariateNormal};
+/// use pyro_core::Tensor;
+/// let l = Tensor::from_rows(&[vec![2.0, 0.0], vec![0.0, 1.0]]).unwrap();
+/// let d = MultivariateNormal::new([0.0, 0.0], l).unwrap();
+/// let lp = d.log_prob(&[0.0, 0.0].into()).item().unwrap();
+/// assert!((lp - (-2.0 * 0.9189385332046727 - 2f64.ln())).abs() < 1e-12);
+/// let bad = Tensor::from_rows(&[vec![1.0, 1.0], vec![0.0, 1.0]]).unwrap();
+/// assert!(MultivariateNormal::new([0.0, 0.0], bad).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct MultivariateNormal {
+    loc: Tensor,
+    scale_tril: Tensor,
+    batch: Shape,
+    n: usize,
+}
+
+impl MultivariateNormal {
+    /// Errors unless `scale_tril` is `[n, n]`, lower-triangular with a positive diagonal, and
+    /// `loc` ends in `n` with no NaN.
+    pub fn new(
+        loc: impl Into<Tensor>,
+        scale_tril: impl Into<Tensor>,
+    ) -> Result<MultivariateNormal> {
+        let (loc, scale_tril) = (loc.into(), scale_tril.into());
+        let err = |param, reason: String| Error::InvalidParameter {
+            dist: "MultivariateNormal",
+            param,
+            reason,
+        };
+        check_param("MultivariateNormal", "loc", &loc, "a number", |x| {
+            !x.is_nan()
+        })?;
+        let n = match scale_tril.shape() {
+            [r, c] if r == c && *r > 0 => *r,
+            s => {
+                return Err(err(
+                    "scale_tril",
+                    format!("must be a square [n, n] matrix, got shape {s:?}"),
+                ))
+            }
+        };
+        let v = scale_tril
+            .values()
+            .map_err(|e| err("scale_tril", e.to_string()))?;
+        for i in 0..n {
+            let d = v[i * n + i];
+            if !(d > 0.0 && d.is_finite()) {
+                return Err(err(
+                    "scale_tril",
+                    format!("must have a positive diagonal, got {d} at ({i}, {i})"),
+                ));
+            }
+            for j in 0..n {
+                let x = v[i * n + j];
+                if j > i && x != 0.0 {
+                    return Err(err(
+                        "scale_tril",
+                        format!("must be lower-triangular, got {x} at ({i}, {j})"),
+                    ));
+                }
+                if x.is_nan() {
+                    return Err(err("scale_tril", format!("has NaN at ({i}, {j})")));
+                }
+            }
+        }
+        if loc.shape().last() != Some(&n) {
+            return Err(err(
+                "loc",
+                format!(
+                    "shape {:?} must end in {n}, the size of scale_tril",
+                    loc.shape()
+                ),
+            ));
+        }
+        let batch = Shape::from_slice(&loc.shape()[..loc.ndim() - 1]);
+        Ok(MultivariateNormal {
+            loc,
+            scale_tril,
+            batch,
+            n,
+        })
+    }
+
+    /// The mean.
+    pub fn loc(&self) -> &Tensor {
+        &self.loc
+    }
+    /// The Cholesky factor of the covariance.
+    pub fn scale_tril(&self) -> &Tensor {
+        &self.scale_tril
+    }
+    /// The covariance `L Lᵀ`.
+    pub fn covariance_matrix(&self) -> Tensor {
+        self.scale_tril.matmul(&self.scale_tril.t())
+    }
+    fn half_log_det(&self) -> Tensor {
+        let n = self.n;
+        let diag: Vec<usize> = (0..n).map(|i| i * n + i).collect();
+        self.scale_tril
+            .reshape(&[n * n])
+            .index_select(0, &diag)
+            .ln()
+            .sum()
+    }
+}
+
+impl Distribution for MultivariateNormal {
+    fn name(&self) -> &'static str {
+        "MultivariateNormal"
+    }
+    fn batch_shape(&self) -> Shape {
+        self.batch.clone()
+    }
+    fn event_shape(&self) -> Shape {
+        Shape::from_slice(&[self.n])
+    }
+    fn sample(&self, rng: &mut Rng) -> Tensor {
+        self.rsample(rng)
+            .map(|t| t.detach())
+            .unwrap_or_else(Tensor::poisoned)
+    }
+    fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
+        let shape = cat_shape(&self.batch, &[self.n]);
+        let eps = standard_normal(rng, &shape);
+        let eps2 = eps.reshape(&[shape.iter().product::<usize>() / self.n, self.n]);
+        let le = eps2.matmul(&self.scale_tril.t()).reshape(&shape);
+        (&self.loc + le).check()
+    }
+    fn has_rsample(&self) -> bool {
+        true
+    }
+    /// Defined on all of `Rⁿ`.
+    fn log_prob(&self, value: &Tensor) -> Tensor {
+        let diff = value - &self.loc;
+        let z = solve_lower_triangular(&self.scale_tril, &diff);
+        -(z.square().sum_dim(-1, false) * 0.5) - self.half_log_det() - self.n as f64 * LN_SQRT_2PI
+    }
+    fn support(&self) -> Constraint {
+        Constraint::RealVector
+    }
+    fn mean(&self) -> Result<Tensor> {
+        Ok(self.loc.clone())
+    }
+    fn variance(&self) -> Result<Tensor> {
+        let var = self.scale_tril.square().sum_dim(-1, false);
+        Ok(var.broadcast_to(&cat_shape(&self.batch, &[self.n])))
+    }
+    fn entropy(&self) -> Result<Tensor> {
+        let h = self.half_log_det() + self.n as f64 * (0.5 + LN_SQRT_2PI);
+        Ok(h.broadcast_to(&self.batch))
+    }
+    fn box_clone(&self) -> Box<dyn Distribution> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}

@@ -1,0 +1,79 @@
+//! The Poisson distribution.
+
+use rand_distr::Distribution as _;
+
+use super::util::{batch_of, check_param, draw, inside, not_integer_in, outside};
+use super::Distribution;
+use crate::constraints::Constraint;
+use crate::error::Result;
+use crate::rng::Rng;
+use crate::tensor::{Shape, Tensor};
+
+/// Poisson(rate λ): `P(k) = λ^k e^(-λ) / k!` on `k = 0, 1, 2, ...`.
+///
+/// `log_prob` is `-inf` for a value that is not a whole number `>= 0`.
+///
+/// ```
+/// use pyro_core::distributions::{Distribution, Poisson};
+/// let d = Poisson::new(2.0).unwrap();
+/// let lp = d.log_prob(&3.0.into()).item().unwrap();
+/// assert!((lp - (8.0f64 / 6.0).ln() + 2.0).abs() < 1e-12);
+/// assert!(Poisson::new(-1.0).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Poisson {
+    rate: Tensor,
+    batch: Shape,
+}
+
+impl Poisson {
+    /// Errors unless `rate > 0` (and finite).
+    pub fn new(rate: impl Into<Tensor>) -> Result<Poisson> {
+        let rate = rate.into();
+        check_param("Poisson", "rate", &rate, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
+        let batch = batch_of("Poisson", &[("rate", &rate)])?;
+        Ok(Poisson { rate, batch })
+    }
+    /// The rate λ.
+    pub fn rate(&self) -> &Tensor {
+        &self.rate
+    }
+}
+
+impl Distribution for Poisson {
+    fn name(&self) -> &'static str {
+        "Poisson"
+    }
+    fn batch_shape(&self) -> Shape {
+        self.batch.clone()
+    }
+    fn sample(&self, rng: &mut Rng) -> Tensor {
+        draw(rng, &self.batch, &[&self.rate], |rng, a| {
+            rand_distr::Poisson::new(a[0]).map_or(f64::NAN, |p| p.sample(rng))
+        })
+    }
+    /// `-inf` unless the value is a whole number `>= 0`.
+    fn log_prob(&self, value: &Tensor) -> Tensor {
+        let bad = not_integer_in(value, 0.0, f64::INFINITY);
+        let k = inside(value, &bad, 0.0);
+        let lp = &k * self.rate.ln() - &self.rate - (&k + 1.0).lgamma();
+        outside(&lp, &bad)
+    }
+    fn support(&self) -> Constraint {
+        Constraint::NonnegativeInteger
+    }
+    fn mean(&self) -> Result<Tensor> {
+        Ok(self.rate.broadcast_to(&self.batch))
+    }
+    fn variance(&self) -> Result<Tensor> {
+        Ok(self.rate.broadcast_to(&self.batch))
+    }
+    fn box_clone(&self) -> Box<dyn Distribution> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
