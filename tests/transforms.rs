@@ -75,8 +75,9 @@ fn log_abs_det(mut m: Vec<Vec<f64>>) -> f64 {
         acc += piv.abs().ln();
         for r in c + 1..n {
             let f = m[r][c] / piv;
-            for k in c..n {
-                m[r][k] -= f * m[c][k];
+            let pivot_row = m[c].clone();
+            for (dst, src) in m[r].iter_mut().zip(&pivot_row).skip(c) {
+                *dst -= f * src;
             }
         }
     }
