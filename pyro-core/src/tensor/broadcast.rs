@@ -102,14 +102,15 @@ pub(crate) fn zip_broadcast(
     out: &[usize],
     f: impl Fn(f64, f64) -> f64,
 ) -> Vec<f64> {
-    if ashape == bshape || (a.len() == b.len() && a.len() == numel(out)) {
+    let n = numel(out);
+    if a.len() == n && b.len() == n {
         return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
     }
-    if b.len() == 1 && a.len() == numel(out) {
+    if b.len() == 1 && a.len() == n {
         let y = b[0];
         return a.iter().map(|&x| f(x, y)).collect();
     }
-    if a.len() == 1 && b.len() == numel(out) {
+    if a.len() == 1 && b.len() == n {
         let x = a[0];
         return b.iter().map(|&y| f(x, y)).collect();
     }
@@ -117,6 +118,22 @@ pub(crate) fn zip_broadcast(
     let sb = broadcast_strides(bshape, out);
     let mut v = vec![0.0; numel(out)];
     for_each_broadcast(out, &sa, &sb, |o, i, j| v[o] = f(a[i], b[j]));
+    v
+}
+
+/// The values of `x` (of shape `xshape`) repeated into the broadcast shape `out`.
+pub(crate) fn expand(x: &[f64], xshape: &[usize], out: &[usize]) -> Vec<f64> {
+    let n = numel(out);
+    if x.len() == n {
+        return x.to_vec();
+    }
+    if x.len() == 1 {
+        return vec![x[0]; n];
+    }
+    let sx = broadcast_strides(xshape, out);
+    let zero = Shape::from_elem(0, out.len());
+    let mut v = vec![0.0; n];
+    for_each_broadcast(out, &sx, &zero, |o, i, _| v[o] = x[i]);
     v
 }
 

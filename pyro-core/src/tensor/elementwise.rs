@@ -8,7 +8,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 use smallvec::smallvec;
 
 use super::backward::{Aux, BackwardArgs, GradBuf, InputGrads};
-use super::broadcast::{broadcast_shapes, zip_broadcast};
+use super::broadcast::{broadcast_shapes, expand, zip_broadcast};
 use super::special_fns::{digamma, erf, lgamma, trigamma};
 use super::tape::record;
 use super::{Data, Tensor};
@@ -171,6 +171,32 @@ fn min_bw(args: &BackwardArgs<'_>) -> InputGrads {
     ]
 }
 
+fn where_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    let (m, ms) = args.inputs[2];
+    let pick = |take: bool| -> GradBuf {
+        if args.grad.len() == 1 && m.len() == 1 {
+            return smallvec![if (m[0] != 0.0) == take {
+                args.grad[0]
+            } else {
+                0.0
+            }];
+        }
+        GradBuf::from_vec(zip_broadcast(
+            args.grad,
+            args.out_shape,
+            m,
+            ms,
+            args.out_shape,
+            |g, m| if (m != 0.0) == take { g } else { 0.0 },
+        ))
+    };
+    smallvec![
+        args.needs[0].then(|| pick(true)),
+        args.needs[1].then(|| pick(false)),
+        None
+    ]
+}
+
 fn no_grad_bw(_args: &BackwardArgs<'_>) -> InputGrads {
     smallvec![None, None, None]
 }
@@ -249,12 +275,51 @@ impl Tensor {
     }
     /// `mask ? a : b` elementwise, where `mask` holds 0.0/1.0 (nonzero counts as true).
     /// Gradients flow to the branch that was chosen.
+    /// All three broadcast together. The branch not taken never reaches the value or the
+    /// gradient, so `where_(x.gt(0), x.ln(), 0)` is safe at `x = 0`.
     pub fn where_(mask: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
-        let m = mask.detach().ne_zero();
-        a.mul(&m).add(&b.mul(&Tensor::scalar(1.0).sub(&m)))
-    }
-    fn ne_zero(&self) -> Tensor {
-        self.map_const(|v| f64::from(u8::from(v != 0.0)))
+        if let Some(e) = mask.error().or(a.error()).or(b.error()) {
+            return Tensor::poisoned(e.clone());
+        }
+        let m = mask.detach();
+        if let (Data::Scalar(mv), Data::Scalar(av), Data::Scalar(bv)) = (&m.data, &a.data, &b.data)
+        {
+            if a.shape == b.shape && m.shape.len() <= a.shape.len() {
+                let v = if *mv != 0.0 { *av } else { *bv };
+                return record(
+                    &[a, b, &m],
+                    a.shape.clone(),
+                    Data::Scalar(v),
+                    where_bw,
+                    Aux::None,
+                );
+            }
+        }
+        let shape = match broadcast_shapes(&m.shape, &a.shape)
+            .and_then(|s| broadcast_shapes(&s, &b.shape))
+        {
+            Ok(s) => s,
+            Err(_) => {
+                return Tensor::poisoned(crate::Error::shape(
+                    "where_",
+                    format!(
+                        "mask {:?}, a {:?} and b {:?} cannot be broadcast together",
+                        m.shape(),
+                        a.shape(),
+                        b.shape()
+                    ),
+                ))
+            }
+        };
+        let mv = expand(m.raw(), &m.shape, &shape);
+        let av = expand(a.raw(), &a.shape, &shape);
+        let bv = expand(b.raw(), &b.shape, &shape);
+        let v: Vec<f64> = mv
+            .iter()
+            .zip(av.iter().zip(&bv))
+            .map(|(&m, (&x, &y))| if m != 0.0 { x } else { y })
+            .collect();
+        record(&[a, b, &m], shape, Data::from_vec(v), where_bw, Aux::None)
     }
     /// Applies `f` elementwise to the values, giving a constant (untracked) tensor.
     pub fn map_const(&self, f: impl Fn(f64) -> f64) -> Tensor {
@@ -276,9 +341,15 @@ macro_rules! unary {
             let xs = args.inputs[0].0;
             let g: GradBuf = if xs.len() == 1 {
                 let ($bx, $by, $bg) = (xs[0], args.out[0], args.grad[0]);
-                smallvec![$df]
+                smallvec![if $bg == 0.0 { 0.0 } else { $df }]
             } else {
-                xs.iter().zip(args.out).zip(args.grad).map(|((&$bx, &$by), &$bg)| $df).collect()
+                // A zero incoming gradient stays zero even where the derivative is infinite
+                // (e.g. `ln` at 0 in the branch that `where_` did not take).
+                xs.iter()
+                    .zip(args.out)
+                    .zip(args.grad)
+                    .map(|((&$bx, &$by), &$bg)| if $bg == 0.0 { 0.0 } else { $df })
+                    .collect()
             };
             smallvec![Some(g)]
         }

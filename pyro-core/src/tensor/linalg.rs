@@ -196,7 +196,106 @@ fn transpose_last2(x: &[f64], batch: usize, r: usize, c: usize) -> Vec<f64> {
     out
 }
 
+/// Moves axis `perm[i]` of `x` (shape `shape`) to position `i`.
+fn permute_data(x: &[f64], shape: &[usize], perm: &[usize]) -> Vec<f64> {
+    let nd = shape.len();
+    let mut in_strides: Shape = Shape::from_elem(1, nd);
+    for i in (0..nd.saturating_sub(1)).rev() {
+        in_strides[i] = in_strides[i + 1] * shape[i + 1];
+    }
+    let out_shape: Shape = perm.iter().map(|&p| shape[p]).collect();
+    let strides: Shape = perm.iter().map(|&p| in_strides[p]).collect();
+    let n = x.len();
+    let mut out = Vec::with_capacity(n);
+    if n == 0 {
+        return out;
+    }
+    let mut idx: Shape = Shape::from_elem(0, nd);
+    let mut off = 0usize;
+    for _ in 0..n {
+        out.push(x[off]);
+        // Increment the output multi-index, tracking the input offset.
+        let mut d = nd;
+        while d > 0 {
+            d -= 1;
+            idx[d] += 1;
+            off += strides[d];
+            if idx[d] < out_shape[d] {
+                break;
+            }
+            off -= strides[d] * out_shape[d];
+            idx[d] = 0;
+        }
+    }
+    out
+}
+
+fn permute_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    let Aux::Indices(perm, _) = args.aux else {
+        unreachable!("permute saves its permutation")
+    };
+    let mut inv = vec![0; perm.len()];
+    for (i, &p) in perm.iter().enumerate() {
+        inv[p] = i;
+    }
+    smallvec![Some(GradBuf::from_vec(permute_data(
+        args.grad,
+        args.out_shape,
+        &inv
+    )))]
+}
+
 impl Tensor {
+    /// Reorders the dimensions: dimension `i` of the result is dimension `perm[i]` of `self`
+    /// (torch's `permute`). `perm` must be a permutation of `0..ndim`.
+    pub fn permute(&self, perm: &[usize]) -> Tensor {
+        if self.error().is_some() {
+            return self.clone();
+        }
+        let nd = self.ndim();
+        let mut seen = vec![false; nd];
+        let valid = perm.len() == nd
+            && perm
+                .iter()
+                .all(|&p| p < nd && !std::mem::replace(&mut seen[p], true));
+        if !valid {
+            return Tensor::poisoned(Error::shape(
+                "permute",
+                format!(
+                    "{perm:?} is not a permutation of the dimensions of a tensor of shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        let shape: Shape = perm.iter().map(|&p| self.shape[p]).collect();
+        let data = match &self.data {
+            Data::Scalar(v) => Data::Scalar(*v),
+            d => Data::from_vec(permute_data(d.as_slice(), &self.shape, perm)),
+        };
+        record(
+            &[self],
+            shape,
+            data,
+            permute_bw,
+            Aux::Indices(std::rc::Rc::from(perm), 0),
+        )
+    }
+
+    /// Swaps dimensions `d0` and `d1` (negative counts from the end).
+    pub fn transpose_dims(&self, d0: isize, d1: isize) -> Tensor {
+        let nd = self.ndim();
+        let r = super::reduce::resolve_dim(d0, nd, "transpose_dims")
+            .and_then(|a| super::reduce::resolve_dim(d1, nd, "transpose_dims").map(|b| (a, b)));
+        match r {
+            Ok((a, b)) => {
+                let mut perm: Vec<usize> = (0..nd).collect();
+                perm.swap(a, b);
+                self.permute(&perm)
+            }
+            Err(e) => Tensor::poisoned(e),
+        }
+    }
+
     /// Matrix product with numpy's rules: 1-d operands are vectors, leading (batch) dimensions of
     /// one operand apply to the other (equal batch shapes when both have them).
     pub fn matmul(&self, other: &Tensor) -> Tensor {
