@@ -7,6 +7,7 @@
 
 use smallvec::smallvec;
 
+use super::fastmath;
 use crate::error::Error;
 use crate::tensor::{record, Aux, BackwardArgs, GradBuf, InputGrads, Shape, Tensor};
 
@@ -38,51 +39,6 @@ impl Activation {
             Activation::Sigmoid => x.sigmoid(),
             Activation::Tanh => x.tanh(),
             Activation::Exp => x.exp(),
-        }
-    }
-
-    #[inline]
-    fn forward(self, x: f64) -> f64 {
-        match self {
-            Activation::Identity => x,
-            Activation::Relu => x.max(0.0),
-            Activation::Softplus => {
-                if x > 0.0 {
-                    x + (-x).exp().ln_1p()
-                } else {
-                    x.exp().ln_1p()
-                }
-            }
-            Activation::Sigmoid => {
-                if x >= 0.0 {
-                    1.0 / (1.0 + (-x).exp())
-                } else {
-                    let e = x.exp();
-                    e / (1.0 + e)
-                }
-            }
-            Activation::Tanh => x.tanh(),
-            Activation::Exp => x.exp(),
-        }
-    }
-
-    /// The derivative written in terms of the output `y`.
-    #[inline]
-    fn derivative_from_output(self, y: f64) -> f64 {
-        match self {
-            Activation::Identity => 1.0,
-            Activation::Relu => {
-                if y > 0.0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            // d softplus / dx = sigmoid(x) = 1 - e^{-y}
-            Activation::Softplus => -(-y).exp_m1(),
-            Activation::Sigmoid => y * (1.0 - y),
-            Activation::Tanh => 1.0 - y * y,
-            Activation::Exp => y,
         }
     }
 }
@@ -186,11 +142,7 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>, act: Activatio
         beta,
         &mut y,
     );
-    if act != Activation::Identity {
-        for v in y.iter_mut() {
-            *v = act.forward(*v);
-        }
-    }
+    apply_inplace(act, &mut y);
     let mut shape: Shape = Shape::from_slice(&xs[..xs.len() - 1]);
     shape.push(out_f);
     let data = crate::tensor::Data::from_vec(y);
@@ -228,12 +180,9 @@ fn linear_bw<const A: usize>(args: &BackwardArgs<'_>) -> InputGrads {
     let gz: &[f64] = if act == Activation::Identity {
         args.grad
     } else {
-        gz_owned = args
-            .grad
-            .iter()
-            .zip(args.out)
-            .map(|(&g, &y)| g * act.derivative_from_output(y))
-            .collect::<Vec<f64>>();
+        let mut buf = vec![0.0; args.grad.len()];
+        scale_by_derivative(act, &mut buf, args.grad, args.out);
+        gz_owned = buf;
         &gz_owned
     };
     let gx = args.needs[0].then(|| {
@@ -303,12 +252,11 @@ pub fn bernoulli_logits_log_prob_sum(logits: &Tensor, x: &Tensor) -> Tensor {
             ),
         ));
     }
-    let s: f64 = logits
-        .raw()
-        .iter()
-        .zip(x.raw())
-        .map(|(&l, &v)| v * l - Activation::Softplus.forward(l))
-        .sum();
+    let mut terms = vec![0.0; x.numel()];
+    fastmath::zip_into(&mut terms, logits.raw(), x.raw(), |l, v| {
+        v * l - fastmath::softplus(l)
+    });
+    let s = fastmath::sum(&terms);
     record(
         &[logits, x],
         Shape::new(),
@@ -323,11 +271,35 @@ fn bern_bw(args: &BackwardArgs<'_>) -> InputGrads {
     let (l, _) = args.inputs[0];
     let (x, _) = args.inputs[1];
     let gl = args.needs[0].then(|| {
-        l.iter()
-            .zip(x)
-            .map(|(&l, &v)| g * (v - Activation::Sigmoid.forward(l)))
-            .collect::<GradBuf>()
+        let mut out: GradBuf = smallvec![0.0; l.len()];
+        fastmath::zip_into(&mut out, l, x, |l, v| g * (v - fastmath::sigmoid(l)));
+        out
     });
     let gx = args.needs[1].then(|| l.iter().map(|&l| g * l).collect::<GradBuf>());
     smallvec![gl, gx]
+}
+
+/// Applies `act` to every element in place (vectorised where the activation allows).
+fn apply_inplace(act: Activation, y: &mut [f64]) {
+    match act {
+        Activation::Identity => {}
+        Activation::Relu => fastmath::map_inplace(y, |v| v.max(0.0)),
+        Activation::Softplus => fastmath::map_inplace(y, fastmath::softplus),
+        Activation::Sigmoid => fastmath::map_inplace(y, fastmath::sigmoid),
+        Activation::Exp => fastmath::map_inplace(y, fastmath::exp),
+        Activation::Tanh => y.iter_mut().for_each(|v| *v = v.tanh()),
+    }
+}
+
+/// `out = g * act'(x)` with the derivative written in terms of the output `y = act(x)`.
+fn scale_by_derivative(act: Activation, out: &mut [f64], g: &[f64], y: &[f64]) {
+    match act {
+        Activation::Identity => out.copy_from_slice(g),
+        Activation::Relu => fastmath::zip_into(out, g, y, |g, y| if y > 0.0 { g } else { 0.0 }),
+        // softplus'(x) = sigmoid(x) = 1 - e^{-y}
+        Activation::Softplus => fastmath::zip_into(out, g, y, |g, y| g * (1.0 - fastmath::exp(-y))),
+        Activation::Sigmoid => fastmath::zip_into(out, g, y, |g, y| g * y * (1.0 - y)),
+        Activation::Tanh => fastmath::zip_into(out, g, y, |g, y| g * (1.0 - y * y)),
+        Activation::Exp => fastmath::zip_into(out, g, y, |g, y| g * y),
+    }
 }

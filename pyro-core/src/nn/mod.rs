@@ -20,6 +20,7 @@
 //! assert!(ctx.params().get("decoder.1.weight").is_ok());
 //! ```
 
+mod fastmath;
 pub mod functional;
 pub mod vae;
 
@@ -196,9 +197,8 @@ impl Mlp {
         let n = sizes.len().saturating_sub(1);
         let layers = (0..n)
             .map(|i| {
-                Linear::new(format!("{prefix}.{i}"), sizes[i], sizes[i + 1]).activation(
-                    if i + 1 == n { output } else { hidden },
-                )
+                Linear::new(format!("{prefix}.{i}"), sizes[i], sizes[i + 1])
+                    .activation(if i + 1 == n { output } else { hidden })
             })
             .collect();
         Mlp { layers }

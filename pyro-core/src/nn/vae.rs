@@ -128,7 +128,8 @@ impl Vae {
         seed: u64,
     ) -> Result<f64> {
         let n = x.shape().first().copied().unwrap_or(0);
-        let mut ctx = Context::from_parts(params.clone(), rng_from_seed(seed), TapeStorage::default());
+        let mut ctx =
+            Context::from_parts(params.clone(), rng_from_seed(seed), TapeStorage::default());
         ctx.grad_params = false;
         let mut elbo = TraceElbo::new(particles);
         let mut total = 0.0;
