@@ -34,7 +34,10 @@ pub fn load_digits(path: impl AsRef<Path>) -> Result<Dataset> {
         }
         for (j, f) in fields.iter().enumerate() {
             let v: f64 = f.trim().parse().map_err(|_| {
-                Error::file(path, format!("line {}, field {}: `{f}` is not a number", ln + 1, j + 1))
+                Error::file(
+                    path,
+                    format!("line {}, field {}: `{f}` is not a number", ln + 1, j + 1),
+                )
             })?;
             let max = if j == 64 { 9.0 } else { 16.0 };
             if !(0.0..=max).contains(&v) || v.fract() != 0.0 {
@@ -55,7 +58,10 @@ pub fn load_digits(path: impl AsRef<Path>) -> Result<Dataset> {
         }
     }
     if labels.is_empty() {
-        return Err(Error::file(path, "no rows: expected lines of 64 pixels and a label"));
+        return Err(Error::file(
+            path,
+            "no rows: expected lines of 64 pixels and a label",
+        ));
     }
     Ok(Dataset {
         pixels,

@@ -52,19 +52,26 @@ fn header(path: &Path, bytes: &[u8], magic: u32, ndims: usize, what: &str) -> Re
             format!("wrong magic number 0x{m:08x}, expected 0x{magic:08x} (IDX {what})"),
         ));
     }
-    let dims: Vec<usize> = (0..ndims).map(|i| be_u32(bytes, 4 + 4 * i) as usize).collect();
+    let dims: Vec<usize> = (0..ndims)
+        .map(|i| be_u32(bytes, 4 + 4 * i) as usize)
+        .collect();
     let body: usize = dims.iter().product();
     let have = bytes.len() - need;
     if have < body {
         return Err(Error::file(
             path,
-            format!("truncated: the header announces {dims:?} = {body} data bytes but {have} follow"),
+            format!(
+                "truncated: the header announces {dims:?} = {body} data bytes but {have} follow"
+            ),
         ));
     }
     if have > body {
         return Err(Error::file(
             path,
-            format!("{} bytes after the {body} data bytes announced by the header {dims:?}", have - body),
+            format!(
+                "{} bytes after the {body} data bytes announced by the header {dims:?}",
+                have - body
+            ),
         ));
     }
     Ok(dims)
@@ -96,7 +103,10 @@ fn find(dir: &Path, stem: &str) -> Result<PathBuf> {
     }
     Err(Error::file(
         dir.join(stem),
-        format!("not found (looked for {stem} and {stem}.gz in {})", dir.display()),
+        format!(
+            "not found (looked for {stem} and {stem}.gz in {})",
+            dir.display()
+        ),
     ))
 }
 

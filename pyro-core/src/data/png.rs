@@ -12,7 +12,11 @@ fn crc32(chunks: &[&[u8]]) -> u32 {
     for (n, t) in table.iter_mut().enumerate() {
         let mut c = n as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
         *t = c;
     }
@@ -37,7 +41,11 @@ pub fn encode(width: usize, height: usize, channels: usize, pixels: &[u8]) -> Re
     let color = match channels {
         1 => 0u8,
         3 => 2u8,
-        _ => return Err(Error::Invalid(format!("PNG: {channels} channels, expected 1 or 3"))),
+        _ => {
+            return Err(Error::Invalid(format!(
+                "PNG: {channels} channels, expected 1 or 3"
+            )))
+        }
     };
     if pixels.len() != width * height * channels {
         return Err(Error::Invalid(format!(
@@ -53,7 +61,9 @@ pub fn encode(width: usize, height: usize, channels: usize, pixels: &[u8]) -> Re
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     z.write_all(&raw)
         .map_err(|e| Error::Invalid(format!("PNG: {e}")))?;
-    let idat = z.finish().map_err(|e| Error::Invalid(format!("PNG: {e}")))?;
+    let idat = z
+        .finish()
+        .map_err(|e| Error::Invalid(format!("PNG: {e}")))?;
     let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
     let mut ihdr = Vec::with_capacity(13);
     ihdr.extend_from_slice(&(width as u32).to_be_bytes());
@@ -151,11 +161,18 @@ impl Canvas {
         let mut c = Canvas::new(width, height, 255);
         let (ml, mr, mt, mb) = (30isize, 10isize, 10isize, 20isize);
         let (w, h) = (width as isize - ml - mr, height as isize - mt - mb);
-        let all = series.iter().flat_map(|s| s.iter()).filter(|v| v.is_finite());
+        let all = series
+            .iter()
+            .flat_map(|s| s.iter())
+            .filter(|v| v.is_finite());
         let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
-        let (lo, hi) = if lo < hi { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
+        let (lo, hi) = if lo < hi {
+            (lo, hi)
+        } else {
+            (lo - 1.0, lo + 1.0)
+        };
         for k in 0..=4 {
             let y = mt + h * k / 4;
             for x in (ml..ml + w).step_by(3) {
@@ -168,7 +185,12 @@ impl Canvas {
         for (k, s) in series.iter().enumerate() {
             let gray = [0u8, 120, 180][k % 3];
             let pt = |i: usize, v: f64| {
-                let x = ml + if n > 1 { w * i as isize / (n as isize - 1) } else { 0 };
+                let x = ml
+                    + if n > 1 {
+                        w * i as isize / (n as isize - 1)
+                    } else {
+                        0
+                    };
                 let y = mt + ((hi - v) / (hi - lo) * h as f64).round() as isize;
                 (x, y)
             };
@@ -193,7 +215,12 @@ impl Canvas {
 }
 
 /// Writes 8-bit grayscale pixels to a PNG file.
-pub fn write_gray(path: impl AsRef<Path>, width: usize, height: usize, pixels: &[u8]) -> Result<()> {
+pub fn write_gray(
+    path: impl AsRef<Path>,
+    width: usize,
+    height: usize,
+    pixels: &[u8],
+) -> Result<()> {
     let path = path.as_ref();
     let bytes = encode(width, height, 1, pixels).map_err(|e| Error::file(path, e.to_string()))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
