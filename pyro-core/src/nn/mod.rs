@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use pyro_core::handlers::Context;
-//! use pyro_core::nn::{Activation, Mlp};
+//! use pyro_core::nn::{Activation, Mlp, Module};
 //! use pyro_core::tensor::Tensor;
 //! let net = Mlp::new("decoder", &[2, 8, 3], Activation::Softplus, Activation::Identity);
 //! let mut ctx = Context::new(0);
