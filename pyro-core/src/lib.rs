@@ -8,10 +8,12 @@
 
 mod checkpoint;
 pub mod constraints;
+pub mod data;
 pub mod distributions;
 pub mod error;
 pub mod handlers;
 pub mod infer;
+pub mod nn;
 pub mod optim;
 pub mod params;
 pub mod rng;

@@ -54,6 +54,9 @@ pub use special_fns::{digamma, erf, lgamma, trigamma};
 pub(crate) use tape::NodeRef;
 pub use tape::Tape;
 pub use tape::TapeStorage;
+// For fused operations defined outside this module (nn::functional).
+pub(crate) use backward::{Aux, BackwardArgs, GradBuf, InputGrads};
+pub(crate) use tape::record;
 
 /// A tensor shape. Up to four dimensions are stored inline.
 pub type Shape = SmallVec<[usize; 4]>;

