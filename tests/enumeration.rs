@@ -41,7 +41,11 @@ impl Model for Mixture {
     const NAME: &'static str = "mixture";
     fn call(&self, ctx: &mut Context, data: &[f64]) {
         let p = ctx.param("p", || 0.3, constraints::unit_interval());
-        let mu = ctx.param("mu", || Tensor::from_slice(&[-1.0, 2.0]), constraints::real());
+        let mu = ctx.param(
+            "mu",
+            || Tensor::from_slice(&[-1.0, 2.0]),
+            constraints::real(),
+        );
         let x = Tensor::from_slice(data);
         ctx.plate("data", data.len(), Default::default(), |ctx, _| {
             let z = ctx.sample_with("z", Bernoulli::new(p.clone()), None, enumerated(0.0));
@@ -69,7 +73,10 @@ fn mixture_loss_is_the_exact_marginal_likelihood_and_its_gradient_too() {
     let mut svi = Svi::new(Mixture, EmptyGuide, adam, TraceEnumElbo::default());
     let loss = svi.evaluate_loss(&DATA).unwrap();
     let exact = -mixture_exact(0.3, [-1.0, 2.0]);
-    assert!((loss - exact).abs() < 1e-10 * exact.abs(), "{loss} vs {exact}");
+    assert!(
+        (loss - exact).abs() < 1e-10 * exact.abs(),
+        "{loss} vs {exact}"
+    );
 
     // Gradient with respect to the unconstrained values (logit p, mu), against central
     // differences of the exact marginal likelihood.
@@ -96,7 +103,11 @@ fn mixture_loss_is_the_exact_marginal_likelihood_and_its_gradient_too() {
         up[k] += h;
         down[k] -= h;
         let fd = -(mixture_exact(0.3, up) - mixture_exact(0.3, down)) / (2.0 * h);
-        assert!((g("mu")[k] - fd).abs() < 1e-6, "mu[{k}]: {:?} vs {fd}", g("mu"));
+        assert!(
+            (g("mu")[k] - fd).abs() < 1e-6,
+            "mu[{k}]: {:?} vs {fd}",
+            g("mu")
+        );
     }
 }
 
@@ -146,7 +157,10 @@ fn global_and_local_discrete_latents_are_summed_in_the_right_order() {
         TraceEnumElbo::default(),
     );
     let loss = svi.evaluate_loss(&DATA).unwrap();
-    assert!((loss - exact).abs() < 1e-10 * exact.abs(), "{loss} vs {exact}");
+    assert!(
+        (loss - exact).abs() < 1e-10 * exact.abs(),
+        "{loss} vs {exact}"
+    );
 }
 
 /// A two-state HMM over `T` steps for three sequences in a plate, with or without `markov`.
@@ -168,14 +182,22 @@ impl Model for Hmm {
     type Output = ();
     const NAME: &'static str = "hmm";
     fn call(&self, ctx: &mut Context, _: ()) {
-        let trans = ctx.param("trans", || Tensor::from_slice(&TRANS), constraints::unit_interval());
+        let trans = ctx.param(
+            "trans",
+            || Tensor::from_slice(&TRANS),
+            constraints::unit_interval(),
+        );
         let mu = ctx.param("mu", || Tensor::from_slice(&MU), constraints::real());
         let ys: Vec<Tensor> = (0..T)
             .map(|t| Tensor::from_slice(&[SEQS[0][t], SEQS[1][t], SEQS[2][t]]))
             .collect();
         ctx.plate("sequences", 3, Default::default(), |ctx, _| {
             let mut x = ctx.sample_with("x_0", Bernoulli::new(INIT), None, enumerated(0.0));
-            ctx.sample("y_0", Normal::new(mu.index_by(&x), 1.0), Some(ys[0].clone()));
+            ctx.sample(
+                "y_0",
+                Normal::new(mu.index_by(&x), 1.0),
+                Some(ys[0].clone()),
+            );
             let mut step = |ctx: &mut Context, t: usize| {
                 x = ctx.sample_with(
                     format!("x_{t}"),
@@ -183,7 +205,11 @@ impl Model for Hmm {
                     None,
                     enumerated(0.0),
                 );
-                ctx.sample(format!("y_{t}"), Normal::new(mu.index_by(&x), 1.0), Some(ys[t].clone()));
+                ctx.sample(
+                    format!("y_{t}"),
+                    Normal::new(mu.index_by(&x), 1.0),
+                    Some(ys[t].clone()),
+                );
             };
             if self.markov {
                 ctx.markov(1..T, &mut step);
@@ -209,7 +235,10 @@ fn forward(trans: [f64; 2], mu: [f64; 2]) -> f64 {
     let p1 = |prev: usize| trans[prev];
     SEQS.iter()
         .map(|y| {
-            let mut alpha = [(1.0 - INIT).ln() + normal_lp(y[0], mu[0]), INIT.ln() + normal_lp(y[0], mu[1])];
+            let mut alpha = [
+                (1.0 - INIT).ln() + normal_lp(y[0], mu[0]),
+                INIT.ln() + normal_lp(y[0], mu[1]),
+            ];
             for &yt in &y[1..] {
                 let mut next = [0.0; 2];
                 for (k, n) in next.iter_mut().enumerate() {
@@ -255,7 +284,15 @@ fn hmm_gradients_match_finite_differences() {
         TraceEnumElbo::default(),
     );
     let (_, grads) = svi.loss_and_grads(()).unwrap();
-    let get = |name: &str| grads.iter().find(|(n, _)| n == name).unwrap().1.to_vec().unwrap();
+    let get = |name: &str| {
+        grads
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1
+            .to_vec()
+            .unwrap()
+    };
     let (g_trans, g_mu) = (get("trans"), get("mu"));
     let h = 1e-6;
     let sig = |u: f64| 1.0 / (1.0 + (-u).exp());
@@ -265,12 +302,20 @@ fn hmm_gradients_match_finite_differences() {
         up[k] = sig(logit(TRANS[k]) + h);
         down[k] = sig(logit(TRANS[k]) - h);
         let fd = -(forward(up, MU) - forward(down, MU)) / (2.0 * h);
-        assert!((g_trans[k] - fd).abs() < 1e-5 * fd.abs().max(1.0), "trans[{k}]: {} vs {fd}", g_trans[k]);
+        assert!(
+            (g_trans[k] - fd).abs() < 1e-5 * fd.abs().max(1.0),
+            "trans[{k}]: {} vs {fd}",
+            g_trans[k]
+        );
         let (mut up, mut down) = (MU, MU);
         up[k] += h;
         down[k] -= h;
         let fd = -(forward(TRANS, up) - forward(TRANS, down)) / (2.0 * h);
-        assert!((g_mu[k] - fd).abs() < 1e-5 * fd.abs().max(1.0), "mu[{k}]: {} vs {fd}", g_mu[k]);
+        assert!(
+            (g_mu[k] - fd).abs() < 1e-5 * fd.abs().max(1.0),
+            "mu[{k}]: {} vs {fd}",
+            g_mu[k]
+        );
     }
 }
 
@@ -294,4 +339,117 @@ fn enumerating_a_continuous_site_is_an_error_naming_it() {
     );
     let err = svi.evaluate_loss(()).unwrap_err().to_string();
     assert!(err.contains("`z`") && err.contains("continuous"), "{err}");
+}
+
+/// Log-joint of one sequence and one state path, in plain f64.
+fn path_log_joint(y: &[f64; T], path: &[usize]) -> f64 {
+    let mut lp = if path[0] == 1 {
+        INIT.ln()
+    } else {
+        (1.0 - INIT).ln()
+    } + normal_lp(y[0], MU[path[0]]);
+    for t in 1..T {
+        let p1 = TRANS[path[t - 1]];
+        lp += if path[t] == 1 {
+            p1.ln()
+        } else {
+            (1.0 - p1).ln()
+        } + normal_lp(y[t], MU[path[t]]);
+    }
+    lp
+}
+
+fn all_paths() -> Vec<Vec<usize>> {
+    (0..1usize << T)
+        .map(|bits| (0..T).map(|t| (bits >> t) & 1).collect())
+        .collect()
+}
+
+#[test]
+fn viterbi_decoding_is_the_brute_force_most_probable_path() {
+    let params = {
+        let mut svi = Svi::new(
+            Hmm { markov: true },
+            NoArgs,
+            Adam::new(AdamConfig::default()),
+            TraceEnumElbo::default(),
+        );
+        svi.evaluate_loss(()).unwrap();
+        svi.params().clone()
+    };
+    let map = pyro::infer::infer_discrete(
+        &Hmm { markov: true },
+        &NoArgs,
+        &params,
+        (),
+        pyro::infer::Decode::Map,
+        0,
+    )
+    .unwrap();
+    for (s, y) in SEQS.iter().enumerate() {
+        let best = all_paths()
+            .into_iter()
+            .max_by(|a, b| path_log_joint(y, a).total_cmp(&path_log_joint(y, b)))
+            .unwrap();
+        for (t, &want) in best.iter().enumerate() {
+            let got = map.get(&format!("x_{t}")).unwrap().to_vec().unwrap();
+            assert_eq!(got.len(), 3, "x_{t} has one state per sequence");
+            assert_eq!(got[s], want as f64, "sequence {s}, step {t}");
+        }
+    }
+}
+
+#[test]
+fn backward_sampling_draws_from_the_exact_posterior() {
+    let params = {
+        let mut svi = Svi::new(
+            Hmm { markov: true },
+            NoArgs,
+            Adam::new(AdamConfig::default()),
+            TraceEnumElbo::default(),
+        );
+        svi.evaluate_loss(()).unwrap();
+        svi.params().clone()
+    };
+    // Exact posterior marginals P(x_t = 1 | y) of sequence 0, by brute force.
+    let y = &SEQS[0];
+    let paths = all_paths();
+    let w: Vec<f64> = paths.iter().map(|p| path_log_joint(y, p)).collect();
+    let z = logsumexp(&w);
+    let exact: Vec<f64> = (0..T)
+        .map(|t| {
+            paths
+                .iter()
+                .zip(&w)
+                .filter(|(p, _)| p[t] == 1)
+                .map(|(_, lw)| (lw - z).exp())
+                .sum()
+        })
+        .collect();
+    let n = 1500;
+    let mut freq = vec![0.0; T];
+    for seed in 0..n {
+        let d = pyro::infer::infer_discrete(
+            &Hmm { markov: true },
+            &NoArgs,
+            &params,
+            (),
+            pyro::infer::Decode::Sample,
+            seed,
+        )
+        .unwrap();
+        for (t, f) in freq.iter_mut().enumerate() {
+            *f += d.get(&format!("x_{t}")).unwrap().to_vec().unwrap()[0] / n as f64;
+        }
+    }
+    for t in 0..T {
+        // Binomial standard error; 5 of them keeps a false alarm below 1e-6 per step.
+        let se = (exact[t] * (1.0 - exact[t]) / n as f64).sqrt();
+        assert!(
+            (freq[t] - exact[t]).abs() < 5.0 * se + 1e-9,
+            "x_{t}: {} vs {}",
+            freq[t],
+            exact[t]
+        );
+    }
 }

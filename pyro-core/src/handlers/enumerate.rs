@@ -34,7 +34,7 @@ pub(crate) struct EnumVar {
     /// (markov depth, step) where it was created, while that loop is open.
     scope: Option<(usize, usize)>,
     /// Creation order.
-    order: usize,
+    pub(crate) order: usize,
 }
 
 /// A log-density term and the vectorised plates it has not been summed over yet, with the scale
@@ -50,6 +50,9 @@ struct Factor {
 pub(crate) struct Elimination {
     pub(crate) var: EnumVar,
     pub(crate) log_factor: Tensor,
+    /// The other variables (creation order, dim) that `log_factor` still depends on; they are
+    /// summed out later, so decoding assigns them first.
+    pub(crate) others: Vec<(usize, isize)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -111,8 +114,8 @@ impl EnumMessenger {
 
     fn finish_all(&mut self) -> Result<()> {
         // Innermost plates first, then the most recent variable first.
-        while let Some(i) = (0..self.vars.len())
-            .max_by_key(|&i| (self.vars[i].plates.len(), self.vars[i].order))
+        while let Some(i) =
+            (0..self.vars.len()).max_by_key(|&i| (self.vars[i].plates.len(), self.vars[i].order))
         {
             self.eliminate(i);
         }
@@ -256,12 +259,20 @@ impl EnumMessenger {
             None => combined.clone(),
         };
         if let Some(e) = reduced.error() {
-            self.error.get_or_insert_with(|| e.clone().at_site(&var.name));
+            self.error
+                .get_or_insert_with(|| e.clone().at_site(&var.name));
         }
         if self.record {
+            let others = self
+                .vars
+                .iter()
+                .filter(|v| has_dim(&combined, v.dim))
+                .map(|v| (v.order, v.dim))
+                .collect();
             self.eliminated.push(Elimination {
                 var,
                 log_factor: combined.detach(),
+                others,
             });
         }
         self.add_factor(Factor {

@@ -27,7 +27,7 @@
 mod block;
 mod condition;
 mod context;
-mod enumerate;
+pub(crate) mod enumerate;
 mod markov;
 mod plate;
 mod replay;

@@ -1,5 +1,6 @@
 //! Inference: the [`Model`] trait, ELBO objectives and stochastic variational inference.
 
+mod discrete;
 mod elbo;
 mod model;
 mod predictive;
@@ -8,6 +9,7 @@ mod trace_elbo;
 mod trace_enum_elbo;
 mod trace_graph_elbo;
 
+pub use discrete::{infer_discrete, Decode, DiscreteValues};
 pub use elbo::{Elbo, ElboRun};
 pub use model::Model;
 pub use predictive::{NoGuide, Predictive, Samples};

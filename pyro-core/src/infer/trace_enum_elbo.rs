@@ -147,7 +147,8 @@ impl Elbo for TraceEnumElbo {
         let mut loss = 0.0;
         let mut surrogate = Tensor::scalar(0.0);
         for _ in 0..n {
-            let (en, mt, gt) = enum_run(ctx, model, guide, args.clone(), EnumMessenger::new(nesting))?;
+            let (en, mt, gt) =
+                enum_run(ctx, model, guide, args.clone(), EnumMessenger::new(nesting))?;
             let log_p = en.finish()?;
             let mut elbo = log_p.clone();
             let mut surr = log_p;
