@@ -201,6 +201,36 @@ pub fn plate(_input: TokenStream) -> TokenStream {
     expand::outside("plate").into()
 }
 
+/// A Markov loop: `markov!(for t in steps { body })`, where step `t` may use values of step `t - 1`
+/// only (`markov!(history = h, for t in steps { body })` for `h` steps back).
+///
+/// An ordinary loop, except under enumeration ([`TraceEnumElbo`](../pyro/infer/struct.TraceEnumElbo.html)):
+/// each enumerated state is summed out as soon as the loop has moved past it, so a hidden Markov
+/// chain of length `T` with `K` states costs `O(T K^2)`, not `O(K^T)` (Pyro's `pyro.markov`).
+/// The body is a closure: `return` leaves the step, not the model.
+///
+/// Only valid inside a `#[model]` or `#[guide]` function.
+///
+/// ```
+/// use pyro::prelude::*;
+///
+/// #[model]
+/// fn hmm(ys: &[f64]) {
+///     let trans = Tensor::from_rows(&[vec![0.9, 0.1], vec![0.2, 0.8]]).unwrap();
+///     let locs = Tensor::from_slice(&[-1.0, 1.0]);
+///     let mut x = Tensor::scalar(0.0);
+///     markov!(for t in 0..ys.len() {
+///         x = sample!(format!("x_{t}"), Categorical::new(trans.index_by(&x)), enumerate);
+///         sample!(format!("y_{t}"), Normal::new(locs.index_by(&x), 1.0), obs = ys[t]);
+///     });
+/// }
+/// # let _ = hmm;
+/// ```
+#[proc_macro]
+pub fn markov(_input: TokenStream) -> TokenStream {
+    expand::outside("markov").into()
+}
+
 /// Adds a term to the log-density of the model: `factor!(name, log_density)` (summed).
 ///
 /// Only valid inside a `#[model]` or `#[guide]` function.

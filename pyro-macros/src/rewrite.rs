@@ -16,6 +16,7 @@ pub const MACROS: &[&str] = &[
     "factor",
     "deterministic",
     "call",
+    "markov",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -223,6 +224,7 @@ impl Rewriter {
             "deterministic" => self.factor_like(span, args, SiteKind::Deterministic),
             "call" => self.call(span, args),
             "plate" => self.plate(span, args),
+            "markov" => self.markov(span, args),
             _ => unreachable!("not a site macro"),
         }
     }
@@ -502,6 +504,56 @@ impl Rewriter {
         quote_spanned!(span=> { let #a = #args; ::pyro::__private::Model::call(&#model, #ctx, #a) })
     }
 
+    /// `markov!([history = h,] for PAT in ITER { body })`: a loop whose steps depend on the last
+    /// `h` (default 1) steps only, so that enumeration can sum out what the loop has left behind.
+    fn markov(&mut self, span: Span, args: Vec<MacroArg>) -> TokenStream {
+        const USAGE: &str = "`markov!(for t in steps { ... })`, optionally `markov!(history = h, for t in steps { ... })`";
+        let mut history = None;
+        let mut body = None;
+        for a in args {
+            match a {
+                MacroArg::Keyword(k, v) if k == "history" && history.is_none() => history = Some(v),
+                MacroArg::Positional(t) if body.is_none() && starts_with_for(&t) => body = Some(t),
+                MacroArg::Keyword(k, _) => {
+                    self.error(k.span(), format!("unknown argument `{k}` of `markov!`: expected {USAGE}"));
+                    return quote!(());
+                }
+                MacroArg::Positional(t) => {
+                    self.error(first_span(&t), format!("unexpected argument of `markov!`: expected {USAGE}"));
+                    return quote!(());
+                }
+            }
+        }
+        let Some(body) = body else {
+            self.error(span, format!("incomplete `markov!`: expected {USAGE}"));
+            return quote!(());
+        };
+        let mut toks: Vec<TokenTree> = body.into_iter().collect();
+        let block = match toks.pop() {
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => g,
+            _ => {
+                self.error(span, format!("malformed `markov!` loop: expected {USAGE}"));
+                return quote!(());
+            }
+        };
+        let Some(pos_in) = toks.iter().position(|t| is_ident(Some(t), "in")) else {
+            self.error(span, format!("malformed `markov!` loop: expected {USAGE}"));
+            return quote!(());
+        };
+        let pat: TokenStream = toks[1..pos_in].iter().cloned().collect();
+        let iter: TokenStream = toks[pos_in + 1..].iter().cloned().collect();
+        let iter = self.rewrite(iter, false);
+        let history = match history {
+            Some(h) => self.rewrite(h, false),
+            None => quote!(1),
+        };
+        let block = regroup(&block, self.rewrite(block.stream(), false));
+        let ctx = self.ctx_at(span);
+        quote_spanned! {span=>
+            #ctx.markov_with_history(#history, #iter, |#ctx, #pat| #block)
+        }
+    }
+
     fn plate(&mut self, span: Span, args: Vec<MacroArg>) -> TokenStream {
         const USAGE: &str = "`plate!(name, size, |idx| { ... })` or `plate!(name, size, for i { ... })`, with optional `subsample_size = k` and `dim = -d` before the body";
         self.has_plate = true;
@@ -675,6 +727,13 @@ fn regroup(g: &Group, inner: TokenStream) -> TokenTree {
 fn is_single_ident(t: &TokenStream, s: &str) -> bool {
     let toks: Vec<TokenTree> = t.clone().into_iter().collect();
     toks.len() == 1 && is_ident(toks.first(), s)
+}
+
+fn starts_with_for(t: &TokenStream) -> bool {
+    t.clone()
+        .into_iter()
+        .next()
+        .is_some_and(|tt| matches!(&tt, TokenTree::Ident(i) if i == "for"))
 }
 
 fn starts_body(t: &TokenStream) -> bool {
