@@ -173,7 +173,16 @@ fn mlp() {
 }
 
 fn main() {
-    coin();
-    logistic();
-    mlp();
+    // An optional argument picks one case: coin, plate or mlp.
+    let only = std::env::args().nth(1);
+    let run = |name: &str| only.as_deref().map_or(true, |o| o == name);
+    if run("coin") {
+        coin();
+    }
+    if run("plate") {
+        logistic();
+    }
+    if run("mlp") {
+        mlp();
+    }
 }
