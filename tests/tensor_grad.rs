@@ -316,6 +316,10 @@ fn matmul_all_shapes() {
         (&[10, 20], &[20, 8]),   // through matrixmultiply
         (&[2, 9, 12], &[12, 7]), // batched, through matrixmultiply
         (&[9, 12], &[3, 12, 7]),
+        (&[40, 20], &[20]), // matrix-vector, no packing; backward through A^T g
+        (&[40, 20], &[20, 1]),
+        (&[3, 40, 20], &[20]),
+        (&[30], &[30, 40]),
     ];
     for (sa, sb) in cases {
         let a = t(sa, -1.0, 1.0);

@@ -109,6 +109,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
             // Check every gradient before touching any parameter.
             for (i, leaf) in &ctx.leaves {
                 if let Some(g) = grads.slice(leaf) {
+                    svi.optim.check_param(*i, ctx.params.at(*i).name())?;
                     if g.iter().any(|v| !v.is_finite()) {
                         return Err(Error::NonFinite {
                             what: "gradient",

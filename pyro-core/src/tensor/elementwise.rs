@@ -30,7 +30,7 @@ pub(crate) fn binary(
     }
     // Scalar fast path: no shape work, no allocation.
     if let (Data::Scalar(x), Data::Scalar(y)) = (&a.data, &b.data) {
-        if a.shape.len() == b.shape.len() && a.shape == b.shape {
+        if (a.shape.is_empty() && b.shape.is_empty()) || a.shape == b.shape {
             return record(
                 &[a, b],
                 a.shape.clone(),

@@ -7,6 +7,24 @@ use super::tape::record;
 use super::{numel, Data, Shape, Tensor};
 use crate::error::Error;
 
+/// Dot product with independent partial sums (not one dependent chain of additions).
+#[inline]
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for j in 0..8 {
+            acc[j] += a[j] * b[j];
+        }
+    }
+    let mut s: f64 = acc.iter().sum();
+    for (a, b) in xr.iter().zip(yr) {
+        s += a * b;
+    }
+    s
+}
+
 /// Row-major strided `C = A B + beta C` for `A: m x k`, `B: k x n`.
 #[allow(clippy::too_many_arguments)]
 fn gemm(
@@ -33,6 +51,45 @@ fn gemm(
                         * b[(l as isize * rb + j as isize * cb) as usize];
                 }
                 c[i * n + j] = s + beta * c[i * n + j];
+            }
+        }
+        return;
+    }
+    // Matrix-vector products are memory-bound: the packing of a blocked kernel only costs there.
+    if n == 1 {
+        let at = |i: usize, l: usize| a[(i as isize * ra + l as isize * ca) as usize];
+        let bt = |l: usize| b[(l as isize * rb) as usize];
+        if ca == 1 {
+            // Rows of A are contiguous: one dot product per output.
+            for (i, ci) in c.iter_mut().enumerate().take(m) {
+                let row = &a[(i as isize * ra) as usize..][..k];
+                let mut s = 0.0;
+                if rb == 1 {
+                    s = dot(row, &b[..k]);
+                } else {
+                    for (l, x) in row.iter().enumerate() {
+                        s += x * bt(l);
+                    }
+                }
+                *ci = s + beta * *ci;
+            }
+        } else if ra == 1 {
+            // Columns of A are contiguous (A is a transpose): accumulate one column at a time.
+            let c = &mut c[..m];
+            for ci in c.iter_mut() {
+                *ci *= beta;
+            }
+            for l in 0..k {
+                let bl = bt(l);
+                let col = &a[(l as isize * ca) as usize..][..m];
+                for (ci, x) in c.iter_mut().zip(col) {
+                    *ci += x * bl;
+                }
+            }
+        } else {
+            for (i, ci) in c.iter_mut().enumerate().take(m) {
+                let s: f64 = (0..k).map(|l| at(i, l) * bt(l)).sum();
+                *ci = s + beta * *ci;
             }
         }
         return;
