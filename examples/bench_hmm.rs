@@ -49,19 +49,37 @@ impl Model for HmmModel {
     type Output = ();
     const NAME: &'static str = "hmm";
     fn call(&self, ctx: &mut Context, data: &Data) {
-        let probs_x = ctx.sample("probs_x", Dirichlet::new(prior_concentration()).and_then(|d| d.to_event(1)), None);
-        let locs = ctx.sample(
-            "locs",
-            Normal::new(0.0, 10.0).and_then(|d| d.expand(&[K])).and_then(|d| d.to_event(1)),
+        let probs_x = ctx.sample(
+            "probs_x",
+            Dirichlet::new(prior_concentration()).and_then(|d| d.to_event(1)),
             None,
         );
-        let enumerate = InferConfig { enumerate: true, ..Default::default() };
+        let locs = ctx.sample(
+            "locs",
+            Normal::new(0.0, 10.0)
+                .and_then(|d| d.expand(&[K]))
+                .and_then(|d| d.to_event(1)),
+            None,
+        );
+        let enumerate = InferConfig {
+            enumerate: true,
+            ..Default::default()
+        };
         let sequences = data.y[0].numel();
         ctx.plate("sequences", sequences, Default::default(), |ctx, _| {
             let mut x = Tensor::scalar(0.0);
             ctx.markov(0..data.y.len(), |ctx, t| {
-                x = ctx.sample_with(format!("x_{t}"), Categorical::new(probs_x.index_by(&x)), None, enumerate.clone());
-                ctx.sample(format!("y_{t}"), Normal::new(locs.index_by(&x), 1.0), Some(data.y[t].clone()));
+                x = ctx.sample_with(
+                    format!("x_{t}"),
+                    Categorical::new(probs_x.index_by(&x)),
+                    None,
+                    enumerate.clone(),
+                );
+                ctx.sample(
+                    format!("y_{t}"),
+                    Normal::new(locs.index_by(&x), 1.0),
+                    Some(data.y[t].clone()),
+                );
             });
         });
     }
@@ -76,7 +94,9 @@ fn init_probs() -> Vec<f64> {
 }
 
 fn init_locs() -> Vec<f64> {
-    (0..K).map(|i| -4.0 + 8.0 * i as f64 / (K - 1) as f64).collect()
+    (0..K)
+        .map(|i| -4.0 + 8.0 * i as f64 / (K - 1) as f64)
+        .collect()
 }
 
 struct HmmGuide;
@@ -85,8 +105,16 @@ impl Model for HmmGuide {
     type Output = ();
     const NAME: &'static str = "hmm_guide";
     fn call(&self, ctx: &mut Context, _data: &Data) {
-        let p = ctx.param("probs_x_map", || Tensor::new(init_probs(), &[K, K]).expect("K x K"), constraints::simplex());
-        let l = ctx.param("locs_map", || Tensor::from_slice(&init_locs()), constraints::real());
+        let p = ctx.param(
+            "probs_x_map",
+            || Tensor::new(init_probs(), &[K, K]).expect("K x K"),
+            constraints::simplex(),
+        );
+        let l = ctx.param(
+            "locs_map",
+            || Tensor::from_slice(&init_locs()),
+            constraints::real(),
+        );
         ctx.sample("probs_x", Delta::with_event_dim(p, 0.0, 2), None);
         ctx.sample("locs", Delta::with_event_dim(l, 0.0, 1), None);
     }
@@ -98,11 +126,14 @@ fn forward_neg_log_joint(probs: &[f64], locs: &[f64], y: &[Vec<f64>]) -> f64 {
         let m = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
     };
-    let norm = |x: f64, m: f64, s: f64| -0.5 * ((x - m) / s).powi(2) - s.ln() - 0.918_938_533_204_672_8;
+    let norm =
+        |x: f64, m: f64, s: f64| -0.5 * ((x - m) / s).powi(2) - s.ln() - 0.918_938_533_204_672_8;
     let logp: Vec<f64> = probs.iter().map(|p| p.ln()).collect();
     let mut total = 0.0;
     for s in 0..y[0].len() {
-        let mut alpha: Vec<f64> = (0..K).map(|k| logp[k] + norm(y[0][s], locs[k], 1.0)).collect();
+        let mut alpha: Vec<f64> = (0..K)
+            .map(|k| logp[k] + norm(y[0][s], locs[k], 1.0))
+            .collect();
         for yt in &y[1..] {
             alpha = (0..K)
                 .map(|k| {
@@ -126,8 +157,16 @@ fn forward_neg_log_joint(probs: &[f64], locs: &[f64], y: &[Vec<f64>]) -> f64 {
 fn main() -> pyro::Result<()> {
     let data = load()?;
     let steps = 200;
-    let adam = Adam::new(AdamConfig { lr: 0.05, ..Default::default() });
-    let mut svi = Svi::new(HmmModel, HmmGuide, adam, TraceEnumElbo::default().with_max_plate_nesting(1));
+    let adam = Adam::new(AdamConfig {
+        lr: 0.05,
+        ..Default::default()
+    });
+    let mut svi = Svi::new(
+        HmmModel,
+        HmmGuide,
+        adam,
+        TraceEnumElbo::default().with_max_plate_nesting(1),
+    );
     let first_loss = svi.evaluate_loss(&data)?;
     let exact_first = forward_neg_log_joint(&init_probs(), &init_locs(), &data.raw);
     let mut times = Vec::with_capacity(steps);

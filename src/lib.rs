@@ -19,7 +19,9 @@ pub use pyro_macros::{call, deterministic, factor, guide, markov, model, param, 
 /// and the macros.
 pub mod prelude {
     pub use pyro_core::prelude::*;
-    pub use pyro_macros::{call, deterministic, factor, guide, markov, model, param, plate, sample};
+    pub use pyro_macros::{
+        call, deterministic, factor, guide, markov, model, param, plate, sample,
+    };
 }
 
 /// Support for the code that the macros generate. Not a public API: it may change at any time.

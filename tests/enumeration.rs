@@ -427,7 +427,7 @@ fn backward_sampling_draws_from_the_exact_posterior() {
         })
         .collect();
     let n = 1500;
-    let mut freq = vec![0.0; T];
+    let mut freq = [0.0; T];
     for seed in 0..n {
         let d = pyro::infer::infer_discrete(
             &Hmm { markov: true },

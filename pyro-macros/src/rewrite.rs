@@ -515,11 +515,17 @@ impl Rewriter {
                 MacroArg::Keyword(k, v) if k == "history" && history.is_none() => history = Some(v),
                 MacroArg::Positional(t) if body.is_none() && starts_with_for(&t) => body = Some(t),
                 MacroArg::Keyword(k, _) => {
-                    self.error(k.span(), format!("unknown argument `{k}` of `markov!`: expected {USAGE}"));
+                    self.error(
+                        k.span(),
+                        format!("unknown argument `{k}` of `markov!`: expected {USAGE}"),
+                    );
                     return quote!(());
                 }
                 MacroArg::Positional(t) => {
-                    self.error(first_span(&t), format!("unexpected argument of `markov!`: expected {USAGE}"));
+                    self.error(
+                        first_span(&t),
+                        format!("unexpected argument of `markov!`: expected {USAGE}"),
+                    );
                     return quote!(());
                 }
             }

@@ -100,7 +100,7 @@ pub(crate) fn standard_gamma_rsample(alpha: &Tensor, shape: &[usize], rng: &mut 
 /// Relative accuracy about 1e-10 (checked against finite differences of `special`'s incomplete
 /// gamma in the unit tests).
 pub fn standard_gamma_grad(a: f64, x: f64) -> f64 {
-    if !(a > 0.0 && x > 0.0) || !x.is_finite() {
+    if !(a > 0.0 && x > 0.0 && x.is_finite()) {
         return 0.0;
     }
     if x <= a {

@@ -59,7 +59,6 @@ pub(crate) fn standard_normal(rng: &mut Rng, shape: &[usize]) -> Tensor {
 }
 
 /// Uniform(0, 1) draws of a shape, as a constant tensor (open at 0).
-
 pub(crate) fn uniform(rng: &mut Rng, shape: &[usize]) -> Tensor {
     let n: usize = shape.iter().product();
     let draw = |rng: &mut Rng| loop {
