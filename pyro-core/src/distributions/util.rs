@@ -101,7 +101,7 @@ pub(crate) fn draw(
     let v: Vec<f64> = (0..n)
         .map(|i| {
             for (a, c) in args.iter_mut().zip(&cols) {
-                *a = c[i];
+                *a = if c.len() == 1 { c[0] } else { c[i] };
             }
             f(rng, &args)
         })
