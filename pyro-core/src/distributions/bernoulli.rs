@@ -2,6 +2,7 @@
 
 use rand::Rng as _;
 
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -68,7 +69,7 @@ impl Distribution for Bernoulli {
         self.batch.clone()
     }
     fn sample(&self, rng: &mut Rng) -> Tensor {
-        let p = self.probs().broadcast_to(&self.batch);
+        let p = self.probs().bcast(&self.batch);
         match p.values() {
             Ok(ps) => {
                 let v: Vec<f64> = ps
@@ -98,7 +99,7 @@ impl Distribution for Bernoulli {
         if expand {
             let mut full = Shape::from_slice(&[2]);
             full.extend(self.batch.iter().copied());
-            return values.broadcast_to(&full).check();
+            return values.bcast(&full).check();
         }
         Ok(values)
     }

@@ -1,6 +1,7 @@
 //! The beta distribution.
 
 use super::gamma::standard_gamma_rsample;
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, inside, outside};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -89,11 +90,11 @@ impl Distribution for Beta {
         Constraint::UnitInterval
     }
     fn mean(&self) -> Result<Tensor> {
-        Ok((&self.c1 / (&self.c1 + &self.c0)).broadcast_to(&self.batch))
+        Ok((&self.c1 / (&self.c1 + &self.c0)).bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
         let s = &self.c1 + &self.c0;
-        Ok((&self.c1 * &self.c0 / (s.square() * (&s + 1.0))).broadcast_to(&self.batch))
+        Ok((&self.c1 * &self.c0 / (s.square() * (&s + 1.0))).bcast(&self.batch))
     }
     fn entropy(&self) -> Result<Tensor> {
         let (a, b) = (&self.c1, &self.c0);
@@ -101,7 +102,7 @@ impl Distribution for Beta {
         Ok(
             (lbeta(a, b) - (a - 1.0) * a.digamma() - (b - 1.0) * b.digamma()
                 + (&s - 2.0) * s.digamma())
-            .broadcast_to(&self.batch),
+            .bcast(&self.batch),
         )
     }
     fn box_clone(&self) -> Box<dyn Distribution> {

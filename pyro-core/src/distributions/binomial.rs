@@ -2,6 +2,7 @@
 
 use rand_distr::Distribution as _;
 
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, draw, inside, not_integer_in, outside, tensor_of};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -132,16 +133,16 @@ impl Distribution for Binomial {
         if expand {
             let mut full = Shape::from_slice(&[m]);
             full.extend(self.batch.iter().copied());
-            return values.broadcast_to(&full).check();
+            return values.bcast(&full).check();
         }
         values.check()
     }
     fn mean(&self) -> Result<Tensor> {
-        Ok((&self.total_count * self.probs()).broadcast_to(&self.batch))
+        Ok((&self.total_count * self.probs()).bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
         let p = self.probs();
-        Ok((&self.total_count * &p * (1.0 - &p)).broadcast_to(&self.batch))
+        Ok((&self.total_count * &p * (1.0 - &p)).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

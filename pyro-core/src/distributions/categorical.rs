@@ -2,6 +2,7 @@
 
 use rand::Rng as _;
 
+use super::util::Bcast as _;
 use super::util::{cat_shape, check_param, outside, tensor_of};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -92,7 +93,7 @@ fn log_prob_index(logits: &Tensor, batch: &[usize], k: usize, value: &Tensor) ->
         Ok(b) => b,
         Err(e) => return Tensor::poisoned(Error::shape("Categorical::log_prob", e.to_string())),
     };
-    let bad = super::util::not_integer_in(value, 0.0, (k - 1) as f64).broadcast_to(&b);
+    let bad = super::util::not_integer_in(value, 0.0, (k - 1) as f64).bcast(&b);
     let idx = value
         .detach()
         .map_const(|v| {
@@ -102,9 +103,9 @@ fn log_prob_index(logits: &Tensor, batch: &[usize], k: usize, value: &Tensor) ->
                 0.0
             }
         })
-        .broadcast_to(&b)
+        .bcast(&b)
         .unsqueeze(-1);
-    let l = logits.broadcast_to(&cat_shape(&b, &[k]));
+    let l = logits.bcast(&cat_shape(&b, &[k]));
     let lp = l.gather(-1, &idx).squeeze(-1);
     outside(&lp, &bad)
 }
@@ -187,9 +188,7 @@ impl Distribution for Categorical {
         shape.extend(std::iter::repeat_n(1, self.batch.len()));
         let values = tensor_of((0..self.k).map(|i| i as f64).collect(), &shape);
         if expand {
-            return values
-                .broadcast_to(&cat_shape(&[self.k], &self.batch))
-                .check();
+            return values.bcast(&cat_shape(&[self.k], &self.batch)).check();
         }
         values.check()
     }
@@ -308,7 +307,7 @@ impl Distribution for OneHotCategorical {
         let values = Tensor::eye(k).reshape(&shape);
         if expand {
             let full = cat_shape(&cat_shape(&[k], &self.cat.batch), &[k]);
-            return values.broadcast_to(&full).check();
+            return values.bcast(&full).check();
         }
         values.check()
     }

@@ -1,5 +1,6 @@
 //! The Cauchy and half-Cauchy distributions.
 
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, inside, outside, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -87,7 +88,7 @@ impl Distribution for Cauchy {
         Err(no_moment("Cauchy", "variance"))
     }
     fn entropy(&self) -> Result<Tensor> {
-        Ok((self.scale.ln() + (4.0 * std::f64::consts::PI).ln()).broadcast_to(&self.batch))
+        Ok((self.scale.ln() + (4.0 * std::f64::consts::PI).ln()).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
@@ -162,7 +163,7 @@ impl Distribution for HalfCauchy {
         Err(no_moment("HalfCauchy", "variance"))
     }
     fn entropy(&self) -> Result<Tensor> {
-        Ok((self.scale.ln() + (2.0 * std::f64::consts::PI).ln()).broadcast_to(&self.batch))
+        Ok((self.scale.ln() + (2.0 * std::f64::consts::PI).ln()).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

@@ -1,5 +1,6 @@
 //! The exponential distribution.
 
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, inside, outside, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -65,13 +66,13 @@ impl Distribution for Exponential {
         Constraint::Positive
     }
     fn mean(&self) -> Result<Tensor> {
-        Ok(self.rate.recip().broadcast_to(&self.batch))
+        Ok(self.rate.recip().bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
-        Ok(self.rate.square().recip().broadcast_to(&self.batch))
+        Ok(self.rate.square().recip().bcast(&self.batch))
     }
     fn entropy(&self) -> Result<Tensor> {
-        Ok((1.0 - self.rate.ln()).broadcast_to(&self.batch))
+        Ok((1.0 - self.rate.ln()).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

@@ -2,6 +2,7 @@
 
 use rand_distr::Distribution as _;
 
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, draw, inside, outside};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -70,7 +71,7 @@ pub(crate) fn standard_gamma_rsample(alpha: &Tensor, shape: &[usize], rng: &mut 
     if !alpha.requires_grad() {
         return z;
     }
-    let a = alpha.detach().broadcast_to(shape);
+    let a = alpha.detach().bcast(shape);
     let (Ok(av), Ok(zv)) = (a.values(), z.values()) else {
         return Tensor::poisoned(
             a.error()
@@ -134,7 +135,7 @@ pub fn standard_gamma_grad(a: f64, x: f64) -> f64 {
         let mut total = 0.0;
         for w in knots.windows(2) {
             if w[1] > w[0] {
-                total += adaptive_simpson(&f, w[0], w[1], 1e-13, 40);
+                total += adaptive_simpson(&f, w[0], w[1], 1e-11, 30);
             }
         }
         total
@@ -204,14 +205,14 @@ impl Distribution for Gamma {
         Constraint::Positive
     }
     fn mean(&self) -> Result<Tensor> {
-        Ok((&self.concentration / &self.rate).broadcast_to(&self.batch))
+        Ok((&self.concentration / &self.rate).bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
-        Ok((&self.concentration / self.rate.square()).broadcast_to(&self.batch))
+        Ok((&self.concentration / self.rate.square()).bcast(&self.batch))
     }
     fn entropy(&self) -> Result<Tensor> {
         let a = &self.concentration;
-        Ok((a - self.rate.ln() + a.lgamma() + (1.0 - a) * a.digamma()).broadcast_to(&self.batch))
+        Ok((a - self.rate.ln() + a.lgamma() + (1.0 - a) * a.digamma()).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

@@ -1,6 +1,7 @@
 //! The half-normal distribution.
 
 use super::normal::LN_SQRT_2PI;
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, inside, outside, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -69,17 +70,14 @@ impl Distribution for HalfNormal {
         Constraint::Positive
     }
     fn mean(&self) -> Result<Tensor> {
-        Ok((&self.scale * (2.0 / std::f64::consts::PI).sqrt()).broadcast_to(&self.batch))
+        Ok((&self.scale * (2.0 / std::f64::consts::PI).sqrt()).bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
-        Ok((self.scale.square() * (1.0 - 2.0 / std::f64::consts::PI)).broadcast_to(&self.batch))
+        Ok((self.scale.square() * (1.0 - 2.0 / std::f64::consts::PI)).bcast(&self.batch))
     }
     fn entropy(&self) -> Result<Tensor> {
         // ½ ln(π σ² / 2) + ½
-        Ok(
-            (self.scale.ln() + 0.5 * (std::f64::consts::PI / 2.0).ln() + 0.5)
-                .broadcast_to(&self.batch),
-        )
+        Ok((self.scale.ln() + 0.5 * (std::f64::consts::PI / 2.0).ln() + 0.5).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

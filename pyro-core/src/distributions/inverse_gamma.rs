@@ -1,6 +1,7 @@
 //! The inverse-gamma distribution.
 
 use super::gamma::standard_gamma_rsample;
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, inside, outside};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -90,18 +91,18 @@ impl Distribution for InverseGamma {
     /// `β / (α - 1)`, NaN for `α <= 1`.
     fn mean(&self) -> Result<Tensor> {
         let a = &self.concentration;
-        let m = (&self.rate / (a - 1.0)).broadcast_to(&self.batch);
+        let m = (&self.rate / (a - 1.0)).bcast(&self.batch);
         Ok(masked_fill(&m, &a.le(&Tensor::scalar(1.0)), f64::NAN))
     }
     /// `β² / ((α - 1)² (α - 2))`, NaN for `α <= 2`.
     fn variance(&self) -> Result<Tensor> {
         let a = &self.concentration;
-        let v = (self.rate.square() / ((a - 1.0).square() * (a - 2.0))).broadcast_to(&self.batch);
+        let v = (self.rate.square() / ((a - 1.0).square() * (a - 2.0))).bcast(&self.batch);
         Ok(masked_fill(&v, &a.le(&Tensor::scalar(2.0)), f64::NAN))
     }
     fn entropy(&self) -> Result<Tensor> {
         let a = &self.concentration;
-        Ok((a + self.rate.ln() + a.lgamma() - (a + 1.0) * a.digamma()).broadcast_to(&self.batch))
+        Ok((a + self.rate.ln() + a.lgamma() - (a + 1.0) * a.digamma()).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

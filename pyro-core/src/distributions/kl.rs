@@ -1,6 +1,7 @@
 //! Analytic Kullback-Leibler divergences between known pairs of distributions.
 
 use super::beta::lbeta;
+use super::util::Bcast as _;
 use super::{
     Bernoulli, Beta, Categorical, Delta, Dirichlet, Distribution, Gamma, LogNormal, Normal,
 };
@@ -36,7 +37,7 @@ pub fn kl_divergence(p: &dyn Distribution, q: &dyn Distribution) -> Result<Tenso
     }
     if let (Some((pb, ps)), Some((qb, qs))) = (p.as_expanded(), q.as_expanded()) {
         if ps == qs {
-            return kl_divergence(pb, qb)?.broadcast_to(ps).check();
+            return kl_divergence(pb, qb)?.bcast(ps).check();
         }
     }
     if let (Some(p), Some(q)) = (

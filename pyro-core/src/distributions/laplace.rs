@@ -1,5 +1,6 @@
 //! The Laplace (double exponential) distribution.
 
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -73,13 +74,13 @@ impl Distribution for Laplace {
         Constraint::Real
     }
     fn mean(&self) -> Result<Tensor> {
-        Ok(self.loc.broadcast_to(&self.batch))
+        Ok(self.loc.bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
-        Ok((self.scale.square() * 2.0).broadcast_to(&self.batch))
+        Ok((self.scale.square() * 2.0).bcast(&self.batch))
     }
     fn entropy(&self) -> Result<Tensor> {
-        Ok(((&self.scale * 2.0).ln() + 1.0).broadcast_to(&self.batch))
+        Ok(((&self.scale * 2.0).ln() + 1.0).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

@@ -1,6 +1,7 @@
 //! The log-normal distribution.
 
 use super::normal::LN_SQRT_2PI;
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, inside, outside, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -80,14 +81,14 @@ impl Distribution for LogNormal {
     fn mean(&self) -> Result<Tensor> {
         Ok((&self.loc + self.scale.square() * 0.5)
             .exp()
-            .broadcast_to(&self.batch))
+            .bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
         let s2 = self.scale.square();
-        Ok((s2.exp_m1() * (&self.loc * 2.0 + s2).exp()).broadcast_to(&self.batch))
+        Ok((s2.exp_m1() * (&self.loc * 2.0 + s2).exp()).bcast(&self.batch))
     }
     fn entropy(&self) -> Result<Tensor> {
-        Ok((&self.loc + self.scale.ln() + 0.5 + LN_SQRT_2PI).broadcast_to(&self.batch))
+        Ok((&self.loc + self.scale.ln() + 0.5 + LN_SQRT_2PI).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

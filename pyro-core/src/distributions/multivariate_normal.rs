@@ -1,6 +1,7 @@
 //! The multivariate normal distribution, parameterised by a Cholesky factor.
 
 use super::normal::LN_SQRT_2PI;
+use super::util::Bcast as _;
 use super::util::{cat_shape, check_param, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -162,11 +163,11 @@ impl Distribution for MultivariateNormal {
     }
     fn variance(&self) -> Result<Tensor> {
         let var = self.scale_tril.square().sum_dim(-1, false);
-        Ok(var.broadcast_to(&cat_shape(&self.batch, &[self.n])))
+        Ok(var.bcast(&cat_shape(&self.batch, &[self.n])))
     }
     fn entropy(&self) -> Result<Tensor> {
         let h = self.half_log_det() + self.n as f64 * (0.5 + LN_SQRT_2PI);
-        Ok(h.broadcast_to(&self.batch))
+        Ok(h.bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

@@ -1,5 +1,6 @@
 //! The normal (Gaussian) distribution.
 
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -75,13 +76,13 @@ impl Distribution for Normal {
         Constraint::Real
     }
     fn mean(&self) -> Result<Tensor> {
-        Ok(self.loc.broadcast_to(&self.batch))
+        Ok(self.loc.bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
-        Ok(self.scale.square().broadcast_to(&self.batch))
+        Ok(self.scale.square().bcast(&self.batch))
     }
     fn entropy(&self) -> Result<Tensor> {
-        Ok((self.scale.ln() + 0.5 + LN_SQRT_2PI).broadcast_to(&self.batch))
+        Ok((self.scale.ln() + 0.5 + LN_SQRT_2PI).bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

@@ -2,6 +2,7 @@
 
 use rand_distr::Distribution as _;
 
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, draw, inside, not_integer_in, outside};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -65,10 +66,10 @@ impl Distribution for Poisson {
         Constraint::NonnegativeInteger
     }
     fn mean(&self) -> Result<Tensor> {
-        Ok(self.rate.broadcast_to(&self.batch))
+        Ok(self.rate.bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
-        Ok(self.rate.broadcast_to(&self.batch))
+        Ok(self.rate.bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

@@ -1,6 +1,7 @@
 //! Student's t distribution.
 
 use super::gamma::standard_gamma_rsample;
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -104,7 +105,7 @@ impl Distribution for StudentT {
     fn mean(&self) -> Result<Tensor> {
         let undefined = self.df.le(&Tensor::scalar(1.0));
         Ok(masked_fill(
-            &self.loc.broadcast_to(&self.batch),
+            &self.loc.bcast(&self.batch),
             &undefined,
             f64::NAN,
         ))
@@ -113,7 +114,7 @@ impl Distribution for StudentT {
         let nu = &self.df;
         let v = self.scale.square() * nu / (nu - 2.0);
         let v = masked_fill(&v, &nu.le(&Tensor::scalar(2.0)), f64::INFINITY);
-        Ok(masked_fill(&v, &nu.le(&Tensor::scalar(1.0)), f64::NAN).broadcast_to(&self.batch))
+        Ok(masked_fill(&v, &nu.le(&Tensor::scalar(1.0)), f64::NAN).bcast(&self.batch))
     }
     fn entropy(&self) -> Result<Tensor> {
         // (ν+1)/2 (ψ((ν+1)/2) - ψ(ν/2)) + ½ ln ν + ln B(ν/2, ½) + ln scale
@@ -123,7 +124,7 @@ impl Distribution for StudentT {
         let lbeta = h.lgamma() + 0.572_364_942_924_700_1 - h1.lgamma(); // ln Γ(½) = ½ ln π
         Ok(
             (&h1 * (h1.digamma() - h.digamma()) + nu.ln() * 0.5 + lbeta + self.scale.ln())
-                .broadcast_to(&self.batch),
+                .bcast(&self.batch),
         )
     }
     fn box_clone(&self) -> Box<dyn Distribution> {

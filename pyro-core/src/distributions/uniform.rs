@@ -1,5 +1,6 @@
 //! The continuous uniform distribution.
 
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param, inside, outside, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -97,13 +98,13 @@ impl Distribution for Uniform {
         Constraint::Interval(lo, hi)
     }
     fn mean(&self) -> Result<Tensor> {
-        Ok(((&self.low + &self.high) * 0.5).broadcast_to(&self.batch))
+        Ok(((&self.low + &self.high) * 0.5).bcast(&self.batch))
     }
     fn variance(&self) -> Result<Tensor> {
-        Ok(((&self.high - &self.low).square() / 12.0).broadcast_to(&self.batch))
+        Ok(((&self.high - &self.low).square() / 12.0).bcast(&self.batch))
     }
     fn entropy(&self) -> Result<Tensor> {
-        Ok((&self.high - &self.low).ln().broadcast_to(&self.batch))
+        Ok((&self.high - &self.low).ln().bcast(&self.batch))
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())

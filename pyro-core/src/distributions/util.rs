@@ -89,7 +89,7 @@ pub(crate) fn draw(
 ) -> Tensor {
     let mut cols = Vec::with_capacity(params.len());
     for p in params {
-        let b = p.detach().broadcast_to(shape);
+        let b = p.detach().bcast(shape);
         match b.to_vec() {
             Ok(v) => cols.push(v),
             Err(e) => return Tensor::poisoned(e),
@@ -100,7 +100,7 @@ pub(crate) fn draw(
     let v: Vec<f64> = (0..n)
         .map(|i| {
             for (a, c) in args.iter_mut().zip(&cols) {
-                *a = c[i];
+                *a = if c.len() == 1 { c[0] } else { c[i] };
             }
             f(rng, &args)
         })
@@ -130,4 +130,20 @@ pub(crate) fn cat_shape(a: &[usize], b: &[usize]) -> Shape {
 /// A mask (1.0/0.0) of entries that are not whole numbers in `[lo, hi]`.
 pub(crate) fn not_integer_in(x: &Tensor, lo: f64, hi: f64) -> Tensor {
     x.map_const(|v| f64::from(u8::from(!(v >= lo && v <= hi && v.fract() == 0.0))))
+}
+
+/// `broadcast_to` that also handles 0-d tensors (works around `Tensor::broadcast_to` returning a
+/// single value for a 0-d input).
+pub(crate) trait Bcast {
+    fn bcast(&self, shape: &[usize]) -> Tensor;
+}
+
+impl Bcast for Tensor {
+    fn bcast(&self, shape: &[usize]) -> Tensor {
+        if self.ndim() == 0 && !shape.is_empty() {
+            self.reshape(&[1]).broadcast_to(shape)
+        } else {
+            self.broadcast_to(shape)
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! [`Expanded`] (`expand`) and [`Masked`] (`mask`), reached through [`DistributionExt`].
 
 use super::util::cat_shape;
+use super::util::Bcast as _;
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
@@ -274,7 +275,7 @@ impl<D: Distribution + Clone + 'static> Distribution for Expanded<D> {
     fn log_prob(&self, value: &Tensor) -> Tensor {
         let lp = self.base.log_prob(value);
         match broadcast_shapes(lp.shape(), &self.shape) {
-            Ok(s) => lp.broadcast_to(&s),
+            Ok(s) => lp.bcast(&s),
             Err(e) => Tensor::poisoned(Error::shape(
                 format!("{}.log_prob", self.base.name()),
                 e.to_string(),
@@ -297,24 +298,24 @@ impl<D: Distribution + Clone + 'static> Distribution for Expanded<D> {
         let v = v.reshape(&s);
         if expand {
             let full = cat_shape(&cat_shape(&[k], &self.shape), &event);
-            return v.broadcast_to(&full).check();
+            return v.bcast(&full).check();
         }
         v.check()
     }
     fn mean(&self) -> Result<Tensor> {
         self.base
             .mean()?
-            .broadcast_to(&cat_shape(&self.shape, &self.base.event_shape()))
+            .bcast(&cat_shape(&self.shape, &self.base.event_shape()))
             .check()
     }
     fn variance(&self) -> Result<Tensor> {
         self.base
             .variance()?
-            .broadcast_to(&cat_shape(&self.shape, &self.base.event_shape()))
+            .bcast(&cat_shape(&self.shape, &self.base.event_shape()))
             .check()
     }
     fn entropy(&self) -> Result<Tensor> {
-        self.base.entropy()?.broadcast_to(&self.shape).check()
+        self.base.entropy()?.bcast(&self.shape).check()
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
