@@ -20,7 +20,7 @@ fn coin(data: &[f64]) {
 }
 
 #[guide(model = coin)]
-fn coin_guide(data: &[f64]) {
+fn coin_guide(_data: &[f64]) {
     let alpha_q = param!("alpha_q", 15.0, constraint = positive);
     let beta_q = param!("beta_q", 15.0, constraint = positive);
     sample!("latent_fairness", Beta::new(alpha_q, beta_q));
