@@ -333,10 +333,14 @@ impl<D: Distribution + Clone + 'static> Distribution for Expanded<D> {
 pub struct Masked<D> {
     base: D,
     mask: Tensor,
+    /// `base` expanded to the broadcast of its batch shape and the mask's, where they differ
+    /// (Pyro's semantics: a mask can add batch dims, e.g. a per-sequence mask on a shared prior).
+    expanded: Option<Box<dyn Distribution>>,
 }
 
 impl<D: Distribution + Clone + 'static> Masked<D> {
-    /// Errors unless `mask` holds only 0 and 1 and broadcasts to the batch shape of `base`.
+    /// Errors unless `mask` holds only 0 and 1 and broadcasts with the batch shape of `base`; the
+    /// batch shape is the broadcast of the two.
     pub fn new(base: D, mask: Tensor) -> Result<Masked<D>> {
         let b = base.batch_shape();
         let mask = mask.detach();
@@ -344,7 +348,19 @@ impl<D: Distribution + Clone + 'static> Masked<D> {
             m == 0.0 || m == 1.0
         })?;
         match broadcast_shapes(mask.shape(), &b) {
-            Ok(s) if s == b => Ok(Masked { base, mask }),
+            Ok(s) if s == b => Ok(Masked {
+                base,
+                mask,
+                expanded: None,
+            }),
+            Ok(s) => {
+                let expanded = super::expand_boxed(Box::new(base.clone()), &s)?;
+                Ok(Masked {
+                    base,
+                    mask,
+                    expanded: Some(expanded),
+                })
+            }
             _ => Err(Error::shape(
                 format!("{}.mask", base.name()),
                 format!(
@@ -359,6 +375,12 @@ impl<D: Distribution + Clone + 'static> Masked<D> {
     pub fn base(&self) -> &D {
         &self.base
     }
+    fn inner(&self) -> &dyn Distribution {
+        match &self.expanded {
+            Some(e) => e.as_ref(),
+            None => &self.base,
+        }
+    }
     /// The mask.
     pub fn mask_tensor(&self) -> &Tensor {
         &self.mask
@@ -370,39 +392,39 @@ impl<D: Distribution + Clone + 'static> Distribution for Masked<D> {
         self.base.name()
     }
     fn batch_shape(&self) -> Shape {
-        self.base.batch_shape()
+        self.inner().batch_shape()
     }
     fn event_shape(&self) -> Shape {
-        self.base.event_shape()
+        self.inner().event_shape()
     }
     fn sample(&self, rng: &mut Rng) -> Tensor {
-        self.base.sample(rng)
+        self.inner().sample(rng)
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
-        self.base.rsample(rng)
+        self.inner().rsample(rng)
     }
     fn has_rsample(&self) -> bool {
-        self.base.has_rsample()
+        self.inner().has_rsample()
     }
     /// The base log-density where the mask is 1, exactly 0 where it is 0.
     fn log_prob(&self, value: &Tensor) -> Tensor {
         let off = self.mask.map_const(|m| 1.0 - m);
-        masked_fill(&self.base.log_prob(value), &off, 0.0)
+        masked_fill(&self.inner().log_prob(value), &off, 0.0)
     }
     fn support(&self) -> Constraint {
-        self.base.support()
+        self.inner().support()
     }
     fn is_discrete(&self) -> bool {
-        self.base.is_discrete()
+        self.inner().is_discrete()
     }
     fn enumerate_support(&self, expand: bool) -> Result<Tensor> {
-        self.base.enumerate_support(expand)
+        self.inner().enumerate_support(expand)
     }
     fn mean(&self) -> Result<Tensor> {
-        self.base.mean()
+        self.inner().mean()
     }
     fn variance(&self) -> Result<Tensor> {
-        self.base.variance()
+        self.inner().variance()
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
