@@ -115,10 +115,13 @@ fn hmm(b: &Batch<'_>) {
                     enumerate
                 );
                 let y = b.data.steps[t].index_select(0, idx);
+                // `x` is (K, 1, 1): its trailing 1 is the sequences dim. Indexing a (K, tones) table
+                // appends a dim, so squeeze it first to keep the enumeration dim where it belongs
+                // (as Pyro's `probs_y[x.squeeze(-1)]`).
                 plate!("tones", TONES, dim = -1, |_| {
                     sample!(
                         format!("y_{t}"),
-                        Bernoulli::new(probs_y.index_by(&x)).mask(live.clone()),
+                        Bernoulli::new(probs_y.index_by(&x.squeeze(-1))).mask(live.clone()),
                         obs = y
                     );
                 });
