@@ -86,6 +86,7 @@ impl Model for G {
 }
 use pyro::handlers::PlateOpts;
 
+#[allow(clippy::needless_range_loop)] // t indexes the data and the path bits alike
 fn brute(masked: bool) -> f64 {
     let mut total = 0.0;
     for s in 0..2 {
