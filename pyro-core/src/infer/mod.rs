@@ -4,6 +4,7 @@ pub mod autoguide;
 mod elbo;
 mod model;
 mod predictive;
+pub mod summary;
 mod svi;
 mod trace_elbo;
 mod trace_enum_elbo;
