@@ -25,7 +25,10 @@ fn partial_pooling(hits: &[f64], at_bats: f64) {
 }
 
 fn main() -> pyro::Result<()> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/tables/pscl__EfronMorris.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/tables/pscl__EfronMorris.csv"
+    );
     let text = std::fs::read_to_string(path).map_err(|e| pyro::Error::file(path, e.to_string()))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
@@ -58,7 +61,10 @@ fn main() -> pyro::Result<()> {
     let mut table = summarize("mu", samples.get("mu")?)?;
     table.extend(summarize("sigma", samples.get("sigma")?)?);
     let p_rows = summarize("p", samples.get("p")?)?;
-    println!("\nPosterior (AutoDiagonalNormal, 4000 draws):\n{}", format_table(&table));
+    println!(
+        "\nPosterior (AutoDiagonalNormal, 4000 draws):\n{}",
+        format_table(&table)
+    );
 
     println!(
         "{:<20} {:>8} {:>10} {:>16} {:>10}",

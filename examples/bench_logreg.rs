@@ -95,7 +95,9 @@ fn corr(a: &[f64], b: &[f64]) -> f64 {
 
 fn main() -> pyro::Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    let xs: Vec<f64> = (0..N * D).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let xs: Vec<f64> = (0..N * D)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
     let w_true: Vec<f64> = (0..D).map(|_| StandardNormal.sample(&mut rng)).collect();
     let u = Uniform::new(0.0, 1.0).expect("valid range");
     let ys: Vec<f64> = (0..N)

@@ -33,7 +33,11 @@ fn read_csv(path: &str) -> pyro::Result<(Vec<String>, Vec<Vec<String>>)> {
         .collect();
     let rows = lines
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').map(|s| s.trim_matches('"').to_string()).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|s| s.trim_matches('"').to_string())
+                .collect()
+        })
         .collect();
     Ok((header, rows))
 }
@@ -44,7 +48,10 @@ fn column(header: &[String], rows: &[Vec<String>], name: &str) -> Vec<f64> {
 }
 
 fn main() -> pyro::Result<()> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/tables/stevedata__eight_schools.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/tables/stevedata__eight_schools.csv"
+    );
     let (header, rows) = read_csv(path)?;
     let y = column(&header, &rows, "est");
     let sigma = column(&header, &rows, "se");
@@ -70,6 +77,9 @@ fn main() -> pyro::Result<()> {
     for (i, r) in rows.iter_mut().enumerate().skip(2) {
         r.name = format!("theta[{}]", schools[i - 2]);
     }
-    println!("\nPosterior (AutoNormal, 4000 draws):\n{}", format_table(&rows));
+    println!(
+        "\nPosterior (AutoNormal, 4000 draws):\n{}",
+        format_table(&rows)
+    );
     Ok(())
 }

@@ -33,12 +33,19 @@ fn radon(d: &Radon) {
     let n = d.county.len();
     plate!("homes", n, |_idx| {
         let mean = a.index_select(0, &d.county) + &b * &d.floor;
-        sample!("log_radon", Normal::new(mean, &sigma_y), obs = d.log_radon.clone());
+        sample!(
+            "log_radon",
+            Normal::new(mean, &sigma_y),
+            obs = d.log_radon.clone()
+        );
     });
 }
 
 fn load() -> pyro::Result<(Radon, Vec<String>)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/tables/HLMdiag__radon.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/tables/HLMdiag__radon.csv"
+    );
     let text = std::fs::read_to_string(path).map_err(|e| pyro::Error::file(path, e.to_string()))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
@@ -96,7 +103,10 @@ fn main() -> pyro::Result<()> {
         .seed(1)
         .run(&data)?;
     let rows = summary(&samples, &["mu_a", "sigma_a", "b", "sigma_y"])?;
-    println!("\nPosterior (AutoNormal, 2000 draws):\n{}", format_table(&rows));
+    println!(
+        "\nPosterior (AutoNormal, 2000 draws):\n{}",
+        format_table(&rows)
+    );
     let mut county_rows = summary(&samples, &["a"])?;
     for (i, r) in county_rows.iter_mut().enumerate() {
         r.name = format!("a[{}]", names[i]);

@@ -148,8 +148,8 @@ const COUNTS: [f64; 20] = [
 fn autonormal_positive_latent_median() {
     let a = 2.0 + COUNTS.iter().sum::<f64>(); // 62
     let b = 1.0 + COUNTS.len() as f64; // 21
-    // Gamma(a, b) median ≈ (a - 1/3) / b (accurate to O(1/a²)); the KL-optimal log-normal has its
-    // median at about exp(E[ln rate]) = exp(ψ(a)) / b, within 0.3% of it for a = 62.
+                                       // Gamma(a, b) median ≈ (a - 1/3) / b (accurate to O(1/a²)); the KL-optimal log-normal has its
+                                       // median at about exp(E[ln rate]) = exp(ψ(a)) / b, within 0.3% of it for a = 62.
     let exact_median = (a - 1.0 / 3.0) / b;
     let sd = a.sqrt() / b; // 0.375
     let guide = AutoNormal::new(gamma_poisson);
@@ -168,7 +168,11 @@ fn autonormal_positive_latent_median() {
     );
     // sd of ln(rate) under Gamma(a, b): sqrt(ψ'(a)) ≈ 1/sqrt(a - 1/2) = 0.1275.
     let log_sd = 1.0 / (a - 0.5f64).sqrt();
-    assert!((v[1][0] - log_sd).abs() < 0.12 * log_sd, "scale {}", v[1][0]);
+    assert!(
+        (v[1][0] - log_sd).abs() < 0.12 * log_sd,
+        "scale {}",
+        v[1][0]
+    );
     // The guide's median and quantiles come back in constrained space.
     let q = svi
         .guide()
@@ -276,23 +280,44 @@ fn autonormal_elbo_matches_closed_form() {
         let guide = AutoNormal::new(gamma_poisson);
         let n = 4000;
         let losses: Vec<f64> = if mean_field {
-            let mut svi =
-                Svi::new(gamma_poisson, guide, adam(0.01), TraceMeanFieldElbo::default()).seed(7);
+            let mut svi = Svi::new(
+                gamma_poisson,
+                guide,
+                adam(0.01),
+                TraceMeanFieldElbo::default(),
+            )
+            .seed(7);
             svi.evaluate_loss(counts).unwrap();
             let p = svi.params_mut();
-            p.insert("AutoNormal.locs.rate", Tensor::scalar(m), constraints::real())
-                .unwrap();
-            p.insert("AutoNormal.scales.rate", Tensor::scalar(s), constraints::positive())
-                .unwrap();
+            p.insert(
+                "AutoNormal.locs.rate",
+                Tensor::scalar(m),
+                constraints::real(),
+            )
+            .unwrap();
+            p.insert(
+                "AutoNormal.scales.rate",
+                Tensor::scalar(s),
+                constraints::positive(),
+            )
+            .unwrap();
             (0..n).map(|_| svi.evaluate_loss(counts).unwrap()).collect()
         } else {
             let mut svi = Svi::new(gamma_poisson, guide, adam(0.01), TraceElbo::default()).seed(7);
             svi.evaluate_loss(counts).unwrap();
             let p = svi.params_mut();
-            p.insert("AutoNormal.locs.rate", Tensor::scalar(m), constraints::real())
-                .unwrap();
-            p.insert("AutoNormal.scales.rate", Tensor::scalar(s), constraints::positive())
-                .unwrap();
+            p.insert(
+                "AutoNormal.locs.rate",
+                Tensor::scalar(m),
+                constraints::real(),
+            )
+            .unwrap();
+            p.insert(
+                "AutoNormal.scales.rate",
+                Tensor::scalar(s),
+                constraints::positive(),
+            )
+            .unwrap();
             (0..n).map(|_| svi.evaluate_loss(counts).unwrap()).collect()
         };
         let mean = losses.iter().sum::<f64>() / n as f64;
@@ -356,7 +381,9 @@ fn regression_data() -> (Tensor, Tensor, Vec<f64>, Vec<Vec<f64>>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
     let (n, d) = (30, 3);
     let w_true = [0.7, -1.2, 0.3];
-    let xs: Vec<f64> = (0..n * d).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let xs: Vec<f64> = (0..n * d)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
     let ys: Vec<f64> = (0..n)
         .map(|i| {
             let e: f64 = StandardNormal.sample(&mut rng);
@@ -404,8 +431,18 @@ fn automvn_linear_regression_exact_posterior() {
     let mut c = [[0.0; 3]; 3];
     for _ in 0..avg {
         svi.step((&x, &y)).unwrap();
-        let l = svi.params().get("AutoMultivariateNormal.loc").unwrap().to_vec().unwrap();
-        let cv = svi.guide().covariance(svi.params()).unwrap().to_vec().unwrap();
+        let l = svi
+            .params()
+            .get("AutoMultivariateNormal.loc")
+            .unwrap()
+            .to_vec()
+            .unwrap();
+        let cv = svi
+            .guide()
+            .covariance(svi.params())
+            .unwrap()
+            .to_vec()
+            .unwrap();
         for a in 0..3 {
             loc[a] += l[a] / avg as f64;
             for b in 0..3 {
@@ -443,8 +480,16 @@ fn automvn_linear_regression_exact_posterior() {
     let sds = svi.guide().marginal_sd(svi.params()).unwrap();
     for a in 0..3 {
         let sd = cov[a][a].sqrt();
-        assert!((w[a] - mean[a]).abs() < 0.3 * sd, "low-rank w[{a}] {}", w[a]);
-        assert!((sds[a] - sd).abs() < 0.3 * sd, "low-rank sd[{a}] {}", sds[a]);
+        assert!(
+            (w[a] - mean[a]).abs() < 0.3 * sd,
+            "low-rank w[{a}] {}",
+            w[a]
+        );
+        assert!(
+            (sds[a] - sd).abs() < 0.3 * sd,
+            "low-rank sd[{a}] {}",
+            sds[a]
+        );
     }
 }
 
@@ -473,11 +518,7 @@ fn lowrank_log_density_matches_dense() {
     }
     let dense = MultivariateNormal::new(loc, Tensor::new(l.to_vec(), &[3, 3]).unwrap()).unwrap();
     // Trace the guide and compare the auxiliary site's log-density with the dense one.
-    let mut ctx = Context::from_parts(
-        params,
-        pyro::rng::rng_from_seed(0),
-        Default::default(),
-    );
+    let mut ctx = Context::from_parts(params, pyro::rng::rng_from_seed(0), Default::default());
     let ((), tr) = ctx.with_handler(pyro::handlers::TraceMessenger::new(), |ctx| {
         svi.guide().call(ctx, (&x, &y));
     });

@@ -33,10 +33,12 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
 /// Rows for draws of one site stacked along the first dimension (`[n, ...]`).
 pub fn summarize(name: &str, draws: &crate::tensor::Tensor) -> Result<Vec<SummaryRow>> {
     let n = *draws.shape().first().ok_or_else(|| {
-        Error::Invalid(format!("site `{name}`: samples need a leading sample dimension"))
+        Error::Invalid(format!(
+            "site `{name}`: samples need a leading sample dimension"
+        ))
     })?;
     let v = draws.to_vec()?;
-    let k = if n == 0 { 0 } else { v.len() / n };
+    let k = v.len().checked_div(n).unwrap_or(0);
     let scalar = draws.ndim() == 1;
     Ok((0..k)
         .map(|j| {

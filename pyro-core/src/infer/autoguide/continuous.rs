@@ -270,7 +270,13 @@ impl<M: Model> AutoMultivariateNormal<M> {
         let n = l.shape().first().copied().unwrap_or(0);
         let v = l.to_vec()?;
         Ok((0..n)
-            .map(|i| v[i * n..(i + 1) * n].iter().map(|x| x * x).sum::<f64>().sqrt())
+            .map(|i| {
+                v[i * n..(i + 1) * n]
+                    .iter()
+                    .map(|x| x * x)
+                    .sum::<f64>()
+                    .sqrt()
+            })
             .collect())
     }
 
@@ -381,18 +387,17 @@ impl<M: Model> Model for AutoLowRankMultivariateNormal<M> {
             || Flat::<M>::init_vector(sites),
             Constraint::Real,
         );
-        let needs_init = ctx.params().position(&self.flat.param("cov_factor")).is_none();
+        let needs_init = ctx
+            .params()
+            .position(&self.flat.param("cov_factor"))
+            .is_none();
         let init_cf = if needs_init {
             let std = 1.0 / (rank as f64).sqrt();
             crate::distributions::util::standard_normal(ctx.rng(), &[d, rank]) * std
         } else {
             Tensor::zeros(&[d, rank])
         };
-        let cf = ctx.param(
-            self.flat.param("cov_factor"),
-            || init_cf,
-            Constraint::Real,
-        );
+        let cf = ctx.param(self.flat.param("cov_factor"), || init_cf, Constraint::Real);
         let init_scale = self.flat.init_scale;
         let scale = ctx.param(
             self.flat.param("scale"),
@@ -466,6 +471,8 @@ impl Distribution for LowRankMvn {
     fn has_rsample(&self) -> bool {
         true
     }
+    // Index loops mirror the Cholesky and substitution formulas.
+    #[allow(clippy::needless_range_loop)]
     fn log_prob(&self, value: &Tensor) -> Tensor {
         let (n, r) = (self.w.shape()[0], self.w.shape()[1]);
         let delta = value - &self.loc;

@@ -3,8 +3,8 @@
 use std::sync::OnceLock;
 
 use super::{
-    discover, in_plates, param_values, select_subsample, site_quantiles, site_value,
-    sites_or_err, InitLoc, LatentSite,
+    discover, in_plates, param_values, select_subsample, site_quantiles, site_value, sites_or_err,
+    InitLoc, LatentSite,
 };
 use crate::constraints::Constraint;
 use crate::distributions::{Delta, DistributionExt, Normal};

@@ -222,7 +222,8 @@ pub(crate) fn discover<M: Model>(
             x = x.narrow(pos as isize, 0, 1).broadcast_to(&full);
         }
         let mut init_v = x.detach().to_vec().map_err(|e| e.at_site(&site.name))?;
-        if init_v.iter().any(|v| !v.is_finite()) || init_v.len() != ushape.iter().product::<usize>() {
+        if init_v.iter().any(|v| !v.is_finite()) || init_v.len() != ushape.iter().product::<usize>()
+        {
             init_v = vec![0.0; ushape.iter().product()];
         }
         out.push(LatentSite {
@@ -261,6 +262,9 @@ fn median_of_draws(ctx: &mut Context, dist: &dyn Distribution, like: &Tensor) ->
     Tensor::new(out, like.shape())
 }
 
+/// The subsample indices of each subsampled plate: (batch dimension, indices).
+pub(crate) type Subsamples = [(isize, Rc<[usize]>)];
+
 /// Runs `f` inside the vectorised plates `plates` (outermost first), as the model does, so that
 /// guide sites get the same subsample and the same log-density scale. `f` receives, for each
 /// subsampled plate, its batch dimension and the indices of this step.
@@ -268,7 +272,7 @@ pub(crate) fn in_plates(
     ctx: &mut Context,
     plates: &[PlateFrame],
     acc: &mut Vec<(isize, Rc<[usize]>)>,
-    f: &mut dyn FnMut(&mut Context, &[(isize, Rc<[usize]>)]),
+    f: &mut dyn FnMut(&mut Context, &Subsamples),
 ) {
     match plates.split_first() {
         None => f(ctx, acc),
