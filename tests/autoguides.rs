@@ -573,7 +573,11 @@ fn autonormal_subsampled_local_latents() {
     assert_eq!(v[0].len(), DATA.len());
     let sd = 0.5f64.sqrt();
     for (i, x) in DATA.iter().enumerate() {
-        assert!((v[0][i] - x / 2.0).abs() < 0.1 * 2.0 * sd, "loc[{i}] {}", v[0][i]);
+        assert!(
+            (v[0][i] - x / 2.0).abs() < 0.1 * 2.0 * sd,
+            "loc[{i}] {}",
+            v[0][i]
+        );
         assert!((v[1][i] - sd).abs() < 0.15 * sd, "scale[{i}] {}", v[1][i]);
     }
     // The flat-vector guides refuse subsampled sites.
@@ -585,4 +589,65 @@ fn autonormal_subsampled_local_latents() {
     );
     let err = svi.step(&DATA[..]).unwrap_err().to_string();
     assert!(err.contains("subsampled"), "{err}");
+}
+
+/// A Gaussian mixture with enumerated assignments: `AutoDelta` guides the continuous latent only
+/// and leaves the enumerated site to `TraceEnumElbo`; the loss is then exactly
+/// `-ln p(x, mu)` with the assignments summed out.
+struct Mixture;
+impl Model for Mixture {
+    type Args<'a> = &'a [f64];
+    type Output = ();
+    const NAME: &'static str = "mixture";
+    fn call(&self, ctx: &mut Context, data: &[f64]) {
+        let mu = ctx.sample("mu", Normal::new(0.0, 5.0).expand(&[2]).to_event(1), None);
+        let x = Tensor::from_slice(data);
+        ctx.plate("data", data.len(), Default::default(), |ctx, _| {
+            let z = ctx.sample_with(
+                "z",
+                Bernoulli::new(0.3),
+                None,
+                pyro::trace::InferConfig {
+                    enumerate: true,
+                    ..Default::default()
+                },
+            );
+            ctx.sample("x", Normal::new(mu.index_by(&z), 1.0), Some(x.clone()));
+        });
+    }
+}
+
+#[test]
+fn autodelta_with_enumerated_sites() {
+    let data = [-1.3, 0.2, 2.5, 1.9, -0.4];
+    let mut svi = Svi::new(
+        Mixture,
+        AutoDelta::new(Mixture),
+        adam(0.01),
+        TraceEnumElbo::default(),
+    );
+    svi.evaluate_loss(&data).unwrap();
+    assert_eq!(svi.guide().sites().unwrap().len(), 1);
+    svi.params_mut()
+        .insert(
+            "AutoDelta.mu",
+            Tensor::from_slice(&[-1.0, 2.0]),
+            constraints::real_vector(),
+        )
+        .unwrap();
+    let loss = svi.evaluate_loss(&data).unwrap();
+    let lp = |x: f64, m: f64, s: f64| -0.5 * LN_2PI - s.ln() - 0.5 * ((x - m) / s).powi(2);
+    let mut exact = lp(-1.0, 0.0, 5.0) + lp(2.0, 0.0, 5.0);
+    for &x in &data {
+        let (a, b) = (
+            0.7f64.ln() + lp(x, -1.0, 1.0),
+            0.3f64.ln() + lp(x, 2.0, 1.0),
+        );
+        let m = a.max(b);
+        exact += m + ((a - m).exp() + (b - m).exp()).ln();
+    }
+    assert!((loss + exact).abs() < 1e-9, "{loss} vs {}", -exact);
+    for _ in 0..300 {
+        svi.step(&data).unwrap();
+    }
 }
