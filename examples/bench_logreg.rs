@@ -32,12 +32,14 @@ fn sigmoid(t: f64) -> f64 {
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for c in 0..n {
-        for r in c + 1..n {
-            let f = a[r][c] / a[c][c];
-            for k in c..n {
-                a[r][k] -= f * a[c][k];
+        let (pivot_rows, rest) = a.split_at_mut(c + 1);
+        let pivot = &pivot_rows[c];
+        for (i, row) in rest.iter_mut().enumerate() {
+            let f = row[c] / pivot[c];
+            for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                *x -= f * p;
             }
-            b[r] -= f * b[c];
+            b[c + 1 + i] -= f * b[c];
         }
     }
     let mut x = vec![0.0; n];
