@@ -30,7 +30,11 @@ pub mod prelude {
     pub use crate::distributions::*;
     pub use crate::error::{Error, Result};
     pub use crate::handlers::Context;
-    pub use crate::infer::{Elbo, Model, Predictive, Svi, TraceElbo, TraceEnumElbo};
+    pub use crate::infer::{
+        AutoDelta, AutoDiagonalNormal, AutoLowRankMultivariateNormal, AutoMultivariateNormal,
+        AutoNormal, Elbo, InitLoc, Model, Predictive, Svi, TraceElbo, TraceEnumElbo,
+        TraceMeanFieldElbo,
+    };
     pub use crate::optim::*;
     pub use crate::params::ParamStore;
     pub use crate::tensor::Tensor;
