@@ -31,9 +31,9 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::handlers::Context;
     pub use crate::infer::{
-        AutoDelta, AutoDiagonalNormal, AutoLowRankMultivariateNormal, AutoMultivariateNormal,
-        AutoNormal, Elbo, InitLoc, Model, Predictive, Svi, TraceElbo, TraceEnumElbo,
-        TraceMeanFieldElbo,
+        infer_discrete, AutoDelta, AutoDiagonalNormal, AutoLowRankMultivariateNormal,
+        AutoMultivariateNormal, AutoNormal, Baseline, Decode, Elbo, InitLoc, Model, Predictive,
+        Svi, TraceElbo, TraceEnumElbo, TraceGraphElbo, TraceMeanFieldElbo,
     };
     pub use crate::optim::*;
     pub use crate::params::ParamStore;

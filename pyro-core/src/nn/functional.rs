@@ -7,8 +7,8 @@
 
 use smallvec::smallvec;
 
-use super::fastmath;
 use crate::error::Error;
+use crate::tensor::fastmath;
 use crate::tensor::{record, Aux, BackwardArgs, GradBuf, InputGrads, Shape, Tensor};
 
 /// An elementwise activation applied by a fused layer.

@@ -20,7 +20,6 @@
 //! assert!(ctx.params().get("decoder.1.weight").is_ok());
 //! ```
 
-mod fastmath;
 pub mod functional;
 pub mod vae;
 

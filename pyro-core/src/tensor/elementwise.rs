@@ -364,7 +364,11 @@ macro_rules! unary {
                         let $x = *$x;
                         Data::Scalar($f)
                     }
-                    d => Data::from_vec(d.as_slice().iter().map(|&$x| $f).collect()),
+                    d => {
+                        let mut v = d.as_slice().to_vec();
+                        super::fastmath::map_inplace(&mut v, |$x| $f);
+                        Data::from_vec(v)
+                    }
                 };
                 record(&[self], self.shape.clone(), data, $bw, Aux::None)
             }
@@ -375,7 +379,7 @@ macro_rules! unary {
 unary!(/// Negation.
     neg, neg_bw, |x| -x, |_x, _y, g| -g);
 unary!(/// Exponential.
-    exp, exp_bw, |x| x.exp(), |_x, y, g| g * y);
+    exp, exp_bw, |x| super::fastmath::exp_full(x), |_x, y, g| g * y);
 unary!(/// Natural logarithm (`-inf` at 0, NaN below).
     ln, ln_bw, |x| x.ln(), |x, _y, g| g / x);
 unary!(/// `ln(1 + x)`, accurate near 0.
@@ -391,11 +395,11 @@ unary!(/// `x * x`.
 unary!(/// `1 / x`.
     recip, recip_bw, |x| 1.0 / x, |_x, y, g| -g * y * y);
 unary!(/// Logistic sigmoid `1 / (1 + e^-x)`.
-    sigmoid, sigmoid_bw, |x| sigmoid(x), |_x, y, g| g * y * (1.0 - y));
+    sigmoid, sigmoid_bw, |x| super::fastmath::sigmoid(x), |_x, y, g| g * y * (1.0 - y));
 unary!(/// `ln sigmoid(x) = -softplus(-x)`, stable for large |x|.
-    log_sigmoid, log_sigmoid_bw, |x| -softplus(-x), |x, _y, g| g * sigmoid(-x));
+    log_sigmoid, log_sigmoid_bw, |x| -super::fastmath::softplus(-x), |x, _y, g| g * super::fastmath::sigmoid(-x));
 unary!(/// `ln(1 + e^x)`, stable for large |x|.
-    softplus, softplus_bw, |x| softplus(x), |x, _y, g| g * sigmoid(x));
+    softplus, softplus_bw, |x| super::fastmath::softplus(x), |x, _y, g| g * super::fastmath::sigmoid(x));
 unary!(/// Hyperbolic tangent.
     tanh, tanh_bw, |x| x.tanh(), |_x, y, g| g * (1.0 - y * y));
 unary!(/// `max(x, 0)` (gradient 0 at 0).
@@ -432,25 +436,6 @@ impl Tensor {
     pub fn clamp(&self, lo: f64, hi: f64) -> Tensor {
         self.maximum(&Tensor::scalar(lo))
             .minimum(&Tensor::scalar(hi))
-    }
-}
-
-/// Numerically stable logistic sigmoid.
-pub(crate) fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// Numerically stable `ln(1 + e^x)`.
-pub(crate) fn softplus(x: f64) -> f64 {
-    if x > 0.0 {
-        x + (-x).exp().ln_1p()
-    } else {
-        x.exp().ln_1p()
     }
 }
 

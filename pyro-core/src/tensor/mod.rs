@@ -29,6 +29,7 @@ mod backward;
 mod broadcast;
 mod custom;
 mod elementwise;
+pub(crate) mod fastmath;
 mod index;
 mod linalg;
 mod reduce;

@@ -77,7 +77,7 @@ fn along_dim_bw(args: &BackwardArgs<'_>, w: impl Fn(f64, f64) -> f64) -> InputGr
 }
 
 fn logsumexp_bw(args: &BackwardArgs<'_>) -> InputGrads {
-    along_dim_bw(args, |x, y| (x - y).exp())
+    along_dim_bw(args, |x, y| super::fastmath::exp_full(x - y))
 }
 
 fn max_dim_bw(args: &BackwardArgs<'_>) -> InputGrads {
@@ -212,5 +212,8 @@ fn logsumexp_strided(x: &[f64], n: usize, s: usize) -> f64 {
     if m.is_infinite() {
         return m;
     }
-    m + (0..n).map(|k| (x[k * s] - m).exp()).sum::<f64>().ln()
+    m + (0..n)
+        .map(|k| super::fastmath::exp_full(x[k * s] - m))
+        .sum::<f64>()
+        .ln()
 }

@@ -37,6 +37,19 @@ pub(crate) fn exp(x: f64) -> f64 {
     p * scale
 }
 
+/// `e^x` for the tensor `exp`: [`exp`] inside its range, exact 0 below (so that `exp(-inf) = 0`,
+/// which masks rely on) and `inf` above. Branch-free, so it vectorises.
+#[inline(always)]
+pub(crate) fn exp_full(x: f64) -> f64 {
+    let y = exp(x);
+    let y = if x < -745.2 { 0.0 } else { y };
+    if x > 709.78 {
+        f64::INFINITY
+    } else {
+        y
+    }
+}
+
 /// `ln(1 + u)` for `u` in `[0, 1]`.
 #[inline(always)]
 pub(crate) fn log1p_unit(u: f64) -> f64 {
