@@ -137,6 +137,58 @@ pub(crate) fn zip_into<F: Fn(f64, f64) -> f64>(out: &mut [f64], a: &[f64], b: &[
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn acc_exp_avx2(acc: &mut [f64], x: &[f64], shift: &[f64]) {
+    for ((a, &v), &m) in acc.iter_mut().zip(x).zip(shift) {
+        *a += exp_full(v - m);
+    }
+}
+
+/// `acc[i] += e^(x[i] - shift[i])`.
+#[inline]
+pub(crate) fn acc_exp(acc: &mut [f64], x: &[f64], shift: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked above).
+        unsafe { acc_exp_avx2(acc, x, shift) };
+        return;
+    }
+    for ((a, &v), &m) in acc.iter_mut().zip(x).zip(shift) {
+        *a += exp_full(v - m);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn grad_exp_avx2(out: &mut [f64], g: &[f64], x: &[f64], y: &[f64]) {
+    for (((o, &gi), &xi), &yi) in out.iter_mut().zip(g).zip(x).zip(y) {
+        *o = if gi == 0.0 {
+            0.0
+        } else {
+            gi * exp_full(xi - yi)
+        };
+    }
+}
+
+/// `out[i] = g[i] e^(x[i] - y[i])` (0 where `g[i]` is 0): the gradient of a logsumexp.
+#[inline]
+pub(crate) fn grad_exp(out: &mut [f64], g: &[f64], x: &[f64], y: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked above).
+        unsafe { grad_exp_avx2(out, g, x, y) };
+        return;
+    }
+    for (((o, &gi), &xi), &yi) in out.iter_mut().zip(g).zip(x).zip(y) {
+        *o = if gi == 0.0 {
+            0.0
+        } else {
+            gi * exp_full(xi - yi)
+        };
+    }
+}
+
 /// Sum with four accumulators (vectorises; the order differs from a plain left fold).
 #[inline]
 pub(crate) fn sum(xs: &[f64]) -> f64 {

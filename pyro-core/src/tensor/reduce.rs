@@ -57,27 +57,25 @@ fn sum_dim_bw(args: &BackwardArgs<'_>) -> InputGrads {
     smallvec![Some(g)]
 }
 
-/// Gradient of max / logsumexp along a dim: g * weight, where weight comes from input and output.
-fn along_dim_bw(args: &BackwardArgs<'_>, w: impl Fn(f64, f64) -> f64) -> InputGrads {
+fn logsumexp_bw(args: &BackwardArgs<'_>) -> InputGrads {
     let Aux::Dim(dim) = *args.aux else {
-        unreachable!("reduction saves its dim")
+        unreachable!("logsumexp saves its dim")
     };
     let (x, xs) = args.inputs[0];
     let (outer, n, inner) = split3(xs, dim);
     let mut g: GradBuf = smallvec![0.0; x.len()];
+    // Row by row along the reduced dim, so that the inner loop is contiguous and vectorises.
     for o in 0..outer {
+        let (go, yo) = (
+            &args.grad[o * inner..(o + 1) * inner],
+            &args.out[o * inner..(o + 1) * inner],
+        );
         for k in 0..n {
-            for i in 0..inner {
-                let j = (o * n + k) * inner + i;
-                g[j] = args.grad[o * inner + i] * w(x[j], args.out[o * inner + i]);
-            }
+            let j = (o * n + k) * inner;
+            super::fastmath::grad_exp(&mut g[j..j + inner], go, &x[j..j + inner], yo);
         }
     }
     smallvec![Some(g)]
-}
-
-fn logsumexp_bw(args: &BackwardArgs<'_>) -> InputGrads {
-    along_dim_bw(args, |x, y| super::fastmath::exp_full(x - y))
 }
 
 fn max_dim_bw(args: &BackwardArgs<'_>) -> InputGrads {
@@ -188,7 +186,50 @@ impl Tensor {
 
     /// `ln Σ exp(x)` along `dim`, computed stably (shifted by the maximum).
     pub fn logsumexp_dim(&self, dim: isize, keepdim: bool) -> Tensor {
-        self.reduce_dim(dim, keepdim, "logsumexp", logsumexp_strided, logsumexp_bw)
+        if self.error().is_some() {
+            return self.clone();
+        }
+        let d = match resolve_dim(dim, self.ndim(), "logsumexp") {
+            Ok(d) => d,
+            Err(e) => return Tensor::poisoned(e),
+        };
+        let (outer, n, inner) = split3(&self.shape, d);
+        if inner == 1 {
+            return self.reduce_dim(dim, keepdim, "logsumexp", logsumexp_strided, logsumexp_bw);
+        }
+        // Row by row along the reduced dim: contiguous inner loops that vectorise.
+        let x = self.raw();
+        let mut out = vec![f64::NEG_INFINITY; outer * inner];
+        let mut acc = vec![0.0; inner];
+        for o in 0..outer {
+            let m = &mut out[o * inner..(o + 1) * inner];
+            for k in 0..n {
+                let row = &x[(o * n + k) * inner..(o * n + k + 1) * inner];
+                for (mi, &v) in m.iter_mut().zip(row) {
+                    *mi = mi.max(v);
+                }
+            }
+            // Shift by the maximum where it is finite (all -inf stays -inf, +inf stays +inf).
+            let shift: Vec<f64> = m
+                .iter()
+                .map(|&v| if v.is_finite() { v } else { 0.0 })
+                .collect();
+            acc.iter_mut().for_each(|a| *a = 0.0);
+            for k in 0..n {
+                let row = &x[(o * n + k) * inner..(o * n + k + 1) * inner];
+                super::fastmath::acc_exp(&mut acc, row, &shift);
+            }
+            for ((mi, &a), &sh) in m.iter_mut().zip(&acc).zip(&shift) {
+                *mi = sh + a.ln();
+            }
+        }
+        record(
+            &[self],
+            reduced_shape(&self.shape, d, keepdim),
+            Data::from_vec(out),
+            logsumexp_bw,
+            Aux::Dim(d),
+        )
     }
 
     /// `ln Σ exp(x)` over all elements (0-d).
