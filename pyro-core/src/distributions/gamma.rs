@@ -132,10 +132,19 @@ pub fn standard_gamma_grad(a: f64, x: f64) -> f64 {
         }
         // Split at a scale where the integrand varies (it can be sharply peaked near 0 for small x).
         let knots = [0.0, (x * 0.25).min(upper), x.min(upper), upper];
+        // The integrand changes sign (where ln(x + s) = ψ(a)), so a tolerance relative to the
+        // signed integral can demand unbounded work; take it relative to ∫|f| instead, from a
+        // coarse fixed-grid pass.
+        let scale: f64 = knots
+            .windows(2)
+            .filter(|w| w[1] > w[0])
+            .map(|w| simpson_fixed(&|s: f64| f(s).abs(), w[0], w[1], 32))
+            .sum();
+        let tol = 1e-13 * scale.max(f64::MIN_POSITIVE);
         let mut total = 0.0;
         for w in knots.windows(2) {
             if w[1] > w[0] {
-                total += adaptive_simpson(&f, w[0], w[1], 1e-11, 30);
+                total += adaptive_simpson(&f, w[0], w[1], tol / 3.0, 40);
             }
         }
         total
@@ -168,11 +177,23 @@ fn simpson_rec(
     let left = (m - a) / 6.0 * (fa + 4.0 * flm + fm);
     let right = (b - m) / 6.0 * (fm + 4.0 * frm + fb);
     let delta = left + right - whole;
-    if depth == 0 || delta.abs() <= 15.0 * tol * (left + right).abs().max(1e-300) {
+    // `tol` is absolute: each half gets half of it.
+    if depth == 0 || delta.abs() <= 15.0 * tol {
         return left + right + delta / 15.0;
     }
-    simpson_rec(f, a, m, fa, flm, fm, left, tol, depth - 1)
-        + simpson_rec(f, m, b, fm, frm, fb, right, tol, depth - 1)
+    simpson_rec(f, a, m, fa, flm, fm, left, tol * 0.5, depth - 1)
+        + simpson_rec(f, m, b, fm, frm, fb, right, tol * 0.5, depth - 1)
+}
+
+/// Composite Simpson's rule on `n` (even) panels.
+fn simpson_fixed(f: &impl Fn(f64) -> f64, a: f64, b: f64, n: usize) -> f64 {
+    let h = (b - a) / n as f64;
+    let mut sum = f(a) + f(b);
+    for i in 1..n {
+        let w = if i % 2 == 1 { 4.0 } else { 2.0 };
+        sum += w * f(a + i as f64 * h);
+    }
+    sum * h / 3.0
 }
 
 impl Distribution for Gamma {
