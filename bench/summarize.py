@@ -100,6 +100,11 @@ def peer_flat(runs, key):
     return [o[key] for _, _, objs in runs for o in objs if key in o]
 
 
+def medpos(xs):
+    """Median of the positive values (a negative CPU time means "not measured")."""
+    return med([x for x in xs if x is not None and x >= 0])
+
+
 def first(xs):
     return xs[0] if xs else None
 
@@ -149,6 +154,7 @@ def main():
 
     rows = []   # (workload, unit, ours, pyro, np_loop, np_fused, acc_ours, acc_pyro, acc_np)
     notes = []
+    cpu_rows = []  # (workload, unit, ours, pyro, np_loop, np_fused): CPU time, all threads
 
     # coin
     for variant in ("loop", "plate"):
@@ -166,6 +172,10 @@ def main():
         a_n = acc((first(peer_variant(R("coin", "numpyro"), variant + "_pyloop", "post_mean")),
                    first(peer_variant(R("coin", "numpyro"), variant + "_pyloop", "post_std"))))
         rows.append(("coin " + variant, "us/step", o_us, p_us, nl, nf, "mean/std " + a_o, a_p, a_n))
+        cpu_rows.append(("coin " + variant, "us/step", medpos([o.get("cpu_us_per_step") for o in ours]),
+                         medpos(peer_variant(R("coin", "pyro"), variant, "cpu_us_per_step_median")),
+                         medpos(peer_variant(R("coin", "numpyro"), variant + "_pyloop", "cpu_us_per_step_median")),
+                         medpos(peer_variant(R("coin", "numpyro"), variant + "_scan", "cpu_us_per_step_median"))))
         allocs = first([o.get("allocs_per_step") for o in ours])
         if allocs is not None:
             notes.append("coin {}: {} heap allocations ({} bytes) per SVI step (counting global allocator "
@@ -181,6 +191,10 @@ def main():
         nf = med(peer_variant(R("logreg", "numpyro"), "scan", "us_per_step_median"))
         a_p = first(peer_variant(R("logreg", "pyro"), "default", "corr_loc_vs_map"))
         a_n = first(peer_variant(R("logreg", "numpyro"), "pyloop", "corr_loc_vs_map"))
+        cpu_rows.append(("logreg", "us/step", medpos([o.get("cpu_us_per_step") for o in ours]),
+                         medpos(peer_variant(R("logreg", "pyro"), "default", "cpu_us_per_step_median")),
+                         medpos(peer_variant(R("logreg", "numpyro"), "pyloop", "cpu_us_per_step_median")),
+                         medpos(peer_variant(R("logreg", "numpyro"), "scan", "cpu_us_per_step_median"))))
         rows.append(("logreg", "us/step", o_us, p_us, nl, nf, accuracy_of_ours(ours[0]) if ours else "-",
                      "corr_map=" + fmt(a_p, 5) if a_p is not None else "-",
                      "corr_map=" + fmt(a_n, 5) if a_n is not None else "-"))
@@ -194,7 +208,10 @@ def main():
         a_o = med([o.get("test_elbo_per_image") for o in ours])
         a_p = med(peer_flat(R("vae", "pyro"), "test_elbo_per_datum_median"))
         a_n = med(peer_flat(R("vae", "numpyro"), "test_elbo_per_datum_median"))
-        rows.append(("vae-digits", "ms/epoch", o_ms, p_ms, None, n_ms,
+        cpu_rows.append(("vae-digits", "ms/epoch", medpos([o.get("cpu_ms_per_epoch") for o in ours]),
+                         medpos([x * 1e3 for x in peer_flat(R("vae", "pyro"), "cpu_sec_per_epoch_median")]),
+                         medpos([x * 1e3 for x in peer_flat(R("vae", "numpyro"), "cpu_sec_per_epoch_median")]), None))
+        rows.append(("vae-digits", "ms/epoch", o_ms, p_ms, n_ms, None,
                      "test ELBO " + fmt(a_o, 2) if a_o is not None else "-",
                      fmt(a_p, 2), fmt(a_n, 2)))
     mn = ours_lines(R("vae", "ours"), "vae-mnist")
@@ -210,6 +227,10 @@ def main():
         nf = med(peer_variant(R("hmm", "numpyro"), "scan_fused", "us_per_step_median"))
         lp = lambda runs, v: "loss {} -> {}".format(fmt(first(peer_variant(runs, v, "first_loss")), 2),
                                                     fmt(first(peer_variant(runs, v, "final_loss")), 2))
+        cpu_rows.append(("hmm", "us/step", medpos([o.get("cpu_us_per_step") for o in ours]),
+                         medpos(peer_variant(R("hmm", "pyro"), "default", "cpu_us_per_step_median")),
+                         medpos(peer_variant(R("hmm", "numpyro"), "scan_pyloop", "cpu_us_per_step_median")),
+                         medpos(peer_variant(R("hmm", "numpyro"), "scan_fused", "cpu_us_per_step_median"))))
         rows.append(("hmm", "us/step", o_us, p_us, nl, nf, accuracy_of_ours(ours[0]) if ours else "-",
                      lp(R("hmm", "pyro"), "default"), lp(R("hmm", "numpyro"), "scan_pyloop")))
 
@@ -263,6 +284,16 @@ def main():
         p("| {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             w, unit, fmt(o), fmt(py), fmt(nl), fmt(nf), ratio(o, py), ratio(o, nl), ratio(o, nf)))
     p()
+    p("CPU time (user + system of the process, all threads; pyro-rs: the benchmark thread), which "
+      "is less sensitive than wall time to other jobs on the machine. Pyro's figure includes its "
+      "intra-op threads; `-` where a benchmark does not report it.")
+    p()
+    p("| workload | unit | pyro-rs | Pyro | NumPyro step loop | NumPyro fused | ratio vs Pyro | ratio vs NumPyro loop | ratio vs NumPyro fused |")
+    p("|---|---|---|---|---|---|---|---|---|")
+    for w, unit, o, py, nl, nf in cpu_rows:
+        p("| {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            w, unit, fmt(o), fmt(py), fmt(nl), fmt(nf), ratio(o, py), ratio(o, nl), ratio(o, nf)))
+    p()
     p("Accuracy, side by side (first run):")
     p()
     p("| workload | pyro-rs | Pyro | NumPyro |")
@@ -294,8 +325,13 @@ def main():
         for o in eng:
             p(json.dumps(o))
         p("```")
+    notes_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ANALYSIS.md")
+    if os.path.exists(notes_file):
+        p()
+        with open(notes_file) as f:
+            p(f.read().rstrip())
     p()
-    p("Load average before each command:")
+    p("## Load average before each command")
     p()
     p("```")
     for w, s, r, la in loads:
