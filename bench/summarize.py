@@ -139,9 +139,26 @@ TIMING_KEYS = re.compile(r"(^bench$|^variant$|^runs$|^steps$|^epochs$|_runs$|^us
                          r"^sec_per|^allocs|^bytes|^particles$|per_step$)")
 
 
+def us_of(o):
+    """Microseconds per step of one of our JSON lines (us_per_step, or ms_per_step)."""
+    if o.get("us_per_step") is not None:
+        return o["us_per_step"]
+    if o.get("ms_per_step") is not None:
+        return o["ms_per_step"] * 1e3
+    return None
+
+
+def fmt_acc(v):
+    if isinstance(v, float):
+        return "{:.7g}".format(v)
+    if isinstance(v, (list, dict)):
+        return json.dumps(v)
+    return fmt(v)
+
+
 def accuracy_of_ours(o):
     """The non-timing fields of one of our JSON lines."""
-    return ", ".join("{}={}".format(k, fmt(v) if not isinstance(v, (list, dict)) else json.dumps(v))
+    return ", ".join("{}={}".format(k, fmt_acc(v))
                      for k, v in o.items() if not TIMING_KEYS.search(k))
 
 
@@ -185,7 +202,7 @@ def main():
     # logreg
     ours = ours_lines(R("logreg", "ours"), "logreg")
     if ours or R("logreg", "pyro"):
-        o_us = med([o.get("us_per_step") for o in ours])
+        o_us = med([us_of(o) for o in ours])
         p_us = med(peer_variant(R("logreg", "pyro"), "default", "us_per_step_median"))
         nl = med(peer_variant(R("logreg", "numpyro"), "pyloop", "us_per_step_median"))
         nf = med(peer_variant(R("logreg", "numpyro"), "scan", "us_per_step_median"))
@@ -221,7 +238,7 @@ def main():
     # hmm
     ours = ours_lines(R("hmm", "ours"), "hmm")
     if ours or R("hmm", "pyro"):
-        o_us = med([o.get("us_per_step") for o in ours])
+        o_us = med([us_of(o) for o in ours])
         p_us = med(peer_variant(R("hmm", "pyro"), "default", "us_per_step_median"))
         nl = med(peer_variant(R("hmm", "numpyro"), "scan_pyloop", "us_per_step_median"))
         nf = med(peer_variant(R("hmm", "numpyro"), "scan_fused", "us_per_step_median"))
