@@ -16,6 +16,11 @@
 #   MNIST_EPOCHS  epochs for vae-mnist (default 1)
 #   PEERS_FULL=1  run every peer variant (Pyro hmm without and with JIT, all NumPyro hmm
 #               variants: several extra minutes)
+#   THREADS     threads each side may use (default 1): Pyro's torch.set_num_threads, NumPyro's
+#               XLA CPU intra-op threads, pyro-rs's MATMUL_NUM_THREADS. On a machine shared with
+#               other jobs use 1: torch's 2 OpenMP threads then spin and its VAE epoch went from
+#               71 ms (1 thread) to 2.5 s (2 threads) here. THREADS=2 on a quiet 2-core machine
+#               matches the figures of bench/README.md.
 #   OUT         raw output folder (default bench/out/DATE)
 #   RESULTS     summary file (default bench/RESULTS.md)
 #
@@ -32,6 +37,11 @@ WORKLOADS=${WORKLOADS:-"coin logreg vae-digits hmm"}
 MNIST=${MNIST:-0}
 MNIST_EPOCHS=${MNIST_EPOCHS:-1}
 PEERS_FULL=${PEERS_FULL:-0}
+THREADS=${THREADS:-1}
+export MATMUL_NUM_THREADS=$THREADS
+if [ "$THREADS" = 1 ]; then
+    export XLA_FLAGS="${XLA_FLAGS:-} --xla_cpu_multi_thread_eigen=false"
+fi
 OUT=${OUT:-bench/out/$(date -u +%Y%m%dT%H%M%SZ)}
 RESULTS=${RESULTS:-bench/RESULTS.md}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -67,6 +77,7 @@ mkdir -p "$OUT"
     echo "nproc: $(nproc)"
     echo "uptime_start: $(uptime)"
     echo "runs: $RUNS"
+    echo "threads: $THREADS"
 } >"$OUT/meta.txt"
 
 # run SIDE WORKLOAD RUN COMMAND...: one command, its stdout JSON lines into $OUT.
@@ -102,13 +113,13 @@ for r in $(seq 1 "$RUNS"); do
         coin)
             have bench_coin || { log "skip coin: no examples/bench_coin.rs"; continue; }
             run ours coin "$r" "$BIN/bench_coin" --runs 1
-            run pyro coin "$r" "$PY" $PEERS/coin_pyro.py --runs 1 "${COIN_PYRO[@]}"
+            run pyro coin "$r" "$PY" $PEERS/coin_pyro.py --runs 1 --threads "$THREADS" "${COIN_PYRO[@]}"
             run numpyro coin "$r" "$PY" $PEERS/coin_numpyro.py --runs 1
             ;;
         logreg)
             have bench_logreg || { log "skip logreg: no examples/bench_logreg.rs"; continue; }
             run ours logreg "$r" "$BIN/bench_logreg"
-            run pyro logreg "$r" "$PY" $PEERS/logreg_pyro.py --runs 1 "${LOGREG_PYRO[@]}"
+            run pyro logreg "$r" "$PY" $PEERS/logreg_pyro.py --runs 1 --threads "$THREADS" "${LOGREG_PYRO[@]}"
             run numpyro logreg "$r" "$PY" $PEERS/logreg_numpyro.py --runs 1
             ;;
         vae-digits)
@@ -118,13 +129,13 @@ for r in $(seq 1 "$RUNS"); do
             else
                 run ours vae "$r" "$BIN/bench_vae" --skip-mnist
             fi
-            run pyro vae "$r" "$PY" $PEERS/vae_pyro.py --runs 1
+            run pyro vae "$r" "$PY" $PEERS/vae_pyro.py --runs 1 --threads "$THREADS"
             run numpyro vae "$r" "$PY" $PEERS/vae_numpyro.py --runs 1
             ;;
         hmm)
             have bench_hmm || { log "skip hmm: no examples/bench_hmm.rs"; continue; }
             run ours hmm "$r" "$BIN/bench_hmm"
-            run pyro hmm "$r" "$PY" $PEERS/hmm_pyro.py --runs 1 "${HMM_PYRO[@]}"
+            run pyro hmm "$r" "$PY" $PEERS/hmm_pyro.py --runs 1 --threads "$THREADS" "${HMM_PYRO[@]}"
             run numpyro hmm "$r" "$PY" $PEERS/hmm_numpyro.py --runs 1 "${HMM_NUMPYRO[@]}"
             ;;
         *) log "unknown workload $w" ;;
