@@ -1,0 +1,81 @@
+//! Heap allocations per SVI step, counted by a global allocator, on the coin model of
+//! `bench/README.md` (ten observed sites, a Beta guide). A regression guard: the bound is the count
+//! measured when the test was written (98 per step) plus headroom; lower it as steps allocate less
+//! (DESIGN.md section 6 asks for close to none). Run `cargo test --test alloc -- --nocapture` to
+//! see the count.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use pyro::prelude::*;
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[model]
+fn coin(data: &[f64]) {
+    let f = sample!("latent_fairness", Beta::new(10.0, 10.0));
+    for (i, &x) in data.iter().enumerate() {
+        sample!(format!("obs_{i}"), Bernoulli::new(f.clone()), obs = x);
+    }
+}
+
+#[guide(model = coin)]
+fn coin_guide(_data: &[f64]) {
+    let alpha_q = param!("alpha_q", 15.0, constraint = positive);
+    let beta_q = param!("beta_q", 15.0, constraint = positive);
+    sample!("latent_fairness", Beta::new(alpha_q, beta_q));
+}
+
+/// Upper bound on heap allocations per step (98 measured when written).
+const MAX_ALLOCS_PER_STEP: f64 = 128.0;
+
+#[test]
+fn coin_step_allocations_are_bounded() {
+    let data = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
+    let adam = Adam::new(AdamConfig {
+        lr: 0.0005,
+        betas: (0.90, 0.999),
+        ..Default::default()
+    });
+    let mut svi = Svi::new(coin, coin_guide, adam, TraceElbo::default()).seed(0);
+    // Warm up: parameters, optimiser state and tape storage are created on the first steps.
+    for _ in 0..5 {
+        svi.step(&data).unwrap();
+    }
+    // The test harness runs other tests on other threads; this file has one test, so the count
+    // is this thread's.
+    let steps = 50;
+    let before = ALLOCS.load(Relaxed);
+    for _ in 0..steps {
+        svi.step(&data).unwrap();
+    }
+    let per_step = (ALLOCS.load(Relaxed) - before) as f64 / steps as f64;
+    println!("heap allocations per SVI step (coin, 10 sites): {per_step:.1}");
+    assert!(
+        per_step <= MAX_ALLOCS_PER_STEP,
+        "{per_step:.1} allocations per step, more than {MAX_ALLOCS_PER_STEP}"
+    );
+}
