@@ -334,7 +334,11 @@ fn diag(steps: usize) -> pyro::Result<()> {
         let t0 = Instant::now();
         std::hint::black_box(standard_gamma_grad(15.0, x));
         let dt = t0.elapsed().as_secs_f64() * 1e6;
-        if x <= 15.0 { below.push(dt) } else { above.push(dt) }
+        if x <= 15.0 {
+            below.push(dt)
+        } else {
+            above.push(dt)
+        }
     }
     let mut us = Vec::new();
     let mut cpu = Vec::new();

@@ -83,7 +83,7 @@ pub(crate) fn standard_gamma_rsample(alpha: &Tensor, shape: &[usize], rng: &mut 
     let dz: Vec<f64> = av
         .iter()
         .zip(zv)
-        .map(|(&a, &x)| standard_gamma_grad(a, x))
+        .map(|(&a, &x)| pathwise_grad(a, x))
         .collect();
     let dz = super::util::tensor_of(dz, shape);
     custom_elementwise(&[alpha], z, &[dz])
@@ -149,6 +149,98 @@ pub fn standard_gamma_grad(a: f64, x: f64) -> f64 {
         }
         total
     }
+}
+
+/// `dz/da` as sampling uses it: the exact series where it is cheap (`x <= a`), else the
+/// approximation below (the exact value needs a quadrature there, two orders of magnitude
+/// slower).
+fn pathwise_grad(a: f64, x: f64) -> f64 {
+    if x <= a || !(a > 0.0 && x.is_finite()) {
+        standard_gamma_grad(a, x)
+    } else {
+        standard_gamma_grad_approx(a, x)
+    }
+}
+
+/// The approximation of `dz/da` that PyTorch and NumPyro use (Jankowiak and Obermeyer 2018,
+/// "Pathwise derivatives beyond the reparameterization trick"): a Taylor series for small `x`, a
+/// Rice saddle-point expansion for `a > 8`, a bivariate rational fit otherwise. About 1e-4
+/// relative; a hundred times cheaper than the quadrature.
+pub(crate) fn standard_gamma_grad_approx(a: f64, x: f64) -> f64 {
+    if x < 0.8 {
+        let (mut numer, mut denom) = (1.0, a);
+        let mut series1 = numer / denom;
+        let mut series2 = numer / (denom * denom);
+        for i in 1..=5 {
+            numer *= -x / i as f64;
+            denom += 1.0;
+            series1 += numer / denom;
+            series2 += numer / (denom * denom);
+        }
+        let pow_x_a = x.powf(a);
+        let pdf = x.powf(a - 1.0) * (-x).exp();
+        let cdf = pow_x_a * series1;
+        let cdf_a = (x.ln() - digamma(a)) * cdf - pow_x_a * series2;
+        let r = -cdf_a / pdf;
+        return if r.is_nan() { 0.0 } else { r };
+    }
+    if a > 8.0 {
+        if 0.9 * a <= x && x <= 1.1 * a {
+            let numer_1 = 1.0 + 24.0 * a * (1.0 + 12.0 * a);
+            let numer_2 = 1440.0 * (a * a) + 6.0 * x * (53.0 - 120.0 * x) - 65.0 * x * x / a
+                + a * (107.0 + 3600.0 * x);
+            let denom = 1_244_160.0 * (a * a) * (a * a);
+            return numer_1 * numer_2 / denom;
+        }
+        let denom = (8.0 * a).sqrt();
+        let term2 = denom / (a - x);
+        let term3 = (x - a - a * (x / a).ln()).powf(-1.5);
+        let term23 = if x < a { term2 - term3 } else { term2 + term3 };
+        let term1 = (x / a).ln() * term23 - (2.0 / a).sqrt() * (a + x) / ((a - x) * (a - x));
+        let stirling = 1.0 + 1.0 / (12.0 * a) * (1.0 + 1.0 / (24.0 * a));
+        let numer = x * term1;
+        return -stirling * numer / denom;
+    }
+    let u = (x / a).ln();
+    let v = a.ln();
+    const COEF_UV: [[f64; 8]; 3] = [
+        [
+            0.16009398,
+            -0.094634809,
+            0.025146376,
+            -0.0030648343,
+            1.0,
+            0.32668115,
+            0.10406089,
+            0.0014179084,
+        ],
+        [
+            0.53487893,
+            0.1298071,
+            0.065735949,
+            -0.0015649758,
+            0.16639465,
+            0.020070113,
+            -0.0035938915,
+            -0.00058392623,
+        ],
+        [
+            0.040121004,
+            -0.0065914022,
+            -0.0026286047,
+            -0.0013441777,
+            0.017050642,
+            -0.0021309326,
+            0.00085092367,
+            -1.5247877e-07,
+        ],
+    ];
+    let c: Vec<f64> = (0..8)
+        .map(|i| COEF_UV[0][i] + u * (COEF_UV[1][i] + u * COEF_UV[2][i]))
+        .collect();
+    let p = c[0] + v * (c[1] + v * (c[2] + v * c[3]));
+    let q = c[4] + v * (c[5] + v * (c[6] + v * c[7]));
+    (p / q).exp()
 }
 
 fn adaptive_simpson(f: &impl Fn(f64) -> f64, a: f64, b: f64, tol: f64, depth: u32) -> f64 {
@@ -272,6 +364,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_fast_approximation_agrees_with_the_exact_gradient() {
+        let mut worst: f64 = 0.0;
+        for &a in &[0.3, 0.7, 1.0, 2.5, 5.0, 9.0, 15.0, 40.0, 150.0] {
+            for &q in &[0.05, 0.2, 0.5, 0.8, 0.95, 1.1, 1.3, 2.0, 3.0] {
+                let x = a * q;
+                let exact = standard_gamma_grad(a, x);
+                let fast = standard_gamma_grad_approx(a, x);
+                let rel = ((fast - exact) / exact).abs();
+                worst = worst.max(rel);
+                assert!(rel < 2e-3, "a={a} x={x}: {fast} vs {exact}");
+            }
+        }
+        eprintln!("worst relative error {worst:e}");
     }
 
     #[test]
