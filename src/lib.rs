@@ -48,6 +48,13 @@ pub mod __private {
         value.into()
     }
 
+    /// Passes a distribution through, requiring it to be discrete: what makes
+    /// `sample!(.., enumerate)` of a continuous distribution a compile error.
+    #[inline]
+    pub fn discrete<D: pyro_core::distributions::Discrete>(d: D) -> D {
+        d
+    }
+
     /// The inference settings of `sample!(.., enumerate)`.
     #[inline]
     pub fn enumerated() -> InferConfig {

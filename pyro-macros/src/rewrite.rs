@@ -355,7 +355,14 @@ impl Rewriter {
         let (name, dist) = (&pos[0], &pos[1]);
         self.site_name(SiteKind::Sample, name, obs.is_some(), enumerate);
         let name = self.rewrite(name.clone(), false);
+        let dist_span = first_span(dist);
         let dist = self.rewrite(dist.clone(), false);
+        // An enumerated site needs a discrete distribution: checked by type, spanned on it.
+        let dist = if enumerate {
+            quote_spanned!(dist_span=> ::pyro::__private::discrete(#dist))
+        } else {
+            dist
+        };
         let obs = obs.map(|o| self.rewrite(o, false));
         let ignored = self.ignored(ignored);
         let ctx = self.ctx_at(span);
