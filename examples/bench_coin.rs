@@ -364,7 +364,7 @@ fn diag(steps: usize) -> pyro::Result<()> {
         *counts.entry(s.as_str()).or_default() += 1;
     }
     let mut counts: Vec<_> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     eprintln!("# allocations in one coin loop step: {}", sites.len());
     for (site, n) in &counts {
         eprintln!("# {n:4}  {site}");
