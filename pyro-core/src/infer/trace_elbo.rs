@@ -39,6 +39,13 @@ pub(crate) fn particle(model: &Trace, guide: &Trace) -> Result<(Tensor, Tensor)>
     for s in model.sample_sites() {
         log_p = log_p + s.log_prob_sum()?;
     }
+    with_guide_terms(log_p, guide)
+}
+
+/// ELBO and surrogate ELBO of one particle, given the model's log-density `log_p`: subtracts the
+/// guide's log-density, pathwise for reparameterised sites and by the score function for the
+/// others.
+pub(crate) fn with_guide_terms(log_p: Tensor, guide: &Trace) -> Result<(Tensor, Tensor)> {
     let mut elbo = log_p.clone();
     let mut surrogate = log_p;
     let mut score = Tensor::scalar(0.0);

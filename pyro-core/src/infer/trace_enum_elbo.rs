@@ -1,6 +1,7 @@
 //! `TraceEnumElbo`: the ELBO with the model's discrete latent sites summed out exactly.
 
 use super::elbo::{check_match, non_finite_site, Elbo, ElboRun};
+use super::trace_elbo::with_guide_terms;
 use super::Model;
 use crate::error::{Error, Result};
 use crate::handlers::{Context, EnumMessenger, ReplayMessenger, TraceMessenger};
@@ -149,22 +150,7 @@ impl Elbo for TraceEnumElbo {
         for _ in 0..n {
             let (en, mt, gt) =
                 enum_run(ctx, model, guide, args.clone(), EnumMessenger::new(nesting))?;
-            let log_p = en.finish()?;
-            let mut elbo = log_p.clone();
-            let mut surr = log_p;
-            let mut score = Tensor::scalar(0.0);
-            for s in gt.sample_sites() {
-                let lq = s.log_prob_sum()?;
-                elbo = elbo - &lq;
-                if s.dist.as_ref().is_some_and(|d| d.has_rsample()) {
-                    surr = surr - &lq;
-                } else {
-                    score = score + lq;
-                }
-            }
-            if score.requires_grad() {
-                surr = surr + score * elbo.detach();
-            }
+            let (elbo, surr) = with_guide_terms(en.finish()?, &gt)?;
             let e = elbo.item()?;
             if !e.is_finite() {
                 return Err(non_finite_site(&[&mt, &gt]));
