@@ -1,5 +1,7 @@
 //! The Bernoulli distribution, parameterised by probabilities or by logits.
 
+use std::cell::OnceCell;
+
 use rand::Rng as _;
 
 use super::util::Bcast as _;
@@ -8,12 +10,13 @@ use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
 use crate::rng::Rng;
-use crate::tensor::{Shape, Tensor};
+use crate::tensor::{broadcast_shapes, custom_elementwise, fastmath, Shape, Tensor};
 
 /// Bernoulli(p): `P(x = 1) = p`, `P(x = 0) = 1 - p`.
 ///
-/// Built from probabilities (`new`) or from logits (`from_logits`); the log-density is computed
-/// from logits either way, `x·l - softplus(l)`, which stays finite for p near 0 or 1.
+/// Built from probabilities (`new`) or from logits (`from_logits`). The log-density is one fused
+/// tape operation: `x ln p + (1 - x) ln(1 - p)` from probabilities (exact at p = 0 or 1 where the
+/// value has probability 1), `x l - softplus(l)` from logits (finite for any logit).
 /// `log_prob` of a value outside `{0, 1}` is that same expression, not `-inf`.
 ///
 /// ```
@@ -25,7 +28,10 @@ use crate::tensor::{Shape, Tensor};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Bernoulli {
-    logits: Tensor,
+    /// Given probabilities (`new`), if any.
+    probs: Option<Tensor>,
+    /// Given logits (`from_logits`), or derived from the probabilities on first use.
+    logits: OnceCell<Tensor>,
     batch: Shape,
 }
 
@@ -37,9 +43,11 @@ impl Bernoulli {
             (0.0..=1.0).contains(&p)
         })?;
         let batch = batch_of("Bernoulli", &[("probs", &probs)])?;
-        // logit(p) = ln p - ln(1 - p); ±inf at the ends is what the density needs.
-        let logits = probs.ln() - (-&probs).ln_1p();
-        Ok(Bernoulli { logits, batch })
+        Ok(Bernoulli {
+            probs: Some(probs),
+            logits: OnceCell::new(),
+            batch,
+        })
     }
 
     /// Errors if a logit is NaN.
@@ -47,17 +55,28 @@ impl Bernoulli {
         let logits = logits.into();
         check_param("Bernoulli", "logits", &logits, "a number", |x| !x.is_nan())?;
         let batch = batch_of("Bernoulli", &[("logits", &logits)])?;
-        Ok(Bernoulli { logits, batch })
+        Ok(Bernoulli {
+            probs: None,
+            logits: OnceCell::from(logits),
+            batch,
+        })
     }
 
     /// The logits `ln(p / (1 - p))`.
     pub fn logits(&self) -> &Tensor {
-        &self.logits
+        self.logits.get_or_init(|| match &self.probs {
+            // logit(p) = ln p - ln(1 - p); ±inf at the ends.
+            Some(p) => p.ln() - (-p).ln_1p(),
+            None => Tensor::scalar(f64::NAN),
+        })
     }
 
     /// The probabilities `P(x = 1)`.
     pub fn probs(&self) -> Tensor {
-        self.logits.sigmoid()
+        match &self.probs {
+            Some(p) => p.clone(),
+            None => self.logits().sigmoid(),
+        }
     }
 }
 
@@ -86,7 +105,23 @@ impl Distribution for Bernoulli {
         }
     }
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        value * &self.logits - self.logits.softplus()
+        match &self.probs {
+            Some(p) => fused(p, value, |p, x| {
+                if x == 1.0 {
+                    (p.ln(), 1.0 / p)
+                } else if x == 0.0 {
+                    ((-p).ln_1p(), -1.0 / (1.0 - p))
+                } else {
+                    (
+                        x * p.ln() + (1.0 - x) * (-p).ln_1p(),
+                        x / p - (1.0 - x) / (1.0 - p),
+                    )
+                }
+            }),
+            None => fused(self.logits(), value, |l, x| {
+                (x * l - fastmath::softplus(l), x - fastmath::sigmoid(l))
+            }),
+        }
     }
     fn support(&self) -> Constraint {
         Constraint::Boolean
@@ -112,12 +147,35 @@ impl Distribution for Bernoulli {
     }
     fn entropy(&self) -> Result<Tensor> {
         let p = self.probs();
-        Ok(self.logits.softplus() - &p * &self.logits)
+        Ok(self.logits().softplus() - &p * self.logits())
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+/// The log-density `f(param, x).0` as one tape operation whose derivative in `param` is
+/// `f(param, x).1` (the value is discrete: no gradient flows into it).
+fn fused(param: &Tensor, value: &Tensor, f: impl Fn(f64, f64) -> (f64, f64)) -> Tensor {
+    let shape = match broadcast_shapes(param.shape(), value.shape()) {
+        Ok(s) => s,
+        Err(e) => return Tensor::poisoned(e),
+    };
+    let (pb, xb) = (param.detach().bcast(&shape), value.detach().bcast(&shape));
+    let (pv, xv) = match (pb.values(), xb.values()) {
+        (Ok(p), Ok(x)) => (p, x),
+        (Err(e), _) | (_, Err(e)) => return Tensor::poisoned(e),
+    };
+    if shape.is_empty() {
+        let (lp, g) = f(pv[0], xv[0]);
+        return custom_elementwise(&[param], Tensor::scalar(lp), &[Tensor::scalar(g)]);
+    }
+    let (lp, g): (Vec<f64>, Vec<f64>) = pv.iter().zip(xv).map(|(&p, &x)| f(p, x)).unzip();
+    match (Tensor::new(lp, &shape), Tensor::new(g, &shape)) {
+        (Ok(lp), Ok(g)) => custom_elementwise(&[param], lp, &[g]),
+        (Err(e), _) | (_, Err(e)) => Tensor::poisoned(e),
     }
 }
