@@ -106,21 +106,34 @@ impl Distribution for Bernoulli {
     }
     fn log_prob(&self, value: &Tensor) -> Tensor {
         match &self.probs {
-            Some(p) => fused(p, value, |p, x| {
-                if x == 1.0 {
-                    (p.ln(), 1.0 / p)
-                } else if x == 0.0 {
-                    ((-p).ln_1p(), -1.0 / (1.0 - p))
-                } else {
-                    (
-                        x * p.ln() + (1.0 - x) * (-p).ln_1p(),
-                        x / p - (1.0 - x) / (1.0 - p),
-                    )
-                }
-            }),
-            None => fused(self.logits(), value, |l, x| {
-                (x * l - fastmath::softplus(l), x - fastmath::sigmoid(l))
-            }),
+            Some(p) => fused(
+                p,
+                value,
+                |p, x| {
+                    if x == 1.0 {
+                        p.ln()
+                    } else if x == 0.0 {
+                        (-p).ln_1p()
+                    } else {
+                        x * p.ln() + (1.0 - x) * (-p).ln_1p()
+                    }
+                },
+                |p, x| {
+                    if x == 1.0 {
+                        1.0 / p
+                    } else if x == 0.0 {
+                        -1.0 / (1.0 - p)
+                    } else {
+                        x / p - (1.0 - x) / (1.0 - p)
+                    }
+                },
+            ),
+            None => fused(
+                self.logits(),
+                value,
+                |l, x| x * l - fastmath::softplus(l),
+                |l, x| x - fastmath::sigmoid(l),
+            ),
         }
     }
     fn support(&self) -> Constraint {
@@ -157,9 +170,14 @@ impl Distribution for Bernoulli {
     }
 }
 
-/// The log-density `f(param, x).0` as one tape operation whose derivative in `param` is
-/// `f(param, x).1` (the value is discrete: no gradient flows into it).
-fn fused(param: &Tensor, value: &Tensor, f: impl Fn(f64, f64) -> (f64, f64)) -> Tensor {
+/// The log-density `f(param, x)` as one tape operation whose derivative in `param` is
+/// `df(param, x)` (the value is discrete: no gradient flows into it).
+fn fused(
+    param: &Tensor,
+    value: &Tensor,
+    f: impl Fn(f64, f64) -> f64,
+    df: impl Fn(f64, f64) -> f64,
+) -> Tensor {
     let shape = match broadcast_shapes(param.shape(), value.shape()) {
         Ok(s) => s,
         Err(e) => return Tensor::poisoned(e),
@@ -170,10 +188,13 @@ fn fused(param: &Tensor, value: &Tensor, f: impl Fn(f64, f64) -> (f64, f64)) -> 
         (Err(e), _) | (_, Err(e)) => return Tensor::poisoned(e),
     };
     if shape.is_empty() {
-        let (lp, g) = f(pv[0], xv[0]);
+        let (lp, g) = (f(pv[0], xv[0]), df(pv[0], xv[0]));
         return custom_elementwise(&[param], Tensor::scalar(lp), &[Tensor::scalar(g)]);
     }
-    let (lp, g): (Vec<f64>, Vec<f64>) = pv.iter().zip(xv).map(|(&p, &x)| f(p, x)).unzip();
+    // Two vectorised passes rather than one that builds pairs.
+    let (mut lp, mut g) = (vec![0.0; pv.len()], vec![0.0; pv.len()]);
+    fastmath::zip_into(&mut lp, pv, xv, f);
+    fastmath::zip_into(&mut g, pv, xv, df);
     match (Tensor::new(lp, &shape), Tensor::new(g, &shape)) {
         (Ok(lp), Ok(g)) => custom_elementwise(&[param], lp, &[g]),
         (Err(e), _) | (_, Err(e)) => Tensor::poisoned(e),
