@@ -64,6 +64,16 @@ pub fn custom_elementwise(inputs: &[&Tensor], value: Tensor, local_grads: &[Tens
     if !inputs.iter().any(|t| t.requires_grad()) {
         return value.detach();
     }
+    if let ([x], [g]) = (inputs, local_grads) {
+        // The common case of one input, without the two vectors below.
+        return record(
+            &[x, &g.detach()],
+            out_shape,
+            value.data.clone(),
+            custom_bw,
+            Aux::None,
+        );
+    }
     let grads: Vec<Tensor> = local_grads.iter().map(Tensor::detach).collect();
     let mut all: Vec<&Tensor> = inputs.to_vec();
     all.extend(grads.iter());
@@ -79,6 +89,17 @@ fn custom_bw(args: &BackwardArgs<'_>) -> InputGrads {
             continue;
         }
         let (lg, ls) = args.inputs[n + k];
+        if lg.len() == args.grad.len() {
+            // Same shape: no broadcasting, and a scalar gradient stays inline.
+            out.push(Some(
+                args.grad
+                    .iter()
+                    .zip(lg)
+                    .map(|(&g, &d)| if g == 0.0 { 0.0 } else { g * d })
+                    .collect(),
+            ));
+            continue;
+        }
         out.push(Some(GradBuf::from_vec(zip_broadcast(
             args.grad,
             args.out_shape,
