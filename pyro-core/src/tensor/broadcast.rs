@@ -145,6 +145,24 @@ pub(crate) fn reduce_to_shape(g: &[f64], from: &[usize], to: &[usize]) -> super:
         out[0] = g.iter().sum();
         return out;
     }
+    if n == g.len() {
+        // Nothing was broadcast.
+        out.copy_from_slice(g);
+        return out;
+    }
+    let trimmed = {
+        let lead = to.iter().take_while(|&&d| d == 1).count();
+        &to[lead..]
+    };
+    if from.ends_with(trimmed) {
+        // Broadcast along leading dims only: add up contiguous blocks.
+        for block in g.chunks_exact(n) {
+            for (o, &v) in out.iter_mut().zip(block) {
+                *o += v;
+            }
+        }
+        return out;
+    }
     let st = broadcast_strides(to, from);
     let zero = Shape::from_elem(0, from.len());
     for_each_broadcast(from, &st, &zero, |o, i, _| out[i] += g[o]);
