@@ -301,6 +301,63 @@ fn reductions_over_all_and_each_dim() {
     assert!((big.logsumexp().item().unwrap() - (1000.0 + 2f64.ln())).abs() < 1e-9);
 }
 
+// ----- fused log-densities -------------------------------------------------------------------
+
+/// The log-densities recorded as one tape node (`distributions::fused`), in every argument, with
+/// scalar, equal and broadcast shapes.
+#[test]
+fn fused_log_densities() {
+    use pyro::distributions::{Bernoulli, Beta, Distribution, Normal};
+    let shapes: [(&[usize], &[usize], &[usize]); 4] = [
+        (&[], &[], &[]),
+        (&[5], &[5], &[5]),
+        (&[], &[3, 1], &[4]),
+        (&[3, 4], &[], &[4]),
+    ];
+    for (sa, sb, sx) in shapes {
+        let case = format!("{sa:?} {sb:?} {sx:?}");
+        check(
+            &format!("Normal log_prob {case}"),
+            &[t(sa, -1.0, 1.0), t(sb, 0.5, 2.0), t(sx, -2.0, 2.0)],
+            |x| Normal::new(&x[0], &x[1]).unwrap().log_prob(&x[2]),
+        );
+        check(
+            &format!("Beta log_prob {case}"),
+            &[t(sa, 0.5, 3.0), t(sb, 1.5, 4.0), t(sx, 0.1, 0.9)],
+            |x| Beta::new(&x[0], &x[1]).unwrap().log_prob(&x[2]),
+        );
+        let y = t(sx, 0.0, 1.0).map_const(f64::round);
+        check(
+            &format!("Bernoulli logits log_prob {case}"),
+            &[t(sa, -3.0, 3.0)],
+            |x| Bernoulli::from_logits(&x[0]).unwrap().log_prob(&y),
+        );
+        check(
+            &format!("Bernoulli probs log_prob {case}"),
+            &[t(sa, 0.1, 0.9)],
+            |x| Bernoulli::new(&x[0]).unwrap().log_prob(&y),
+        );
+    }
+    // Outside the support: -inf and no gradient.
+    let tape = Tape::new();
+    let a = tape.leaf(Tensor::from(2.0));
+    let lp = Beta::new(&a, 3.0)
+        .unwrap()
+        .log_prob(&Tensor::from(vec![0.0, 0.5, 1.0]));
+    let v = lp.to_vec().unwrap();
+    assert_eq!((v[0], v[2]), (f64::NEG_INFINITY, f64::NEG_INFINITY));
+    let g = tape
+        .backward(&lp.sum())
+        .unwrap()
+        .get(&a)
+        .unwrap()
+        .item()
+        .unwrap();
+    // Only x = 0.5 contributes: ln x - digamma(a) + digamma(a + b).
+    let want = 0.5f64.ln() - digamma(2.0) + digamma(5.0);
+    assert!((g - want).abs() < 1e-12, "{g} vs {want}");
+}
+
 // ----- linear algebra --------------------------------------------------------------------------
 
 #[test]

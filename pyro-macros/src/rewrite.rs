@@ -354,7 +354,7 @@ impl Rewriter {
         }
         let (name, dist) = (&pos[0], &pos[1]);
         self.site_name(SiteKind::Sample, name, obs.is_some(), enumerate);
-        let name = self.rewrite(name.clone(), false);
+        let name = site_name_expr(self.rewrite(name.clone(), false));
         let dist_span = first_span(dist);
         let dist = self.rewrite(dist.clone(), false);
         // An enumerated site needs a discrete distribution: checked by type, spanned on it.
@@ -420,7 +420,7 @@ impl Rewriter {
         }
         let (name, init) = (&pos[0], &pos[1]);
         self.site_name(SiteKind::Param, name, false, false);
-        let name = self.rewrite(name.clone(), false);
+        let name = site_name_expr(self.rewrite(name.clone(), false));
         let init = self.rewrite(init.clone(), false);
         let constraint = match constraint {
             None => quote_spanned!(span=> ::pyro::__private::constraint_names::real()),
@@ -723,6 +723,23 @@ impl Rewriter {
             let #o = ::pyro::__private::PlateOpts { subsample_size: #subsample, dim: #dim };
             #ctx.plate(#n, #s, #o, #mv |#inner_ctx: &mut ::pyro::__private::Context, #pat| #inner)
         }}
+    }
+}
+
+/// A site name written as `format!(...)` becomes `SiteName::from_args(format_args!(...))`: the
+/// same text, formatted straight into the name's inline buffer instead of a fresh `String` every
+/// time the model runs. Any other name expression is left as it is.
+fn site_name_expr(name: TokenStream) -> TokenStream {
+    let toks: Vec<TokenTree> = name.clone().into_iter().collect();
+    match toks.as_slice() {
+        [TokenTree::Ident(f), TokenTree::Punct(bang), TokenTree::Group(g)]
+            if f == "format" && bang.as_char() == '!' =>
+        {
+            let span = f.span();
+            let args = g.stream();
+            quote_spanned!(span=> ::pyro::__private::SiteName::from_args(::core::format_args!(#args)))
+        }
+        _ => name,
     }
 }
 

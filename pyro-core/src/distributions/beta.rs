@@ -1,13 +1,14 @@
 //! The beta distribution.
 
+use super::fused::{log_density, Kernel};
 use super::gamma::standard_gamma_rsample;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, inside, outside};
+use super::util::{batch_of, check_param};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
 use crate::rng::Rng;
-use crate::tensor::{Shape, Tensor};
+use crate::tensor::{digamma, lgamma, Shape, Tensor};
 
 /// Beta(concentration1 α, concentration0 β): density `x^(α-1) (1-x)^(β-1) / B(α, β)` on
 /// `0 < x < 1`. `log_prob` is `-inf` outside `(0, 1)`.
@@ -57,6 +58,32 @@ pub(crate) fn lbeta(a: &Tensor, b: &Tensor) -> Tensor {
     a.lgamma() + b.lgamma() - (a + b).lgamma()
 }
 
+/// `ln Beta(x; a, b)` and its partial derivatives, elementwise: one tape node (see
+/// [`super::fused`]). Zero density (and zero gradient) outside `(0, 1)`.
+struct BetaKernel;
+
+impl Kernel<3> for BetaKernel {
+    const NAME: &'static str = "Beta";
+    #[inline]
+    fn value([a, b, x]: [f64; 3]) -> f64 {
+        if !(x > 0.0 && x < 1.0) {
+            return f64::NEG_INFINITY;
+        }
+        (a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - (lgamma(a) + lgamma(b) - lgamma(a + b))
+    }
+    #[inline]
+    fn partial([a, b, x]: [f64; 3], k: usize) -> f64 {
+        if !(x > 0.0 && x < 1.0) {
+            return 0.0;
+        }
+        match k {
+            0 => x.ln() - digamma(a) + digamma(a + b),
+            1 => (-x).ln_1p() - digamma(b) + digamma(a + b),
+            _ => (a - 1.0) / x - (b - 1.0) / (1.0 - x),
+        }
+    }
+}
+
 impl Distribution for Beta {
     fn name(&self) -> &'static str {
         "Beta"
@@ -80,11 +107,7 @@ impl Distribution for Beta {
     /// `-inf` outside `(0, 1)` (and at the ends, except where the density is infinite there:
     /// the ends are treated as outside).
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let bad = value.le(&Tensor::scalar(0.0)) + value.ge(&Tensor::scalar(1.0));
-        let x = inside(value, &bad, 0.5);
-        let lp = (&self.c1 - 1.0) * x.ln() + (&self.c0 - 1.0) * (-&x).ln_1p()
-            - lbeta(&self.c1, &self.c0);
-        outside(&lp, &bad)
+        log_density::<BetaKernel, 3>([&self.c1, &self.c0, value])
     }
     fn support(&self) -> Constraint {
         Constraint::UnitInterval
@@ -107,6 +130,9 @@ impl Distribution for Beta {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

@@ -87,6 +87,19 @@ pub(crate) fn draw(
     params: &[&Tensor],
     mut f: impl FnMut(&mut Rng, &[f64]) -> f64,
 ) -> Tensor {
+    if shape.iter().product::<usize>() == 1 && params.iter().all(|p| p.numel() == 1) {
+        // One draw from scalar parameters: no vectors.
+        let mut args = [0.0; 4];
+        if params.len() <= args.len() {
+            for (a, p) in args.iter_mut().zip(params) {
+                match p.values() {
+                    Ok(v) => *a = v[0],
+                    Err(e) => return Tensor::poisoned(e),
+                }
+            }
+            return Tensor::full(shape, f(rng, &args[..params.len()]));
+        }
+    }
     let mut cols = Vec::with_capacity(params.len());
     for p in params {
         let b = p.detach().bcast(shape);

@@ -161,6 +161,9 @@ impl<D: Distribution + Clone + 'static> Distribution for Independent<D> {
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
     }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -320,6 +323,9 @@ impl<D: Distribution + Clone + 'static> Distribution for Expanded<D> {
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
     }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -428,6 +434,9 @@ impl<D: Distribution + Clone + 'static> Distribution for Masked<D> {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

@@ -92,7 +92,7 @@ impl Context {
     pub fn enter_sequential(&mut self, name: &str, size: usize, subsample_size: usize) {
         self.exit_sequential(name);
         self.plates.push(PlateFrame {
-            name: SiteName::Owned(name.to_string()),
+            name: SiteName::new(name),
             size,
             subsample_size,
             dim: None,
@@ -179,7 +179,7 @@ impl Context {
         } else {
             draw_subsample(&mut self.rng, size, sub)
         };
-        self.subsamples.push((name.to_string(), idx.clone()));
+        self.subsamples.push((SiteName::new(name), idx.clone()));
         Ok(idx)
     }
 
@@ -216,6 +216,7 @@ pub(crate) fn fit_to_plates(
     name: &str,
     dist: Box<dyn Distribution>,
     plates: &[PlateFrame],
+    pool: &mut crate::pool::BoxPool,
 ) -> Result<Box<dyn Distribution>> {
     let batch = dist.batch_shape();
     let Some(min_dim) = plates.iter().filter_map(|p| p.dim).min() else {
@@ -246,7 +247,7 @@ pub(crate) fn fit_to_plates(
     if target.as_slice() == batch.as_slice() {
         return Ok(dist);
     }
-    crate::distributions::expand_boxed(dist, &target).map_err(|e| e.at_site(name))
+    crate::distributions::expand_boxed_in(dist, &target, pool).map_err(|e| e.at_site(name))
 }
 
 /// Checks that a given value (observed, replayed, conditioned) fits the site's batch and event
@@ -328,6 +329,9 @@ impl Distribution for Factor {
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
     }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -361,6 +365,9 @@ impl Distribution for FactorWithEvent {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

@@ -76,6 +76,19 @@ impl Gradients {
     }
 }
 
+impl Drop for Gradients {
+    /// Hands the gradient slots back to the tape, for the next sweep to reuse.
+    fn drop(&mut self) {
+        let mut grads = std::mem::take(&mut self.grads);
+        grads.clear();
+        if let Ok(mut spare) = self.tape.inner.spare_grads.try_borrow_mut() {
+            if spare.capacity() < grads.capacity() {
+                *spare = grads;
+            }
+        }
+    }
+}
+
 impl Tape {
     /// Reverse-mode sweep from a scalar `root`; returns the gradients of the leaves.
     ///
@@ -90,8 +103,10 @@ impl Tape {
                 format!("the root must be a scalar, got shape {:?}", root.shape()),
             ));
         }
-        let nodes = self.nodes.borrow();
-        let mut grads: Vec<Option<GradBuf>> = Vec::with_capacity(nodes.len());
+        let nodes = self.inner.nodes.borrow();
+        let mut grads: Vec<Option<GradBuf>> =
+            std::mem::take(&mut *self.inner.spare_grads.borrow_mut());
+        grads.clear();
         grads.resize_with(nodes.len(), || None);
         let Some(root_ref) = root.node.as_ref().filter(|n| n.tape.same(self)) else {
             // A constant root: every gradient is zero (absent).

@@ -57,6 +57,7 @@ pub use tape::Tape;
 pub use tape::TapeStorage;
 // For fused operations defined outside this module (nn::functional).
 pub(crate) use backward::{Aux, BackwardArgs, GradBuf, InputGrads};
+pub(crate) use broadcast::expand as expand_to;
 pub(crate) use tape::record;
 
 /// A tensor shape. Up to four dimensions are stored inline.
