@@ -91,7 +91,16 @@ impl Site {
 
     /// The summed log-density of the site.
     pub fn log_prob_sum(&self) -> Result<Tensor> {
-        Ok(self.log_prob()?.sum())
+        match (&self.dist, &self.mask) {
+            (Some(d), None) => {
+                let mut lp = d.log_prob_sum(&self.value);
+                if self.scale != 1.0 {
+                    lp = lp * self.scale;
+                }
+                lp.check().map_err(|e| e.at_site(&self.name))
+            }
+            _ => Ok(self.log_prob()?.sum()),
+        }
     }
 
     /// Whether this is a latent (sampled, not observed) sample site.

@@ -5,12 +5,13 @@ use std::cell::OnceCell;
 use rand::Rng as _;
 
 use super::util::Bcast as _;
+use super::fused::{log_density, log_density_sum, Kernel};
 use super::util::{batch_of, check_param};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
 use crate::rng::Rng;
-use crate::tensor::{broadcast_shapes, custom_elementwise, fastmath, Shape, Tensor};
+use crate::tensor::{fastmath, Shape, Tensor};
 
 /// Bernoulli(p): `P(x = 1) = p`, `P(x = 0) = 1 - p`.
 ///
@@ -106,34 +107,14 @@ impl Distribution for Bernoulli {
     }
     fn log_prob(&self, value: &Tensor) -> Tensor {
         match &self.probs {
-            Some(p) => fused(
-                p,
-                value,
-                |p, x| {
-                    if x == 1.0 {
-                        p.ln()
-                    } else if x == 0.0 {
-                        (-p).ln_1p()
-                    } else {
-                        x * p.ln() + (1.0 - x) * (-p).ln_1p()
-                    }
-                },
-                |p, x| {
-                    if x == 1.0 {
-                        1.0 / p
-                    } else if x == 0.0 {
-                        -1.0 / (1.0 - p)
-                    } else {
-                        x / p - (1.0 - x) / (1.0 - p)
-                    }
-                },
-            ),
-            None => fused(
-                self.logits(),
-                value,
-                |l, x| x * l - fastmath::softplus(l),
-                |l, x| x - fastmath::sigmoid(l),
-            ),
+            Some(p) => log_density::<FromProbs, 2>([p, value]),
+            None => log_density::<FromLogits, 2>([self.logits(), value]),
+        }
+    }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        match &self.probs {
+            Some(p) => log_density_sum::<FromProbs, 2>([p, value]),
+            None => log_density_sum::<FromLogits, 2>([self.logits(), value]),
         }
     }
     fn support(&self) -> Constraint {
@@ -173,33 +154,51 @@ impl Distribution for Bernoulli {
     }
 }
 
-/// The log-density `f(param, x)` as one tape operation whose derivative in `param` is
-/// `df(param, x)` (the value is discrete: no gradient flows into it).
-fn fused(
-    param: &Tensor,
-    value: &Tensor,
-    f: impl Fn(f64, f64) -> f64,
-    df: impl Fn(f64, f64) -> f64,
-) -> Tensor {
-    let shape = match broadcast_shapes(param.shape(), value.shape()) {
-        Ok(s) => s,
-        Err(e) => return Tensor::poisoned(e),
-    };
-    let (pb, xb) = (param.detach().bcast(&shape), value.detach().bcast(&shape));
-    let (pv, xv) = match (pb.values(), xb.values()) {
-        (Ok(p), Ok(x)) => (p, x),
-        (Err(e), _) | (_, Err(e)) => return Tensor::poisoned(e),
-    };
-    if shape.is_empty() {
-        let (lp, g) = (f(pv[0], xv[0]), df(pv[0], xv[0]));
-        return custom_elementwise(&[param], Tensor::scalar(lp), &[Tensor::scalar(g)]);
+/// `x ln p + (1 - x) ln(1 - p)`, exact at `p = 0` or `1` where the value has probability 1.
+struct FromProbs;
+
+impl Kernel<2> for FromProbs {
+    const NAME: &'static str = "Bernoulli";
+    #[inline]
+    fn value([p, x]: [f64; 2]) -> f64 {
+        if x == 1.0 {
+            p.ln()
+        } else if x == 0.0 {
+            (-p).ln_1p()
+        } else {
+            x * p.ln() + (1.0 - x) * (-p).ln_1p()
+        }
     }
-    // Two vectorised passes rather than one that builds pairs.
-    let (mut lp, mut g) = (vec![0.0; pv.len()], vec![0.0; pv.len()]);
-    fastmath::zip_into(&mut lp, pv, xv, f);
-    fastmath::zip_into(&mut g, pv, xv, df);
-    match (Tensor::new(lp, &shape), Tensor::new(g, &shape)) {
-        (Ok(lp), Ok(g)) => custom_elementwise(&[param], lp, &[g]),
-        (Err(e), _) | (_, Err(e)) => Tensor::poisoned(e),
+    #[inline]
+    fn partial([p, x]: [f64; 2], k: usize) -> f64 {
+        if k == 1 {
+            return p.ln() - (-p).ln_1p();
+        }
+        if x == 1.0 {
+            1.0 / p
+        } else if x == 0.0 {
+            -1.0 / (1.0 - p)
+        } else {
+            x / p - (1.0 - x) / (1.0 - p)
+        }
+    }
+}
+
+/// `x l - softplus(l)`: finite for any logit, branch-free (vectorises).
+struct FromLogits;
+
+impl Kernel<2> for FromLogits {
+    const NAME: &'static str = "Bernoulli";
+    #[inline]
+    fn value([l, x]: [f64; 2]) -> f64 {
+        x * l - fastmath::softplus(l)
+    }
+    #[inline]
+    fn partial([l, x]: [f64; 2], k: usize) -> f64 {
+        if k == 1 {
+            l
+        } else {
+            x - fastmath::sigmoid(l)
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The beta distribution.
 
-use super::fused::{log_density, Kernel};
+use super::fused::{log_density, log_density_sum, Kernel};
 use super::gamma::standard_gamma_rsample;
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param};
@@ -108,6 +108,9 @@ impl Distribution for Beta {
     /// the ends are treated as outside).
     fn log_prob(&self, value: &Tensor) -> Tensor {
         log_density::<BetaKernel, 3>([&self.c1, &self.c0, value])
+    }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        log_density_sum::<BetaKernel, 3>([&self.c1, &self.c0, value])
     }
     fn support(&self) -> Constraint {
         Constraint::UnitInterval

@@ -45,22 +45,10 @@ pub(crate) fn log_density<K: Kernel<N>, const N: usize>(inputs: [&Tensor; N]) ->
             Aux::None,
         );
     }
-    let mut shape = Shape::new();
-    for t in inputs {
-        shape =
-            match broadcast_shapes(&shape, t.shape()) {
-                Ok(s) => s,
-                Err(_) => {
-                    return Tensor::poisoned(crate::Error::shape(
-                        K::NAME,
-                        format!(
-                        "the parameters and the value (shapes {:?}) cannot be broadcast together",
-                        inputs.iter().map(|t| t.shape().to_vec()).collect::<Vec<_>>()
-                    ),
-                    ))
-                }
-            };
-    }
+    let shape = match out_shape::<K, N>(&inputs) {
+        Ok(s) => s,
+        Err(e) => return Tensor::poisoned(e),
+    };
     let n = numel(&shape);
     let mut out = vec![0.0; n];
     with_columns(&inputs.map(|t| (t.raw(), t.shape())), &shape, |cols| {
@@ -97,12 +85,142 @@ fn with_columns<const N: usize>(
 /// `out[i] = g(p_i)` where `p_i` gathers element `i` of each column (or its only element).
 #[inline]
 fn fill<const N: usize>(out: &mut [f64], cols: &[&[f64]; N], g: impl Fn([f64; N]) -> f64) {
+    #[cfg(target_arch = "x86_64")]
+    if fastmath::has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked above).
+        unsafe { fill_avx2(out, cols, g) };
+        return;
+    }
+    fill_generic(out, cols, g)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fill_avx2<const N: usize>(
+    out: &mut [f64],
+    cols: &[&[f64]; N],
+    g: impl Fn([f64; N]) -> f64,
+) {
+    fill_generic(out, cols, g)
+}
+
+#[inline(always)]
+fn fill_generic<const N: usize>(out: &mut [f64], cols: &[&[f64]; N], g: impl Fn([f64; N]) -> f64) {
     let n = out.len();
+    // Separate loops for the common layouts, so that each one vectorises.
+    if cols.iter().all(|c| c.len() == n) {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = g(std::array::from_fn(|k| cols[k][i]));
+        }
+        return;
+    }
     let full: [bool; N] = std::array::from_fn(|k| cols[k].len() == n);
     for (i, o) in out.iter_mut().enumerate() {
         let p: [f64; N] = std::array::from_fn(|k| if full[k] { cols[k][i] } else { cols[k][0] });
         *o = g(p);
     }
+}
+
+/// `sum_i g(p_i)`, in blocks (no buffer of the output's size).
+fn fill_sum<const N: usize>(n: usize, cols: &[&[f64]; N], g: impl Fn([f64; N]) -> f64) -> f64 {
+    const BLOCK: usize = 512;
+    let mut buf = [0.0; BLOCK];
+    let mut total = 0.0;
+    let mut start = 0;
+    while start < n {
+        let end = (start + BLOCK).min(n);
+        let part: [&[f64]; N] = std::array::from_fn(|k| {
+            if cols[k].len() == n {
+                &cols[k][start..end]
+            } else {
+                cols[k]
+            }
+        });
+        let out = &mut buf[..end - start];
+        if end - start == 1 {
+            out[0] = g(std::array::from_fn(|k| part[k][0]));
+        } else {
+            fill(out, &part, &g);
+        }
+        total += fastmath::sum(out);
+        start = end;
+    }
+    total
+}
+
+/// `sum(K(inputs))` as one node: the log-density summed over every element, without a buffer
+/// for the elementwise values (what a likelihood contributes to the ELBO). The gradient is one
+/// pass over the partial derivatives.
+pub(crate) fn log_density_sum<K: Kernel<N>, const N: usize>(inputs: [&Tensor; N]) -> Tensor {
+    if let Some(e) = inputs.iter().find_map(|t| t.error()) {
+        return Tensor::poisoned(e.clone());
+    }
+    if inputs.iter().all(|t| t.numel() == 1) {
+        return log_density::<K, N>(inputs).sum();
+    }
+    let shape = match out_shape::<K, N>(&inputs) {
+        Ok(s) => s,
+        Err(e) => return Tensor::poisoned(e),
+    };
+    let n = numel(&shape);
+    let mut total = 0.0;
+    with_columns(&inputs.map(|t| (t.raw(), t.shape())), &shape, |cols| {
+        total = fill_sum(n, cols, K::value);
+    });
+    record(
+        &inputs,
+        Shape::new(),
+        Data::Scalar(total),
+        backward_sum::<K, N>,
+        Aux::None,
+    )
+}
+
+fn out_shape<K: Kernel<N>, const N: usize>(inputs: &[&Tensor; N]) -> crate::Result<Shape> {
+    let mut shape = Shape::new();
+    for t in inputs {
+        shape = broadcast_shapes(&shape, t.shape()).map_err(|_| {
+            crate::Error::shape(
+                K::NAME,
+                format!(
+                    "the parameters and the value (shapes {:?}) cannot be broadcast together",
+                    inputs.iter().map(|t| t.shape().to_vec()).collect::<Vec<_>>()
+                ),
+            )
+        })?;
+    }
+    Ok(shape)
+}
+
+fn backward_sum<K: Kernel<N>, const N: usize>(args: &BackwardArgs<'_>) -> InputGrads {
+    let g = args.grad[0];
+    let inputs: [(&[f64], &[usize]); N] = std::array::from_fn(|k| args.inputs[k]);
+    // The broadcast shape of the elementwise terms (checked in the forward pass).
+    let mut shape = Shape::new();
+    for (_, s) in &inputs {
+        shape = broadcast_shapes(&shape, s).unwrap_or(shape);
+    }
+    let shape = &shape;
+    let n = numel(shape);
+    let mut out: [Option<GradBuf>; N] = std::array::from_fn(|_| None);
+    with_columns(&inputs, shape, |cols| {
+        for k in 0..N {
+            if !args.needs[k] {
+                continue;
+            }
+            let mut gk: GradBuf = smallvec![0.0; n];
+            fill(&mut gk, cols, |p| g * K::partial(p, k));
+            out[k] = Some(if inputs[k].0.len() == n {
+                gk
+            } else {
+                // A broadcast input: the sum of its partials over the elements it reaches.
+                crate::tensor::reduce_to(&gk, shape, inputs[k].1)
+            });
+        }
+    });
+    let mut grads: InputGrads = smallvec![];
+    grads.extend(out);
+    grads
 }
 
 fn backward<K: Kernel<N>, const N: usize>(args: &BackwardArgs<'_>) -> InputGrads {

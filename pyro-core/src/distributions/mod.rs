@@ -100,6 +100,13 @@ pub trait Distribution: fmt::Debug {
     /// own batch dimensions).
     fn log_prob(&self, value: &Tensor) -> Tensor;
 
+    /// The sum of [`Distribution::log_prob`] over all its elements: what a site adds to the
+    /// ELBO. Distributions with a fused kernel compute it in one pass without the elementwise
+    /// buffer.
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        self.log_prob(value).sum()
+    }
+
     /// The support, as a constraint.
     fn support(&self) -> Constraint;
 
@@ -222,6 +229,9 @@ impl Distribution for Box<dyn Distribution> {
     }
     fn log_prob(&self, value: &Tensor) -> Tensor {
         (**self).log_prob(value)
+    }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        (**self).log_prob_sum(value)
     }
     fn support(&self) -> Constraint {
         (**self).support()

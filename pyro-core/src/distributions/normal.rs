@@ -1,6 +1,6 @@
 //! The normal (Gaussian) distribution.
 
-use super::fused::{log_density, Kernel};
+use super::fused::{log_density, log_density_sum, Kernel};
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param, standard_normal};
 use super::Distribution;
@@ -93,6 +93,9 @@ impl Distribution for Normal {
     /// Defined on all reals.
     fn log_prob(&self, value: &Tensor) -> Tensor {
         log_density::<NormalKernel, 3>([&self.loc, &self.scale, value])
+    }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        log_density_sum::<NormalKernel, 3>([&self.loc, &self.scale, value])
     }
     fn support(&self) -> Constraint {
         Constraint::Real

@@ -23,7 +23,8 @@ pub struct StepStorage {
     leaves: Vec<(usize, Tensor)>,
     constrained: Vec<Option<Tensor>>,
     traces: Vec<Trace>,
-    subsamples: Vec<(SiteName, std::rc::Rc<[usize]>)>,
+    subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
+    ranges: Vec<std::sync::Arc<[usize]>>,
 }
 
 // SAFETY: a `StepStorage` is only built by `Context::into_step_parts`, which empties every vector
@@ -61,7 +62,9 @@ pub struct Context {
     /// Whether `param!` values are recorded as differentiable leaves.
     pub(crate) grad_params: bool,
     /// Subsample indices drawn in this step, by plate name.
-    pub(crate) subsamples: Vec<(SiteName, std::rc::Rc<[usize]>)>,
+    pub(crate) subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
+    /// `0..n` for the sizes of full (not subsampled) plates, kept across steps.
+    pub(crate) ranges: Vec<std::sync::Arc<[usize]>>,
 }
 
 impl Context {
@@ -90,6 +93,7 @@ impl Context {
             constrained,
             traces,
             subsamples,
+            ranges,
         } = storage;
         Context {
             params,
@@ -104,6 +108,7 @@ impl Context {
             plates: PlateStack::new(),
             grad_params: true,
             subsamples,
+            ranges,
         }
     }
 
@@ -125,6 +130,7 @@ impl Context {
             mut leaves,
             mut constrained,
             mut subsamples,
+            ranges,
             ..
         } = self;
         // Everything that refers to the tape goes before it is recycled.
@@ -143,6 +149,7 @@ impl Context {
             constrained,
             traces,
             subsamples,
+            ranges,
         };
         (params, rng, storage)
     }

@@ -10,6 +10,7 @@
 //! estimate unbiased.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rand::seq::index::sample as sample_indices;
 
@@ -52,7 +53,7 @@ impl Context {
                         subsample_size: 0,
                         dim: None,
                     },
-                    Rc::from(Vec::new()),
+                    Arc::from(Vec::new()),
                 )
             }
         };
@@ -80,7 +81,7 @@ impl Context {
             dim: None,
         };
         match self.open_plate(name.into(), size, &opts, false) {
-            Ok((_, idx)) => idx,
+            Ok((_, idx)) => Rc::from(&idx[..]),
             Err(e) => {
                 self.fail(e);
                 Rc::from(Vec::new())
@@ -116,7 +117,7 @@ impl Context {
         size: usize,
         opts: &PlateOpts,
         vectorised: bool,
-    ) -> Result<(PlateFrame, Rc<[usize]>)> {
+    ) -> Result<(PlateFrame, Arc<[usize]>)> {
         if self.plates.iter().any(|p| p.name == name) {
             return Err(Error::Invalid(format!(
                 "plate `{name}` is nested inside itself"
@@ -164,7 +165,7 @@ impl Context {
 
     /// The subsample indices of a plate in this step: drawn once, then shared by every run in the
     /// step (guide and model must score the same data points).
-    fn subsample(&mut self, name: &str, size: usize, sub: usize) -> Result<Rc<[usize]>> {
+    fn subsample(&mut self, name: &str, size: usize, sub: usize) -> Result<Arc<[usize]>> {
         if let Some((_, idx)) = self.subsamples.iter().find(|(n, _)| n == name) {
             if idx.len() != sub {
                 return Err(Error::Invalid(format!(
@@ -174,13 +175,27 @@ impl Context {
             }
             return Ok(idx.clone());
         }
-        let idx: Rc<[usize]> = if sub == size {
-            (0..size).collect()
+        let idx: Arc<[usize]> = if sub == size {
+            self.full_range(size)
         } else {
             draw_subsample(&mut self.rng, size, sub)
         };
         self.subsamples.push((SiteName::new(name), idx.clone()));
         Ok(idx)
+    }
+
+    /// `0..size`, shared with earlier steps (a plate without subsampling uses the same indices
+    /// every step).
+    fn full_range(&mut self, size: usize) -> Arc<[usize]> {
+        if let Some(r) = self.ranges.iter().find(|r| r.len() == size) {
+            return r.clone();
+        }
+        let r: Arc<[usize]> = (0..size).collect();
+        if self.ranges.len() >= 8 {
+            self.ranges.remove(0);
+        }
+        self.ranges.push(r.clone());
+        r
     }
 
     /// A `factor!` statement: adds `log_density` (summed) to the model's log-joint.
@@ -204,10 +219,10 @@ impl Context {
     }
 }
 
-fn draw_subsample(rng: &mut Rng, size: usize, sub: usize) -> Rc<[usize]> {
+fn draw_subsample(rng: &mut Rng, size: usize, sub: usize) -> Arc<[usize]> {
     let mut v = sample_indices(rng, size, sub).into_vec();
     v.sort_unstable();
-    Rc::from(v)
+    Arc::from(v)
 }
 
 /// Broadcasts a site's distribution over the active vectorised plates, and checks that it fits

@@ -58,6 +58,7 @@ pub use tape::TapeStorage;
 // For fused operations defined outside this module (nn::functional).
 pub(crate) use backward::{Aux, BackwardArgs, GradBuf, InputGrads};
 pub(crate) use broadcast::expand as expand_to;
+pub(crate) use broadcast::reduce_to_shape as reduce_to;
 pub(crate) use tape::record;
 
 /// A tensor shape. Up to four dimensions are stored inline.
