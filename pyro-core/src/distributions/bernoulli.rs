@@ -4,8 +4,8 @@ use std::cell::OnceCell;
 
 use rand::Rng as _;
 
-use super::util::Bcast as _;
 use super::fused::{log_density, log_density_sum, Kernel};
+use super::util::Bcast as _;
 use super::util::{batch_of, check_param};
 use super::Distribution;
 use crate::constraints::Constraint;

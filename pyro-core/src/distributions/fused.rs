@@ -10,7 +10,8 @@ use smallvec::smallvec;
 
 use crate::tensor::fastmath;
 use crate::tensor::{
-    broadcast_shapes, numel, record, Aux, BackwardArgs, Data, GradBuf, InputGrads, Shape, Tensor,
+    broadcast_shapes, numel, record, shape_numel, try_expand, Aux, BackwardArgs, Data, GradBuf,
+    InputGrads, Shape, Tensor,
 };
 
 /// An elementwise log-density of `N` inputs (parameters and value, in that order).
@@ -49,11 +50,14 @@ pub(crate) fn log_density<K: Kernel<N>, const N: usize>(inputs: [&Tensor; N]) ->
         Ok(s) => s,
         Err(e) => return Tensor::poisoned(e),
     };
-    let n = numel(&shape);
-    let mut out = vec![0.0; n];
-    with_columns(&inputs.map(|t| (t.raw(), t.shape())), &shape, |cols| {
-        fill(&mut out, cols, K::value);
-    });
+    let mut out = match zeros(K::NAME, &shape) {
+        Ok(v) => v,
+        Err(e) => return Tensor::poisoned(e),
+    };
+    let cols = inputs.map(|t| (t.raw(), t.shape()));
+    if let Err(e) = with_columns(K::NAME, &cols, &shape, |c| fill(&mut out, c, K::value)) {
+        return Tensor::poisoned(e);
+    }
     record(
         &inputs,
         shape,
@@ -64,22 +68,43 @@ pub(crate) fn log_density<K: Kernel<N>, const N: usize>(inputs: [&Tensor; N]) ->
 }
 
 /// Calls `f` with every input as a column of the output's length, or of length 1 (a scalar
-/// that is broadcast), expanding only the inputs that need a general broadcast.
-fn with_columns<const N: usize>(
+/// that is broadcast), expanding only the inputs that need a general broadcast. Fails (naming
+/// `op`) when an expanded column cannot be allocated.
+fn with_columns<const N: usize, R>(
+    op: &str,
     inputs: &[(&[f64], &[usize]); N],
     shape: &[usize],
-    f: impl FnOnce(&[&[f64]; N]),
-) {
+    f: impl FnOnce(&[&[f64]; N]) -> R,
+) -> crate::Result<R> {
     let n = numel(shape);
-    let expanded: [Option<Vec<f64>>; N] = std::array::from_fn(|k| {
-        let (v, s) = inputs[k];
-        (v.len() != n && v.len() != 1).then(|| crate::tensor::expand_to(v, s, shape))
-    });
+    let mut expanded: [Option<Vec<f64>>; N] = std::array::from_fn(|_| None);
+    for (e, &(v, s)) in expanded.iter_mut().zip(inputs) {
+        if v.len() != n && v.len() != 1 {
+            *e = Some(try_expand(op, v, s, shape)?);
+        }
+    }
     let cols: [&[f64]; N] = std::array::from_fn(|k| match &expanded[k] {
         Some(v) => v.as_slice(),
         None => inputs[k].0,
     });
-    f(&cols);
+    Ok(f(&cols))
+}
+
+/// A zeroed buffer for `shape`, or an error naming `op` and the shape.
+fn zeros(op: &str, shape: &[usize]) -> crate::Result<Vec<f64>> {
+    let n = shape_numel(op, shape)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        crate::Error::shape(op, format!("cannot allocate a result of shape {shape:?}"))
+    })?;
+    v.resize(n, 0.0);
+    Ok(v)
+}
+
+/// The backward passes expand the same columns as the forward pass did: failing to allocate
+/// them there is not a size the user chose, and aborts like any failed allocation.
+fn or_abort<R>(r: crate::Result<R>) -> R {
+    r.unwrap_or_else(|_| std::alloc::handle_alloc_error(std::alloc::Layout::new::<f64>()))
 }
 
 /// `out[i] = g(p_i)` where `p_i` gathers element `i` of each column (or its only element).
@@ -163,10 +188,11 @@ pub(crate) fn log_density_sum<K: Kernel<N>, const N: usize>(inputs: [&Tensor; N]
         Err(e) => return Tensor::poisoned(e),
     };
     let n = numel(&shape);
-    let mut total = 0.0;
-    with_columns(&inputs.map(|t| (t.raw(), t.shape())), &shape, |cols| {
-        total = fill_sum(n, cols, K::value);
-    });
+    let cols = inputs.map(|t| (t.raw(), t.shape()));
+    let total = match with_columns(K::NAME, &cols, &shape, |c| fill_sum(n, c, K::value)) {
+        Ok(t) => t,
+        Err(e) => return Tensor::poisoned(e),
+    };
     record(
         &inputs,
         Shape::new(),
@@ -184,7 +210,10 @@ fn out_shape<K: Kernel<N>, const N: usize>(inputs: &[&Tensor; N]) -> crate::Resu
                 K::NAME,
                 format!(
                     "the parameters and the value (shapes {:?}) cannot be broadcast together",
-                    inputs.iter().map(|t| t.shape().to_vec()).collect::<Vec<_>>()
+                    inputs
+                        .iter()
+                        .map(|t| t.shape().to_vec())
+                        .collect::<Vec<_>>()
                 ),
             )
         })?;
@@ -203,7 +232,7 @@ fn backward_sum<K: Kernel<N>, const N: usize>(args: &BackwardArgs<'_>) -> InputG
     let shape = &shape;
     let n = numel(shape);
     let mut out: [Option<GradBuf>; N] = std::array::from_fn(|_| None);
-    with_columns(&inputs, shape, |cols| {
+    or_abort(with_columns("backward", &inputs, shape, |cols| {
         for k in 0..N {
             if !args.needs[k] {
                 continue;
@@ -217,7 +246,7 @@ fn backward_sum<K: Kernel<N>, const N: usize>(args: &BackwardArgs<'_>) -> InputG
                 crate::tensor::reduce_to(&gk, shape, inputs[k].1)
             });
         }
-    });
+    }));
     let mut grads: InputGrads = smallvec![];
     grads.extend(out);
     grads
@@ -238,7 +267,7 @@ fn backward<K: Kernel<N>, const N: usize>(args: &BackwardArgs<'_>) -> InputGrads
     let inputs: [(&[f64], &[usize]); N] = std::array::from_fn(|k| args.inputs[k]);
     let needs: [bool; N] = std::array::from_fn(|k| args.needs[k]);
     let mut out: [Option<GradBuf>; N] = std::array::from_fn(|_| None);
-    with_columns(&inputs, args.out_shape, |cols| {
+    or_abort(with_columns("backward", &inputs, args.out_shape, |cols| {
         for k in 0..N {
             if !needs[k] {
                 continue;
@@ -253,7 +282,7 @@ fn backward<K: Kernel<N>, const N: usize>(args: &BackwardArgs<'_>) -> InputGrads
             );
             out[k] = Some(gk);
         }
-    });
+    }));
     grads.extend(out);
     grads
 }
