@@ -22,6 +22,10 @@ use crate::rng::Rng;
 use crate::tensor::{broadcast_shapes, Shape, Tensor};
 use crate::trace::{PlateFrame, SiteName};
 
+/// The deepest batch dimension a plate may own (`dim = -64`): tensors have far fewer dimensions,
+/// and a bound keeps the shape arithmetic of a user's `dim` (down to `isize::MIN`) in range.
+pub const MAX_PLATE_DIM: isize = 64;
+
 /// Options of a plate.
 #[derive(Clone, Debug, Default)]
 pub struct PlateOpts {
@@ -149,8 +153,9 @@ impl Context {
     fn plate_dim(&self, name: &str, dim: Option<isize>) -> Result<isize> {
         let used: Vec<isize> = self.plates.iter().filter_map(|p| p.dim).collect();
         match dim {
-            Some(d) if d >= 0 => Err(Error::Invalid(format!(
-                "plate `{name}`: dim must be negative (counted from the right), got {d}"
+            Some(d) if !(-MAX_PLATE_DIM..0).contains(&d) => Err(Error::Invalid(format!(
+                "plate `{name}`: dim must be negative (counted from the right) and at least \
+                 -{MAX_PLATE_DIM}, got {d}"
             ))),
             Some(d) if used.contains(&d) => Err(Error::Invalid(format!(
                 "plate `{name}`: dim {d} is already used by an enclosing plate"
@@ -176,7 +181,7 @@ impl Context {
             return Ok(idx.clone());
         }
         let idx: Arc<[usize]> = if sub == size {
-            self.full_range(size)
+            self.full_range(name, size)?
         } else {
             draw_subsample(&mut self.rng, size, sub)
         };
@@ -185,17 +190,26 @@ impl Context {
     }
 
     /// `0..size`, shared with earlier steps (a plate without subsampling uses the same indices
-    /// every step).
-    fn full_range(&mut self, size: usize) -> Arc<[usize]> {
+    /// every step). The size is the user's: a plate of 2^40 without subsampling is an error, not
+    /// an abort (8 TiB of indices).
+    fn full_range(&mut self, name: &str, size: usize) -> Result<Arc<[usize]>> {
         if let Some(r) = self.ranges.iter().find(|r| r.len() == size) {
-            return r.clone();
+            return Ok(r.clone());
         }
-        let r: Arc<[usize]> = (0..size).collect();
+        let mut all = Vec::new();
+        all.try_reserve_exact(size).map_err(|_| {
+            Error::Invalid(format!(
+                "plate `{name}` of size {size}: cannot allocate its indices; use \
+                 subsample_size for a plate this large"
+            ))
+        })?;
+        all.extend(0..size);
+        let r: Arc<[usize]> = Arc::from(all);
         if self.ranges.len() >= 8 {
             self.ranges.remove(0);
         }
         self.ranges.push(r.clone());
-        r
+        Ok(r)
     }
 
     /// A `factor!` statement: adds `log_density` (summed) to the model's log-joint.
