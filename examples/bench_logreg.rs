@@ -4,22 +4,25 @@
 //! location with the MAP (L2-regularised logistic regression, C = 1, no intercept, by Newton's
 //! method).
 //!
-//! `cargo run --release --example bench_logreg`
+//! Options: `--rows N --features D` (default 10000 x 20: the ratio to NumPyro must hold as the
+//! data grows), `--dtype f32|f64` (the storage of the design matrix, default f32 as in the
+//! NumPyro peer; the parameters and sums stay f64), `--steps S` (default 1000).
+//!
+//! `cargo run --release --example bench_logreg [-- --rows 100000 --features 60 --dtype f64]`
 
 use std::time::Instant;
 
 use pyro::prelude::*;
+use pyro::tensor::DType;
 use rand::SeedableRng;
 use rand_distr::{Distribution as _, StandardNormal, Uniform};
 
-const N: usize = 10_000;
-const D: usize = 20;
-
 #[model]
 fn logreg(x: &Tensor, y: &Tensor) {
-    let w = sample!("w", Normal::new(0.0, 1.0).expand(&[D]).to_event(1));
-    let logits = x.matmul(&w.unsqueeze(-1)).reshape(&[N]);
-    plate!("data", N, |_idx| {
+    let (n, d) = (x.shape()[0], x.shape()[1]);
+    let w = sample!("w", Normal::new(0.0, 1.0).expand(&[d]).to_event(1));
+    let logits = x.matmul(&w.unsqueeze(-1)).reshape(&[n]);
+    plate!("data", n, |_idx| {
         sample!("y", Bernoulli::from_logits(logits), obs = y.clone());
     });
 }
@@ -51,7 +54,9 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
 }
 
 /// MAP of `w` under a N(0, 1) prior (L2 penalty ½‖w‖², C = 1) by Newton's method.
-fn map_newton(x: &[f64], y: &[f64]) -> Vec<f64> {
+fn map_newton(x: &[f64], y: &[f64], d: usize) -> Vec<f64> {
+    #[allow(non_snake_case)]
+    let (N, D) = (y.len(), d);
     let mut w = vec![0.0; D];
     for _ in 0..50 {
         let mut g: Vec<f64> = w.iter().map(|v| -v).collect();
@@ -95,7 +100,30 @@ fn corr(a: &[f64], b: &[f64]) -> f64 {
     sab / (saa * sbb).sqrt()
 }
 
+/// CPU time of this thread in nanoseconds (Linux `/proc/thread-self/schedstat`).
+fn cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
 fn main() -> pyro::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    #[allow(non_snake_case)]
+    let N: usize = flag("--rows").map_or(10_000, |s| s.parse().expect("--rows N"));
+    #[allow(non_snake_case)]
+    let D: usize = flag("--features").map_or(20, |s| s.parse().expect("--features D"));
+    let steps: usize = flag("--steps").map_or(1000, |s| s.parse().expect("--steps S"));
+    let dtype = match flag("--dtype").as_deref() {
+        None | Some("f32") => DType::F32,
+        Some("f64") => DType::F64,
+        Some(other) => panic!("--dtype f32 or f64, not {other}"),
+    };
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     let xs: Vec<f64> = (0..N * D)
         .map(|_| StandardNormal.sample(&mut rng))
@@ -108,7 +136,7 @@ fn main() -> pyro::Result<()> {
             f64::from(u.sample(&mut rng) < sigmoid(t))
         })
         .collect();
-    let x = Tensor::new(xs.clone(), &[N, D])?;
+    let x = Tensor::new(xs.clone(), &[N, D])?.to_dtype(dtype);
     let y = Tensor::from(ys.clone());
 
     let guide = AutoNormal::new(logreg)
@@ -119,23 +147,28 @@ fn main() -> pyro::Result<()> {
         ..Default::default()
     });
     let mut svi = Svi::new(logreg, guide, adam, TraceElbo::default()).seed(0);
-    let steps = 1000;
     let mut times = Vec::with_capacity(steps);
     let mut loss = 0.0;
+    let c0 = cpu_ns();
     for _ in 0..steps {
         let t = Instant::now();
         loss = svi.step((&x, &y))?;
         times.push(t.elapsed().as_secs_f64() * 1e6);
     }
+    let cpu = match (c0, cpu_ns()) {
+        (Some(a), Some(b)) => (b - a) as f64 / 1e3 / steps as f64,
+        _ => -1.0,
+    };
     times.sort_by(|a, b| a.total_cmp(b));
     let median = times[steps / 2];
 
     let loc = svi.params().get("AutoNormal.locs.w")?.to_vec()?;
-    let map = map_newton(&xs, &ys);
+    let map = map_newton(&xs, &ys, D);
     let c = corr(&loc, &map);
     eprintln!("final loss {loss:.2}; posterior loc vs MAP correlation {c:.6}");
     println!(
-        "{{\"bench\":\"logreg\",\"us_per_step\":{median:.1},\"steps\":{steps},\"corr_with_map\":{c:.6}}}"
+        "{{\"bench\":\"logreg\",\"rows\":{N},\"features\":{D},\"dtype\":\"{}\",\"us_per_step\":{median:.1},\"cpu_us_per_step\":{cpu:.1},\"steps\":{steps},\"corr_with_map\":{c:.6}}}",
+        if dtype == DType::F32 { "f32" } else { "f64" }
     );
     Ok(())
 }

@@ -358,6 +358,50 @@ fn fused_log_densities() {
     assert!((g - want).abs() < 1e-12, "{g} vs {want}");
 }
 
+// ----- single precision -----------------------------------------------------------------------
+
+/// An `f32` design matrix times an `f64` vector (the matrix-vector kernels, summed in `f64`)
+/// against the `f64` path on the same (rounded) values, and its gradient against finite
+/// differences; other operations widen `f32` tensors.
+#[test]
+fn f32_data_matches_the_f64_path() {
+    use pyro::tensor::DType;
+    for rows in [1, 7, 37] {
+        let x64 = t(&[rows, 20], -1.0, 1.0)
+            .to_dtype(DType::F32)
+            .to_dtype(DType::F64);
+        let x32 = x64.to_dtype(DType::F32);
+        assert_eq!(x32.dtype(), DType::F32);
+        let w0 = t(&[20], -0.5, 1.5);
+        let tape = Tape::new();
+        let w = tape.leaf(w0.clone());
+        let (y64, y32) = (x64.matmul(&w), x32.matmul(&w));
+        assert_eq!(y32.shape(), y64.shape());
+        for (a, b) in y32.to_vec().unwrap().iter().zip(y64.to_vec().unwrap()) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        let g = Tensor::new(weights(rows), &[rows]).unwrap();
+        let grads = tape.backward(&(&y32 * &g).sum()).unwrap();
+        let g32 = grads.get(&w).unwrap().to_vec().unwrap();
+        let grads = tape.backward(&(&y64 * &g).sum()).unwrap();
+        let g64 = grads.get(&w).unwrap().to_vec().unwrap();
+        for (a, b) in g32.iter().zip(&g64) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        let xc = x32.clone();
+        check(&format!("f32 matmul {rows}x20"), &[w0], move |v| {
+            xc.matmul(&v[0])
+        });
+    }
+    // Any other operation sees the values widened.
+    let x = Tensor::from_f32(vec![0.5, -2.0], &[2]).unwrap();
+    assert_eq!(
+        x.exp().to_vec().unwrap(),
+        vec![0.5f64.exp(), (-2.0f64).exp()]
+    );
+    assert_eq!(x.sum().item().unwrap(), -1.5);
+}
+
 // ----- linear algebra --------------------------------------------------------------------------
 
 #[test]

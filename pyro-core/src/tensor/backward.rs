@@ -31,12 +31,17 @@ pub(crate) enum Aux {
 pub(crate) struct BackwardArgs<'a> {
     /// dL/d(output), row-major in the output shape.
     pub grad: &'a [f64],
-    /// The output value.
+    /// The output value (empty for an `f32` output of an operation recorded with
+    /// `record_f32`).
     pub out: &'a [f64],
     /// The output shape.
     pub out_shape: &'a [usize],
-    /// Values and shapes of the inputs.
+    /// Values and shapes of the inputs. For an operation recorded with `record_f32`, an input
+    /// stored in `f32` has an empty slice here and its values in `inputs_f32`.
     pub inputs: SmallVec<[(&'a [f64], &'a [usize]); 3]>,
+    /// The `f32` values of single-precision inputs (operations recorded with `record_f32`
+    /// only; `None` elsewhere).
+    pub inputs_f32: SmallVec<[Option<&'a [f32]>; 3]>,
     /// Which inputs need a gradient.
     pub needs: SmallVec<[bool; 3]>,
     /// Saved data.
@@ -121,6 +126,7 @@ impl Tape {
                 backward,
                 parents,
                 aux,
+                f32_inputs,
             } = &nodes[i].kind
             else {
                 continue;
@@ -129,16 +135,25 @@ impl Tape {
             let node = &nodes[i];
             let args = BackwardArgs {
                 grad: &g,
-                out: node.value.as_slice(),
+                out: match node.value.as_f32() {
+                    Some(_) if *f32_inputs => &[],
+                    _ => node.value.as_slice(),
+                },
                 out_shape: &node.shape,
                 inputs: parents
                     .iter()
                     .map(|&p| {
-                        (
-                            nodes[p as usize].value.as_slice(),
-                            &nodes[p as usize].shape[..],
-                        )
+                        let v = &nodes[p as usize].value;
+                        let values = match v.as_f32() {
+                            Some(_) if *f32_inputs => &[][..],
+                            _ => v.as_slice(),
+                        };
+                        (values, &nodes[p as usize].shape[..])
                     })
+                    .collect(),
+                inputs_f32: parents
+                    .iter()
+                    .map(|&p| nodes[p as usize].value.as_f32().filter(|_| *f32_inputs))
                     .collect(),
                 needs: parents
                     .iter()

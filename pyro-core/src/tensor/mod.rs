@@ -28,10 +28,12 @@
 mod backward;
 mod broadcast;
 mod custom;
+mod dtype;
 mod elementwise;
 pub(crate) mod fastmath;
 mod index;
 mod linalg;
+mod matvec;
 mod reduce;
 mod special_fns;
 mod tape;
@@ -51,6 +53,7 @@ pub(crate) use backward::BackwardFn;
 pub use backward::Gradients;
 pub use broadcast::broadcast_shapes;
 pub use custom::{custom_elementwise, masked_fill, solve_lower_triangular};
+pub use dtype::DType;
 pub use special_fns::{digamma, erf, lgamma, trigamma};
 pub(crate) use tape::NodeRef;
 pub use tape::Tape;
@@ -72,6 +75,9 @@ pub(crate) enum Data {
     Scalar(f64),
     /// Several values, shared between tensors and tape nodes without copying.
     Buf(Rc<[f64]>),
+    /// Values stored in single precision (see [`DType`]): kernels that know `f32` read them
+    /// directly, the rest through a cached `f64` widening.
+    F32(Rc<dtype::F32Buf>),
     /// The result of an operation that failed; carries the error to whoever consumes it.
     Poison(Rc<Error>),
 }
@@ -89,7 +95,16 @@ impl Data {
         match self {
             Data::Scalar(v) => std::slice::from_ref(v),
             Data::Buf(b) => b,
+            Data::F32(b) => b.wide(),
             Data::Poison(_) => &[],
+        }
+    }
+
+    /// The `f32` values, for single-precision storage.
+    pub(crate) fn as_f32(&self) -> Option<&[f32]> {
+        match self {
+            Data::F32(b) => Some(&b.values),
+            _ => None,
         }
     }
 }
@@ -350,12 +365,13 @@ impl Tensor {
         match &self.data {
             Data::Scalar(v) => Ok(*v),
             Data::Poison(e) => Err((**e).clone()),
-            Data::Buf(b) => Err(Error::shape(
+            Data::F32(b) if b.values.len() == 1 => Ok(f64::from(b.values[0])),
+            d => Err(Error::shape(
                 "Tensor::item",
                 format!(
                     "tensor of shape {:?} has {} elements, not one",
                     self.shape,
-                    b.len()
+                    d.as_slice().len()
                 ),
             )),
         }

@@ -19,6 +19,9 @@ pub(crate) enum NodeKind {
         backward: BackwardFn,
         parents: SmallVec<[u32; 3]>,
         aux: Aux,
+        /// The backward function reads single-precision inputs through
+        /// `BackwardArgs::inputs_f32` (their `f64` slices are then left empty, not widened).
+        f32_inputs: bool,
     },
 }
 
@@ -163,6 +166,29 @@ pub(crate) fn record(
     backward: BackwardFn,
     aux: Aux,
 ) -> Tensor {
+    record_op(inputs, shape, data, backward, aux, false)
+}
+
+/// [`record`] for an operation whose backward function reads `f32` inputs itself, through
+/// `BackwardArgs::inputs_f32`, so that the sweep does not widen them.
+pub(crate) fn record_f32(
+    inputs: &[&Tensor],
+    shape: Shape,
+    data: Data,
+    backward: BackwardFn,
+    aux: Aux,
+) -> Tensor {
+    record_op(inputs, shape, data, backward, aux, true)
+}
+
+fn record_op(
+    inputs: &[&Tensor],
+    shape: Shape,
+    data: Data,
+    backward: BackwardFn,
+    aux: Aux,
+    f32_inputs: bool,
+) -> Tensor {
     if matches!(data, Data::Poison(_)) {
         return Tensor {
             shape,
@@ -188,6 +214,7 @@ pub(crate) fn record(
             backward,
             parents,
             aux,
+            f32_inputs,
         },
     });
     Tensor {
