@@ -3,8 +3,8 @@
 //! one.
 
 use super::{
-    Bernoulli, Binomial, Categorical, Distribution, Expanded, GammaPoisson, Independent, Masked,
-    Multinomial, NegativeBinomial, OneHotCategorical, Poisson, ZeroInflatedPoisson,
+    Bernoulli, Binomial, Categorical, Distribution, Expanded, Independent, Masked,
+    OneHotCategorical, Poisson,
 };
 use crate::error::Result;
 
@@ -23,10 +23,6 @@ impl Discrete for Binomial {}
 impl Discrete for Categorical {}
 impl Discrete for OneHotCategorical {}
 impl Discrete for Poisson {}
-impl Discrete for NegativeBinomial {}
-impl Discrete for GammaPoisson {}
-impl Discrete for ZeroInflatedPoisson {}
-impl Discrete for Multinomial {}
 impl<D: Discrete> Discrete for Independent<D> {}
 impl<D: Discrete> Discrete for Expanded<D> {}
 impl<D: Discrete> Discrete for Masked<D> {}
