@@ -167,7 +167,8 @@ impl Constraint {
                 let n = s.last().copied().unwrap_or(0);
                 s.len() >= 2
                     && s[s.len() - 2] == n
-                    && v.chunks(n * n).all(|m| {
+                    && n > 0
+                    && v.chunks_exact(n * n).all(|m| {
                         (0..n).all(|i| {
                             let row = &m[i * n..(i + 1) * n];
                             row[i] > 0.0

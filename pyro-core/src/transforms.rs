@@ -208,7 +208,8 @@ impl Bijector {
             .matmul(&corr_scatter(n))
             .reshape(&shape);
         // ln Π_{k<j} sqrt(1 - r_ik²), an exclusive cumulative sum along each row.
-        let log_stick = ((r.square().neg() + 1.0).ln() * 0.5).matmul(&strict_upper(n));
+        let half_log = (r.square().neg() + 1.0).ln() * 0.5;
+        let log_stick = half_log.cumsum(-1) - &half_log;
         (r + Tensor::eye(n)) * log_stick.exp()
     }
 }
@@ -308,7 +309,8 @@ impl Transform for Bijector {
                 }
                 // r_ij = L_ij / sqrt(1 - Σ_{k<j} L_ik²), read below the diagonal only (elsewhere
                 // the remaining length can be 0).
-                let used = y.square().matmul(&strict_upper(n));
+                let sq = y.square();
+                let used = sq.cumsum(-1) - &sq;
                 let (_, strict) = tri_masks(n);
                 let used = masked_fill(&used, &(strict.neg() + 1.0), 0.0);
                 let r = (y / (used.neg() + 1.0).sqrt())
@@ -357,7 +359,7 @@ impl Transform for Bijector {
                 }
                 // ½ ln(1 - Σ_{k<=j} L_ik²) for j <= i - 2: the remaining stick length in front of
                 // each entry (i, j + 1) with j + 1 < i.
-                let left = (y.square().matmul(&(strict_upper(n) + Tensor::eye(n))).neg() + 1.0)
+                let left = (y.square().cumsum(-1).neg() + 1.0)
                     .reshape(&with_tail(y, 2, &[n * n]))
                     .index_select(-1, &strict_lower_indices(n, 2));
                 tanh_part + left.ln().sum_dim(-1, false) * 0.5
