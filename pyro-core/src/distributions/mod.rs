@@ -23,6 +23,7 @@ mod half_normal;
 mod inverse_gamma;
 mod kl;
 mod laplace;
+pub(crate) mod log_density;
 mod lognormal;
 mod multivariate_normal;
 mod normal;
