@@ -391,7 +391,7 @@ pub(crate) fn dirichlet(a: &[f64], x: &[f64]) -> f64 {
         return f64::NEG_INFINITY;
     }
     let total: f64 = a.iter().sum();
-    if x.iter().any(|&v| v == 0.0) {
+    if x.contains(&0.0) {
         let mut lp = lgamma(total) - a.iter().map(|&ak| lgamma(ak)).sum::<f64>();
         let (mut pos, mut neg) = (false, false);
         for (&ak, &xk) in a.iter().zip(x) {
@@ -662,8 +662,8 @@ mod tests {
     fn partial_derivatives_match_finite_differences() {
         for at in [[0.3, 2.0, 3.0], [0.9, 0.5, 0.7], [0.5, 30.0, 40.0]] {
             let g = beta_grad(at[0], at[1], at[2], true);
-            for i in 0..3 {
-                close(g[i], fd(|v| beta(v[0], v[1], v[2]), at, i), "beta");
+            for (i, &gi) in g.iter().enumerate() {
+                close(gi, fd(|v| beta(v[0], v[1], v[2]), at, i), "beta");
             }
         }
         for at in [[1.5, 2.0, 3.0], [0.2, 0.5, 0.7], [40.0, 30.0, 0.9]] {
@@ -684,9 +684,9 @@ mod tests {
             [30.0, 50.0, 0.0, 1.0],
         ] {
             let g = student_t_grad(at[0], at[1], at[2], at[3], true);
-            for i in 0..4 {
+            for (i, &gi) in g.iter().enumerate() {
                 close(
-                    g[i],
+                    gi,
                     fd(|v| student_t(v[0], v[1], v[2], v[3]), at, i),
                     "student t",
                 );
