@@ -167,6 +167,10 @@ impl ParamStore {
 
     fn make_entry(name: &str, value: Tensor, constraint: Constraint) -> Result<ParamEntry> {
         let value = value.check().map_err(|e| e.at_site(name))?;
+        // A value of the wrong shape for its constraint (a non-square lower_cholesky) is a shape
+        // error that says so, before any check that assumes the shape.
+        crate::transforms::unconstrained_shape(&constraint, value.shape())
+            .map_err(|e| e.at_site(name))?;
         if !constraint.check(&value) {
             return Err(Error::Invalid(format!(
                 "initial value of parameter `{name}` is outside its constraint {constraint:?}"
@@ -224,6 +228,25 @@ impl ParamStore {
     pub(crate) fn values_mut(&mut self, i: usize) -> (&str, &mut [f64]) {
         let e = &mut self.entries[i];
         (&e.name, &mut e.value)
+    }
+
+    /// Whether unconstrained `values` for parameter `i` map to a finite constrained value inside
+    /// its constraint: a finite unconstrained value can still leave it (`exp(-1000) = 0` is not
+    /// positive, `exp(1000)` is infinite). Allocates nothing for a real or one-element parameter.
+    pub(crate) fn admissible(&self, i: usize, values: &[f64]) -> bool {
+        let e = &self.entries[i];
+        if matches!(e.constraint, Constraint::Real | Constraint::RealVector) {
+            return values.iter().all(|v| v.is_finite());
+        }
+        let Ok(t) = biject_to(&e.constraint) else {
+            return false;
+        };
+        let u = match values {
+            [v] => Tensor::scalar(*v).reshape(&e.shape),
+            _ => Tensor::new(values.to_vec(), &e.shape).unwrap_or_else(Tensor::poisoned),
+        };
+        let c = t.forward(&u);
+        c.is_finite() && e.constraint.check(&c)
     }
 
     /// Entry by position.

@@ -4,5 +4,9 @@
 //!
 //! One test binary, one module per area, so that CI links it once.
 
+mod checkpoint;
 mod data;
+mod fuzz;
+mod panics;
+mod svi;
 mod tensor;
