@@ -27,6 +27,7 @@
 
 mod backward;
 mod broadcast;
+mod contract;
 mod custom;
 mod elementwise;
 pub(crate) mod fastmath;
