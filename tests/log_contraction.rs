@@ -130,6 +130,8 @@ fn gradients_match_finite_differences_in_every_layout() {
         // A batch dim shared by both, and a summed dim that only one input varies along.
         (&[2, 3, 4], &[2, 3, 1], -2),
         (&[2, 1, 4], &[2, 3, 1], -2),
+        // Batch innermost: the rows along the other factor's dims are strided.
+        (&[1, 4, 5, 2], &[3, 4, 1, 2], 1),
         // Plain vectors, and different ranks.
         (&[5], &[5], 0),
         (&[3, 5], &[5], -1),

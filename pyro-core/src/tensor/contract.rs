@@ -199,15 +199,30 @@ struct Plan {
     ni: usize,
     nj: usize,
     nk: usize,
-    a_b: Vec<usize>,
-    a_i: Vec<usize>,
+    /// Strides of `A` and `B` along the summed axis.
     a_j: usize,
-    b_b: Vec<usize>,
-    b_k: Vec<usize>,
     b_j: usize,
-    o_b: Vec<usize>,
-    o_i: Vec<usize>,
-    o_k: Vec<usize>,
+    /// The offset tables in one buffer, in the order of [`Table`].
+    tables: Vec<usize>,
+    ranges: [(usize, usize); 7],
+    /// Whether the `k` offsets are `0, 1, 2, ...` in both `B` and the output: the `k` axes are
+    /// the innermost ones, and rows along `k` are contiguous slices.
+    k_unit: bool,
+}
+
+/// The offset tables of a [`Plan`].
+#[derive(Clone, Copy)]
+enum Table {
+    /// Batch offsets in `A`, `B` and the output.
+    AB,
+    BB,
+    OB,
+    /// `i` offsets in `A` and the output.
+    AI,
+    OI,
+    /// `k` offsets in `B` and the output.
+    BK,
+    OK,
 }
 
 /// Row-major strides of `shape`, 0 along dimensions of size 1 (broadcast).
@@ -221,16 +236,19 @@ fn strides(shape: &[usize]) -> SmallVec<[usize; 6]> {
     st
 }
 
-/// Offsets of every multi-index over `axes` (row-major), for a tensor with `strides`.
-fn offsets(axes: &[usize], sizes: &[usize], strides: &[usize]) -> Vec<usize> {
-    let mut out = vec![0usize];
+/// Appends the offsets of every multi-index over `axes` (row-major) for a tensor with `strides`.
+fn push_offsets(out: &mut Vec<usize>, axes: &[usize], sizes: &[usize], strides: &[usize]) {
+    let start = out.len();
+    out.push(0);
     for &d in axes {
-        out = out
-            .iter()
-            .flat_map(|&o| (0..sizes[d]).map(move |t| o + t * strides[d]))
-            .collect();
+        let prev = out.len() - start;
+        for q in 0..prev {
+            for t in 0..sizes[d] {
+                out.push(out[start + q] + t * strides[d]);
+            }
+        }
+        out.drain(start..start + prev);
     }
-    out
 }
 
 impl Plan {
@@ -264,22 +282,46 @@ impl Plan {
             (x, y, only_x, only_y)
         };
         let (sa, sb, so) = (strides(a), strides(b), strides(&out_shape));
-        Ok(Plan {
+        let mut tables = Vec::with_capacity(64);
+        let mut ranges = [(0, 0); 7];
+        let groups: [(&[usize], &[usize], &[usize]); 7] = [
+            (&batch, a, &sa),
+            (&batch, b, &sb),
+            (&batch, &out_shape, &so),
+            (&only_a, a, &sa),
+            (&only_a, &out_shape, &so),
+            (&only_b, b, &sb),
+            (&only_b, &out_shape, &so),
+        ];
+        for (r, (axes, sizes, st)) in ranges.iter_mut().zip(groups) {
+            let start = tables.len();
+            push_offsets(&mut tables, axes, sizes, st);
+            *r = (start, tables.len());
+        }
+        let mut plan = Plan {
             swapped,
             ni: only_a.iter().map(|&d| a[d]).product(),
             nj,
             nk: only_b.iter().map(|&d| b[d]).product(),
-            a_b: offsets(&batch, a, &sa),
-            a_i: offsets(&only_a, a, &sa),
             a_j: sa[axis],
-            b_b: offsets(&batch, b, &sb),
-            b_k: offsets(&only_b, b, &sb),
             b_j: sb[axis],
-            o_b: offsets(&batch, &out_shape, &so),
-            o_i: offsets(&only_a, &out_shape, &so),
-            o_k: offsets(&only_b, &out_shape, &so),
+            tables,
+            ranges,
+            k_unit: false,
             out_shape,
-        })
+        };
+        let unit = |t: &[usize]| t.iter().enumerate().all(|(k, &o)| o == k);
+        plan.k_unit = unit(plan.table(Table::BK)) && unit(plan.table(Table::OK));
+        Ok(plan)
+    }
+
+    fn table(&self, t: Table) -> &[usize] {
+        let (s, e) = self.ranges[t as usize];
+        &self.tables[s..e]
+    }
+
+    fn batches(&self) -> usize {
+        self.table(Table::AB).len()
     }
 
     fn forward(&self, x: &[f64], y: &[f64]) -> Vec<f64> {
@@ -288,31 +330,50 @@ impl Plan {
         if self.nj == 0 || out.is_empty() {
             return out;
         }
-        let mut blk = Block::new(self);
-        let mut lnc = vec![0.0; self.ni * self.nk];
-        for beta in 0..self.a_b.len() {
-            blk.fill(self, a, b, beta);
-            lnc.copy_from_slice(&blk.c);
-            map(&mut lnc, |c| ln_pos(c.max(TINY)));
-            let ob = self.o_b[beta];
-            for i in 0..self.ni {
-                let oi = ob + self.o_i[i];
-                for k in 0..self.nk {
-                    let c = blk.c[i * self.nk + k];
-                    out[oi + self.o_k[k]] = if regular(c) {
-                        lnc[i * self.nk + k] + blk.sa[i] + blk.sb[k]
-                    } else {
-                        self.exact(a, b, beta, i, k)
-                    };
+        with_scratch(self, |mut scratch| {
+            self.forward_into(a, b, &mut out, &mut scratch)
+        });
+        out
+    }
+
+    fn forward_into(&self, a: &[f64], b: &[f64], out: &mut [f64], scratch: &mut Scratch<'_>) {
+        let (ni, nk) = (self.ni, self.nk);
+        let (ob, oi, ok) = (
+            self.table(Table::OB),
+            self.table(Table::OI),
+            self.table(Table::OK),
+        );
+        for beta in 0..self.batches() {
+            let s = scratch.fill(self, a, b, beta);
+            // ln C, with C clamped into the range where the fast logarithm is exact; the
+            // entries below it are recomputed just after.
+            ln_clamped(s.w, s.c);
+            for i in 0..ni {
+                let o = ob[beta] + oi[i];
+                let lnc = &s.w[i * nk..(i + 1) * nk];
+                if self.k_unit {
+                    add_shifts(&mut out[o..o + nk], lnc, s.sa[i], s.sb);
+                } else {
+                    for k in 0..nk {
+                        out[o + ok[k]] = lnc[k] + s.sa[i] + s.sb[k];
+                    }
+                }
+            }
+            if s.c.iter().any(|&c| !regular(c)) {
+                for (idx, &c) in s.c.iter().enumerate() {
+                    if !regular(c) {
+                        let (i, k) = (idx / nk, idx % nk);
+                        out[ob[beta] + oi[i] + ok[k]] = self.exact(a, b, beta, i, k);
+                    }
                 }
             }
         }
-        out
     }
 
     /// `ln Σ_j exp(A[β, i, j] + B[β, j, k])` term by term: where the shifted product underflows.
     fn exact(&self, a: &[f64], b: &[f64], beta: usize, i: usize, k: usize) -> f64 {
-        let (ai, bk) = (self.a_b[beta] + self.a_i[i], self.b_b[beta] + self.b_k[k]);
+        let ai = self.table(Table::AB)[beta] + self.table(Table::AI)[i];
+        let bk = self.table(Table::BB)[beta] + self.table(Table::BK)[k];
         let term = |j: usize| a[ai + j * self.a_j] + b[bk + j * self.b_j];
         let m = (0..self.nj).map(term).fold(f64::NEG_INFINITY, f64::max);
         if !m.is_finite() {
@@ -321,7 +382,6 @@ impl Plan {
         m + (0..self.nj).map(|j| (term(j) - m).exp()).sum::<f64>().ln()
     }
 
-    #[allow(clippy::type_complexity)]
     fn backward(
         &self,
         x: &[f64],
@@ -340,49 +400,75 @@ impl Plan {
         let mut gb: GradBuf = smallvec![0.0; if need_b { b.len() } else { 0 }];
         if self.nj > 0 && !out.is_empty() && (need_a || need_b) {
             let (ni, nj, nk) = (self.ni, self.nj, self.nk);
-            let mut blk = Block::new(self);
-            let mut w = vec![0.0; ni * nk];
-            let mut t = vec![0.0; ni.max(nk) * nj];
-            for beta in 0..self.a_b.len() {
-                blk.fill(self, a, b, beta);
-                // w = dL/dout / C: the softmax weight exp(a + b - out) is A B / C.
-                let ob = self.o_b[beta];
-                for i in 0..ni {
-                    for k in 0..nk {
-                        let o = ob + self.o_i[i] + self.o_k[k];
-                        let (g, c) = (grad[o], blk.c[i * nk + k]);
-                        w[i * nk + k] = if g == 0.0 || !regular(c) {
-                            if g != 0.0 {
-                                self.exact_grad(a, b, beta, i, k, g, out[o], &mut ga, &mut gb);
-                            }
-                            0.0
-                        } else {
-                            g / c
-                        };
-                    }
-                }
-                let (a0, b0) = (self.a_b[beta], self.b_b[beta]);
-                if need_a {
-                    // dA[i, j] = A[i, j] Σ_k w[i, k] B[j, k]
-                    gemm_nt(ni, nk, nj, &w, &blk.eb, &mut t);
+            let (ab, ai, bb, bk) = (
+                self.table(Table::AB),
+                self.table(Table::AI),
+                self.table(Table::BB),
+                self.table(Table::BK),
+            );
+            let (ob, oi, ok) = (
+                self.table(Table::OB),
+                self.table(Table::OI),
+                self.table(Table::OK),
+            );
+            with_scratch(self, |mut scratch| {
+                for beta in 0..self.batches() {
+                    let s = scratch.fill(self, a, b, beta);
+                    // w = dL/dout / C: the softmax weight exp(a + b - out) is A B / C.
                     for i in 0..ni {
-                        let ai = a0 + self.a_i[i];
+                        let o = ob[beta] + oi[i];
+                        let (w, c) = (&mut s.w[i * nk..(i + 1) * nk], &s.c[i * nk..(i + 1) * nk]);
+                        if self.k_unit {
+                            weights(w, &grad[o..o + nk], c);
+                        } else {
+                            for k in 0..nk {
+                                let g = grad[o + ok[k]];
+                                w[k] = if g == 0.0 || !regular(c[k]) {
+                                    0.0
+                                } else {
+                                    g / c[k]
+                                };
+                            }
+                        }
+                    }
+                    if s.c.iter().any(|&c| !regular(c)) {
+                        for (idx, &c) in s.c.iter().enumerate() {
+                            let (i, k) = (idx / nk, idx % nk);
+                            let o = ob[beta] + oi[i] + ok[k];
+                            if !regular(c) && grad[o] != 0.0 {
+                                self.exact_grad(
+                                    a, b, beta, i, k, grad[o], out[o], &mut ga, &mut gb,
+                                );
+                            }
+                        }
+                    }
+                    if need_a {
+                        // dA[i, j] = A[i, j] Σ_k w[i, k] B[j, k]
+                        gemm_nt(ni, nk, nj, s.w, s.eb, s.t);
+                        for i in 0..ni {
+                            let base = ab[beta] + ai[i];
+                            for j in 0..nj {
+                                ga[base + j * self.a_j] += s.ea[i * nj + j] * s.t[i * nj + j];
+                            }
+                        }
+                    }
+                    if need_b {
+                        // dB[j, k] = B[j, k] Σ_i A[i, j] w[i, k]
+                        gemm_tn(ni, nj, nk, s.ea, s.w, s.t);
                         for j in 0..nj {
-                            ga[ai + j * self.a_j] += blk.ea[i * nj + j] * t[i * nj + j];
+                            let base = bb[beta] + j * self.b_j;
+                            let (e, t) = (&s.eb[j * nk..(j + 1) * nk], &s.t[j * nk..(j + 1) * nk]);
+                            if self.k_unit {
+                                add_product(&mut gb[base..base + nk], e, t);
+                            } else {
+                                for k in 0..nk {
+                                    gb[base + bk[k]] += e[k] * t[k];
+                                }
+                            }
                         }
                     }
                 }
-                if need_b {
-                    // dB[j, k] = B[j, k] Σ_i A[i, j] w[i, k]
-                    gemm_tn(ni, nj, nk, &blk.ea, &w, &mut t);
-                    for j in 0..nj {
-                        let bj = b0 + j * self.b_j;
-                        for k in 0..nk {
-                            gb[bj + self.b_k[k]] += blk.eb[j * nk + k] * t[j * nk + k];
-                        }
-                    }
-                }
-            }
+            });
         }
         let (ga, gb) = (need_a.then_some(ga), need_b.then_some(gb));
         if self.swapped {
@@ -410,7 +496,8 @@ impl Plan {
             // -inf: every term has zero weight. +inf or NaN: no meaningful gradient.
             return;
         }
-        let (ai, bk) = (self.a_b[beta] + self.a_i[i], self.b_b[beta] + self.b_k[k]);
+        let ai = self.table(Table::AB)[beta] + self.table(Table::AI)[i];
+        let bk = self.table(Table::BB)[beta] + self.table(Table::BK)[k];
         for j in 0..self.nj {
             let (pa, pb) = (ai + j * self.a_j, bk + j * self.b_j);
             let wt = g * (a[pa] + b[pb] - out).exp();
@@ -432,63 +519,116 @@ fn regular(c: f64) -> bool {
     (TINY..=f64::MAX).contains(&c)
 }
 
-/// The shifted exponentials of one batch element and their product.
-struct Block {
-    /// `exp(A[i, j] - sa[i])`, row-major `[i, j]`.
-    ea: Vec<f64>,
-    /// `exp(B[j, k] - sb[k])`, row-major `[j, k]`.
-    eb: Vec<f64>,
-    /// The shifts: each row's (column's) maximum over `j`, or 0 where it is not finite.
-    sa: Vec<f64>,
-    sb: Vec<f64>,
-    /// `C = ea eb`, `[i, k]`.
-    c: Vec<f64>,
+/// The working buffers of one contraction, in one slice of [`with_scratch`]'s memory.
+struct Scratch<'s> {
+    buf: &'s mut [f64],
+    ni: usize,
+    nj: usize,
+    nk: usize,
 }
 
-impl Block {
-    fn new(p: &Plan) -> Block {
-        Block {
-            ea: vec![0.0; p.ni * p.nj],
-            eb: vec![0.0; p.nj * p.nk],
-            sa: vec![0.0; p.ni],
-            sb: vec![0.0; p.nk],
-            c: vec![0.0; p.ni * p.nk],
-        }
-    }
+/// Largest working memory kept between calls (8 MB); bigger contractions allocate their own.
+const SCRATCH_KEEP: usize = 1 << 20;
 
-    fn fill(&mut self, p: &Plan, a: &[f64], b: &[f64], beta: usize) {
-        let (ni, nj, nk) = (p.ni, p.nj, p.nk);
-        let a0 = p.a_b[beta];
-        for i in 0..ni {
-            let row = &mut self.ea[i * nj..(i + 1) * nj];
-            let ai = a0 + p.a_i[i];
+thread_local! {
+    /// Working memory reused from call to call, so that a contraction allocates nothing for it
+    /// after the first.
+    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the working memory of plan `p`.
+fn with_scratch<R>(p: &Plan, f: impl FnOnce(Scratch<'_>) -> R) -> R {
+    let (ni, nj, nk) = (p.ni, p.nj, p.nk);
+    let n = ni * nj + nj * nk + ni + nk + 2 * ni * nk + ni.max(nk) * nj;
+    fn scratch(buf: &mut [f64], (ni, nj, nk): (usize, usize, usize)) -> Scratch<'_> {
+        Scratch { buf, ni, nj, nk }
+    }
+    let dims = (ni, nj, nk);
+    if n > SCRATCH_KEEP {
+        return f(scratch(&mut vec![0.0; n], dims));
+    }
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut v) => {
+            if v.len() < n {
+                v.resize(n, 0.0);
+            }
+            f(scratch(&mut v[..n], dims))
+        }
+        // Only if a contraction ran inside another on this thread, which none does.
+        Err(_) => f(scratch(&mut vec![0.0; n], dims)),
+    })
+}
+
+/// The buffers of [`Scratch`] for one batch element.
+struct Parts<'a> {
+    /// `exp(A[i, j] - sa[i])`, row-major `[i, j]`.
+    ea: &'a mut [f64],
+    /// `exp(B[j, k] - sb[k])`, row-major `[j, k]`.
+    eb: &'a mut [f64],
+    /// The shifts: each row's (column's) maximum over `j`, or 0 where it is not finite.
+    sa: &'a mut [f64],
+    sb: &'a mut [f64],
+    /// `C = ea eb`, `[i, k]`.
+    c: &'a mut [f64],
+    /// `[i, k]`: ln C (forward), the weights (backward).
+    w: &'a mut [f64],
+    /// `[i, j]` or `[j, k]`: the products of the backward pass.
+    t: &'a mut [f64],
+}
+
+impl Scratch<'_> {
+    /// Fills the exponentials, shifts and their product for batch element `beta`.
+    fn fill(&mut self, p: &Plan, a: &[f64], b: &[f64], beta: usize) -> Parts<'_> {
+        let (ni, nj, nk) = (self.ni, self.nj, self.nk);
+        let (ea, rest) = self.buf.split_at_mut(ni * nj);
+        let (eb, rest) = rest.split_at_mut(nj * nk);
+        let (sa, rest) = rest.split_at_mut(ni);
+        let (sb, rest) = rest.split_at_mut(nk);
+        let (c, rest) = rest.split_at_mut(ni * nk);
+        let (w, t) = rest.split_at_mut(ni * nk);
+        let a0 = p.table(Table::AB)[beta];
+        for (i, &oi) in p.table(Table::AI).iter().enumerate() {
+            let row = &mut ea[i * nj..(i + 1) * nj];
             for (j, r) in row.iter_mut().enumerate() {
-                *r = a[ai + j * p.a_j];
+                *r = a[a0 + oi + j * p.a_j];
             }
             let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let s = if m.is_finite() { m } else { 0.0 };
-            self.sa[i] = s;
-            map(row, |v| exp_shifted(v - s));
+            let shift = if m.is_finite() { m } else { 0.0 };
+            sa[i] = shift;
+            exp_minus(row, shift);
         }
-        let b0 = p.b_b[beta];
-        self.sb.fill(f64::NEG_INFINITY);
+        let b0 = p.table(Table::BB)[beta];
+        sb.fill(f64::NEG_INFINITY);
         for j in 0..nj {
-            let row = &mut self.eb[j * nk..(j + 1) * nk];
-            let bj = b0 + j * p.b_j;
-            for ((r, &o), m) in row.iter_mut().zip(&p.b_k).zip(self.sb.iter_mut()) {
-                *r = b[bj + o];
-                *m = m.max(*r);
+            let row = &mut eb[j * nk..(j + 1) * nk];
+            let base = b0 + j * p.b_j;
+            if p.k_unit {
+                row.copy_from_slice(&b[base..base + nk]);
+            } else {
+                for (r, &o) in row.iter_mut().zip(p.table(Table::BK)) {
+                    *r = b[base + o];
+                }
             }
+            max_into(sb, row);
         }
-        for m in &mut self.sb {
+        for m in sb.iter_mut() {
             if !m.is_finite() {
                 *m = 0.0;
             }
         }
         for j in 0..nj {
-            sub_exp(&mut self.eb[j * nk..(j + 1) * nk], &self.sb);
+            sub_exp(&mut eb[j * nk..(j + 1) * nk], sb);
         }
-        gemm_nn(ni, nj, nk, &self.ea, &self.eb, &mut self.c);
+        gemm_nn(ni, nj, nk, ea, eb, c);
+        Parts {
+            ea,
+            eb,
+            sa,
+            sb,
+            c,
+            w,
+            t,
+        }
     }
 }
 
@@ -542,24 +682,25 @@ fn ln_pos(x: f64) -> f64 {
 fn has_avx2() -> bool {
     use std::sync::OnceLock;
     static HAS: OnceLock<bool> = OnceLock::new();
-    *HAS.get_or_init(|| is_x86_feature_detected!("avx2"))
+    *HAS.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
 }
 
-/// Runs `$body` (an expression using only its arguments) through a copy compiled with AVX2 when
-/// the CPU has it.
+/// Defines a function whose body is also compiled with AVX2 and FMA enabled, and runs that copy
+/// when the CPU has them.
 macro_rules! avx2_dispatch {
-    (fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+        $(#[$doc])*
         fn $name($($arg: $ty),*) {
             #[inline(always)]
             fn imp($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx2")]
+                #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2($($arg: $ty),*) {
                     imp($($arg),*)
                 }
                 if has_avx2() {
-                    // SAFETY: the CPU supports AVX2 (checked just now).
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just now).
                     unsafe { avx2($($arg),*) };
                     return;
                 }
@@ -569,29 +710,17 @@ macro_rules! avx2_dispatch {
     };
 }
 
-/// `xs[i] = f(xs[i])`.
-#[inline(always)]
-fn map(xs: &mut [f64], f: impl Fn(f64) -> f64) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2(xs: &mut [f64], f: impl Fn(f64) -> f64) {
-            for x in xs {
-                *x = f(*x);
-            }
+avx2_dispatch! {
+    /// `row[j] = e^(row[j] - shift)`.
+    fn exp_minus(row: &mut [f64], shift: f64) {
+        for r in row.iter_mut() {
+            *r = exp_shifted(*r - shift);
         }
-        if has_avx2() {
-            // SAFETY: the CPU supports AVX2 (checked just now).
-            unsafe { avx2(xs, f) };
-            return;
-        }
-    }
-    for x in xs {
-        *x = f(*x);
     }
 }
 
 avx2_dispatch! {
+    /// `row[k] = e^(row[k] - shift[k])`.
     fn sub_exp(row: &mut [f64], shift: &[f64]) {
         for (r, &s) in row.iter_mut().zip(shift) {
             *r = exp_shifted(*r - s);
@@ -600,15 +729,72 @@ avx2_dispatch! {
 }
 
 avx2_dispatch! {
+    /// `m[k] = max(m[k], row[k])`.
+    fn max_into(m: &mut [f64], row: &[f64]) {
+        for (m, &r) in m.iter_mut().zip(row) {
+            *m = if r > *m { r } else { *m };
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `dst = ln(max(src, TINY))`.
+    fn ln_clamped(dst: &mut [f64], src: &[f64]) {
+        for (d, &c) in dst.iter_mut().zip(src) {
+            *d = ln_pos(if c > TINY { c } else { TINY });
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `out[k] = lnc[k] + s + sb[k]`.
+    fn add_shifts(out: &mut [f64], lnc: &[f64], s: f64, sb: &[f64]) {
+        for ((o, &l), &t) in out.iter_mut().zip(lnc).zip(sb) {
+            *o = l + s + t;
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `w[k] = g[k] / c[k]`, 0 where `g[k]` is 0 or `c[k]` is not [`regular`].
+    fn weights(w: &mut [f64], g: &[f64], c: &[f64]) {
+        for ((w, &g), &c) in w.iter_mut().zip(g).zip(c) {
+            let q = g / c;
+            *w = if g == 0.0 || !(c >= TINY && c <= f64::MAX) { 0.0 } else { q };
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `acc[k] += e[k] t[k]`.
+    fn add_product(acc: &mut [f64], e: &[f64], t: &[f64]) {
+        for ((a, &e), &t) in acc.iter_mut().zip(e).zip(t) {
+            *a += e * t;
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `C[m, n] = A[m, k] B[k, n]`: eight columns of a row of `C` at a time, held in two
+    /// vector registers while the `k` products are added in.
     fn gemm_nn_small(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
         for i in 0..m {
+            let ai = &a[i * k..(i + 1) * k];
             let ci = &mut c[i * n..(i + 1) * n];
-            ci.fill(0.0);
-            for l in 0..k {
-                let x = a[i * k + l];
-                for (cv, &bv) in ci.iter_mut().zip(&b[l * n..(l + 1) * n]) {
-                    *cv += x * bv;
+            let mut col = 0;
+            while col + 8 <= n {
+                let mut acc = [0.0; 8];
+                for (l, &x) in ai.iter().enumerate() {
+                    let bl = &b[l * n + col..l * n + col + 8];
+                    for q in 0..8 {
+                        acc[q] += x * bl[q];
+                    }
                 }
+                ci[col..col + 8].copy_from_slice(&acc);
+                col += 8;
+            }
+            for (q, cq) in ci.iter_mut().enumerate().skip(col) {
+                *cq = ai.iter().enumerate().map(|(l, &x)| x * b[l * n + q]).sum();
             }
         }
     }
@@ -619,34 +805,51 @@ avx2_dispatch! {
         for i in 0..m {
             let wi = &w[i * n..(i + 1) * n];
             for l in 0..k {
-                let bl = &b[l * n..(l + 1) * n];
-                let mut acc = [0.0; 4];
-                let (wc, bc) = (wi.chunks_exact(4), bl.chunks_exact(4));
-                let tail: f64 = wc.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
-                for (x, y) in wc.zip(bc) {
-                    for q in 0..4 {
-                        acc[q] += x[q] * y[q];
-                    }
-                }
-                t[i * k + l] = (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail;
+                t[i * k + l] = dot(wi, &b[l * n..(l + 1) * n]);
             }
         }
     }
 }
 
+/// Dot product with eight independent partial sums (two vector registers).
+#[inline(always)]
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: f64 = xc
+        .remainder()
+        .iter()
+        .zip(yc.remainder())
+        .map(|(a, b)| a * b)
+        .sum();
+    for (a, b) in xc.zip(yc) {
+        for q in 0..8 {
+            acc[q] += a[q] * b[q];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
 avx2_dispatch! {
+    /// `T[k, n] = A[m, k]ᵀ W[m, n]`, eight columns at a time as in [`gemm_nn_small`].
     fn gemm_tn_small(m: usize, k: usize, n: usize, a: &[f64], w: &[f64], t: &mut [f64]) {
-        t[..k * n].fill(0.0);
-        for i in 0..m {
-            let wi = &w[i * n..(i + 1) * n];
-            for l in 0..k {
-                let x = a[i * k + l];
-                if x == 0.0 {
-                    continue;
+        for l in 0..k {
+            let tl = &mut t[l * n..(l + 1) * n];
+            let mut col = 0;
+            while col + 8 <= n {
+                let mut acc = [0.0; 8];
+                for i in 0..m {
+                    let x = a[i * k + l];
+                    let wi = &w[i * n + col..i * n + col + 8];
+                    for q in 0..8 {
+                        acc[q] += x * wi[q];
+                    }
                 }
-                for (tv, &wv) in t[l * n..(l + 1) * n].iter_mut().zip(wi) {
-                    *tv += x * wv;
-                }
+                tl[col..col + 8].copy_from_slice(&acc);
+                col += 8;
+            }
+            for (q, tq) in tl.iter_mut().enumerate().skip(col) {
+                *tq = (0..m).map(|i| a[i * k + l] * w[i * n + q]).sum();
             }
         }
     }
@@ -767,6 +970,8 @@ mod tests {
             (&[3, 5], &[5], -1),
             (&[2, 3, 4, 5], &[3, 1, 5], -3),
             (&[1, 7], &[7, 1], 1),
+            // The output's innermost axis is a batch axis: rows along k are strided.
+            (&[1, 4, 5, 2], &[3, 4, 1, 2], 1),
         ];
         for (k, &(sa, sb, dim)) in cases.iter().enumerate() {
             let (a, b) = (v(sa, k), v(sb, 3 * k + 1));
