@@ -337,7 +337,7 @@ impl Plan {
     }
 
     fn forward_into(&self, a: &[f64], b: &[f64], out: &mut [f64], scratch: &mut Scratch<'_>) {
-        let (ni, nk) = (self.ni, self.nk);
+        let nk = self.nk;
         let (ob, oi, ok) = (
             self.table(Table::OB),
             self.table(Table::OI),
@@ -348,8 +348,8 @@ impl Plan {
             // ln C, with C clamped into the range where the fast logarithm is exact; the
             // entries below it are recomputed just after.
             ln_clamped(s.w, s.c);
-            for i in 0..ni {
-                let o = ob[beta] + oi[i];
+            for (i, &oi) in oi.iter().enumerate() {
+                let o = ob[beta] + oi;
                 let lnc = &s.w[i * nk..(i + 1) * nk];
                 if self.k_unit {
                     add_shifts(&mut out[o..o + nk], lnc, s.sa[i], s.sb);
@@ -415,8 +415,8 @@ impl Plan {
                 for beta in 0..self.batches() {
                     let s = scratch.fill(self, a, b, beta);
                     // w = dL/dout / C: the softmax weight exp(a + b - out) is A B / C.
-                    for i in 0..ni {
-                        let o = ob[beta] + oi[i];
+                    for (i, &oi) in oi.iter().enumerate() {
+                        let o = ob[beta] + oi;
                         let (w, c) = (&mut s.w[i * nk..(i + 1) * nk], &s.c[i * nk..(i + 1) * nk]);
                         if self.k_unit {
                             weights(w, &grad[o..o + nk], c);
@@ -445,8 +445,8 @@ impl Plan {
                     if need_a {
                         // dA[i, j] = A[i, j] Σ_k w[i, k] B[j, k]
                         gemm_nt(ni, nk, nj, s.w, s.eb, s.t);
-                        for i in 0..ni {
-                            let base = ab[beta] + ai[i];
+                        for (i, &ai) in ai.iter().enumerate() {
+                            let base = ab[beta] + ai;
                             for j in 0..nj {
                                 ga[base + j * self.a_j] += s.ea[i * nj + j] * s.t[i * nj + j];
                             }
@@ -760,7 +760,7 @@ avx2_dispatch! {
     fn weights(w: &mut [f64], g: &[f64], c: &[f64]) {
         for ((w, &g), &c) in w.iter_mut().zip(g).zip(c) {
             let q = g / c;
-            *w = if g == 0.0 || !(c >= TINY && c <= f64::MAX) { 0.0 } else { q };
+            *w = if g == 0.0 || !regular(c) { 0.0 } else { q };
         }
     }
 }
@@ -892,8 +892,8 @@ fn blocked(
     c: &mut [f64],
 ) {
     assert!(
-        a.len() >= (m - 1) * ra + (k - 1) * ca + 1
-            && b.len() >= (k - 1) * rb + (n - 1) * cb + 1
+        a.len() > (m - 1) * ra + (k - 1) * ca
+            && b.len() > (k - 1) * rb + (n - 1) * cb
             && c.len() >= m * n,
         "log-space contraction: buffer sizes"
     );
@@ -931,8 +931,9 @@ mod tests {
             for y in [
                 x,
                 x * 1.000_000_1,
-                x * 1.414_213_56,
-                x * 1.414_213_57,
+                // Either side of the reduction's switch at sqrt(2).
+                x * (std::f64::consts::SQRT_2 - 1e-9),
+                x * (std::f64::consts::SQRT_2 + 1e-9),
                 x * 1.9,
             ] {
                 let (got, want) = (ln_pos(y), y.ln());
