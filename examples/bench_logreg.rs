@@ -100,6 +100,48 @@ fn corr(a: &[f64], b: &[f64]) -> f64 {
     sab / (saa * sbb).sqrt()
 }
 
+const USAGE: &str = "usage: bench_logreg [--rows N] [--features D] [--dtype f32|f64] [--steps S]";
+
+/// Options: data size, storage of the design matrix, number of steps.
+struct Opts {
+    rows: usize,
+    features: usize,
+    dtype: DType,
+    steps: usize,
+}
+
+/// Parses the options; anything else is refused with the usage line.
+fn parse_args() -> Result<Opts, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut o = Opts {
+        rows: 10_000,
+        features: 20,
+        dtype: DType::F32,
+        steps: 1000,
+    };
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("rows") => o.rows = parser.value()?.parse()?,
+            Long("features") => o.features = parser.value()?.parse()?,
+            Long("steps") => o.steps = parser.value()?.parse()?,
+            Long("dtype") => {
+                o.dtype = match parser.value()?.string()?.as_str() {
+                    "f32" => DType::F32,
+                    "f64" => DType::F64,
+                    other => return Err(format!("--dtype f32 or f64, not {other}").into()),
+                }
+            }
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(o)
+}
+
 /// CPU time of this thread in nanoseconds (Linux `/proc/thread-self/schedstat`).
 fn cpu_ns() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
@@ -107,23 +149,15 @@ fn cpu_ns() -> Option<u64> {
 }
 
 fn main() -> pyro::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let opts = parse_args().unwrap_or_else(|e| {
+        eprintln!(
+            "bench_logreg: {e}
+{USAGE}"
+        );
+        std::process::exit(2)
+    });
     #[allow(non_snake_case)]
-    let N: usize = flag("--rows").map_or(10_000, |s| s.parse().expect("--rows N"));
-    #[allow(non_snake_case)]
-    let D: usize = flag("--features").map_or(20, |s| s.parse().expect("--features D"));
-    let steps: usize = flag("--steps").map_or(1000, |s| s.parse().expect("--steps S"));
-    let dtype = match flag("--dtype").as_deref() {
-        None | Some("f32") => DType::F32,
-        Some("f64") => DType::F64,
-        Some(other) => panic!("--dtype f32 or f64, not {other}"),
-    };
+    let (N, D, steps, dtype) = (opts.rows, opts.features, opts.steps, opts.dtype);
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     let xs: Vec<f64> = (0..N * D)
         .map(|_| StandardNormal.sample(&mut rng))

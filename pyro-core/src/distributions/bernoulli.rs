@@ -5,20 +5,23 @@ use std::cell::OnceCell;
 use rand::Rng as _;
 
 use super::fused::{log_density, log_density_sum, Kernel};
+use super::log_density as ld;
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
 use crate::rng::Rng;
-use crate::tensor::{fastmath, Shape, Tensor};
+use crate::tensor::{Shape, Tensor};
 
 /// Bernoulli(p): `P(x = 1) = p`, `P(x = 0) = 1 - p`.
 ///
 /// Built from probabilities (`new`) or from logits (`from_logits`). The log-density is one fused
-/// tape operation: `x ln p + (1 - x) ln(1 - p)` from probabilities (exact at p = 0 or 1 where the
-/// value has probability 1), `x l - softplus(l)` from logits (finite for any logit).
-/// `log_prob` of a value outside `{0, 1}` is that same expression, not `-inf`.
+/// tape operation: `ln p` or `ln(1 - p)` from probabilities (exact at p = 0 or 1 where the value
+/// has probability 1), `-softplus(-l)` or `-softplus(l)` from logits (exact for any logit,
+/// infinite ones included). `log_prob` of a value outside `{0, 1}` is the cross-entropy
+/// `x ln p + (1 - x) ln(1 - p)` (soft targets), not `-inf`: sample sites refuse such observations
+/// unless validation is switched off.
 ///
 /// ```
 /// use pyro_core::distributions::{Bernoulli, Distribution};
@@ -154,51 +157,45 @@ impl Distribution for Bernoulli {
     }
 }
 
-/// `x ln p + (1 - x) ln(1 - p)`, exact at `p = 0` or `1` where the value has probability 1.
+/// rel-dist's `log_density::bernoulli_probs`: `ln p` at 1, `ln(1 - p)` at 0 (exact, also at
+/// `p = 0` or 1), the cross-entropy elsewhere.
 struct FromProbs;
 
 impl Kernel<2> for FromProbs {
     const NAME: &'static str = "Bernoulli";
     #[inline]
     fn value([p, x]: [f64; 2]) -> f64 {
-        if x == 1.0 {
-            p.ln()
-        } else if x == 0.0 {
-            (-p).ln_1p()
-        } else {
-            x * p.ln() + (1.0 - x) * (-p).ln_1p()
-        }
+        ld::bernoulli_probs(p, x)
     }
     #[inline]
     fn partial([p, x]: [f64; 2], k: usize) -> f64 {
-        if k == 1 {
-            return p.ln() - (-p).ln_1p();
+        if !ld::bernoulli_probs(p, x).is_finite() {
+            return 0.0;
         }
-        if x == 1.0 {
-            1.0 / p
-        } else if x == 0.0 {
-            -1.0 / (1.0 - p)
+        if k == 1 {
+            p.ln() - (-p).ln_1p()
         } else {
-            x / p - (1.0 - x) / (1.0 - p)
+            ld::bernoulli_probs_grad(p, x)
         }
     }
 }
 
-/// `x l - softplus(l)`: finite for any logit, branch-free (vectorises).
+/// rel-dist's `log_density::bernoulli_logits`: `-softplus(-l)` at 1, `-softplus(l)` at 0, exact
+/// for infinite logits.
 struct FromLogits;
 
 impl Kernel<2> for FromLogits {
     const NAME: &'static str = "Bernoulli";
     #[inline]
     fn value([l, x]: [f64; 2]) -> f64 {
-        x * l - fastmath::softplus(l)
+        ld::bernoulli_logits(l, x)
     }
     #[inline]
     fn partial([l, x]: [f64; 2], k: usize) -> f64 {
         if k == 1 {
             l
         } else {
-            x - fastmath::sigmoid(l)
+            ld::bernoulli_logits_grad(l, x)
         }
     }
 }

@@ -29,11 +29,13 @@ pub struct Normal {
 }
 
 impl Normal {
-    /// Errors unless `scale > 0` and `loc` is not NaN.
+    /// Errors unless `loc` is finite and `scale` positive and finite.
     pub fn new(loc: impl Into<Tensor>, scale: impl Into<Tensor>) -> Result<Normal> {
         let (loc, scale) = (loc.into(), scale.into());
-        check_param("Normal", "loc", &loc, "a number", |x| !x.is_nan())?;
-        check_param("Normal", "scale", &scale, "positive", |x| x > 0.0)?;
+        check_param("Normal", "loc", &loc, "finite", f64::is_finite)?;
+        check_param("Normal", "scale", &scale, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of("Normal", &[("loc", &loc), ("scale", &scale)])?;
         Ok(Normal { loc, scale, batch })
     }
@@ -57,12 +59,13 @@ impl Kernel<3> for NormalKernel {
     const NAME: &'static str = "Normal";
     #[inline]
     fn value([loc, scale, x]: [f64; 3]) -> f64 {
-        let z = (x - loc) / scale;
+        // `standardize` avoids the spurious overflow of `x - loc` for far-apart finite values.
+        let (z, _) = super::log_density::standardize(x, loc, scale);
         -0.5 * z * z - scale.ln() - LN_SQRT_2PI
     }
     #[inline]
     fn partial([loc, scale, x]: [f64; 3], k: usize) -> f64 {
-        let z = (x - loc) / scale;
+        let (z, _) = super::log_density::standardize(x, loc, scale);
         match k {
             0 => z / scale,
             1 => (z * z - 1.0) / scale,

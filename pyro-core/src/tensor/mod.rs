@@ -28,6 +28,7 @@
 mod backward;
 mod broadcast;
 mod cholesky;
+mod contract;
 mod custom;
 mod dtype;
 mod elementwise;
@@ -56,7 +57,10 @@ pub use broadcast::broadcast_shapes;
 pub(crate) use cholesky::factor as cholesky_factor;
 pub use custom::{custom_elementwise, masked_fill, solve_lower_triangular};
 pub use dtype::DType;
-pub use special_fns::{digamma, erf, lgamma, trigamma};
+pub(crate) use special_fns::bd0_diff;
+pub use special_fns::{
+    bd0, digamma, erf, lbeta, lgamma, lgamma1p, log1p_square, stirlerr, trigamma,
+};
 pub(crate) use tape::NodeRef;
 pub use tape::Tape;
 pub use tape::TapeStorage;
