@@ -15,7 +15,7 @@
 
 use pyro::constraints::{self, Constraint};
 use pyro::distributions::*;
-use pyro::infer::{AutoDelta, AutoNormal, Svi, TraceElbo};
+use pyro::infer::{AutoDelta, AutoMultivariateNormal, AutoNormal, Svi, TraceElbo};
 use pyro::optim::{Adam, AdamConfig};
 use pyro::rng::rng_from_seed;
 use pyro::tensor::{Tape, Tensor};
@@ -844,6 +844,14 @@ fn sample_moments_von_mises() {
     // κ = 0: uniform on the circle.
     let xs = draws(&VonMises::new(full(1.0), 0.0).unwrap(), 13);
     check_moments("VonMises(κ = 0)", &xs, 0.0, pi * pi / 3.0, -1.2);
+    // Large κ: sqrt(κ) (x - μ) is standard normal up to O(1/κ), far below the standard errors.
+    for (seed, kappa) in [(19, 1e4), (20, 1e8)] {
+        let xs: Vec<f64> = draws(&VonMises::new(full(0.25), kappa).unwrap(), seed)
+            .iter()
+            .map(|x| (x - 0.25) * f64::sqrt(kappa))
+            .collect();
+        check_moments(&format!("VonMises(κ = {kappa})"), &xs, 0.0, 1.0, 0.0);
+    }
 }
 
 #[test]
@@ -1360,6 +1368,22 @@ fn lkj_map_with_autodelta_is_the_likelihood_maximum() {
     let s = |i: usize, j: usize| v.chunks(2).map(|x| x[i] * x[j]).sum::<f64>() / n;
     let score = r * (1.0 - r * r) + (1.0 + r * r) * s(0, 1) - r * (s(0, 0) + s(1, 1));
     assert!(score.abs() < 1e-4, "r = {r}, score {score}");
+}
+
+#[test]
+fn lkj_site_with_continuous_autoguides_trains() {
+    let data = correlated_data();
+    let guide = AutoMultivariateNormal::new(correlated);
+    let mut svi = Svi::new(correlated, guide, adam(0.02), TraceElbo::default()).seed(0);
+    let mut loss = f64::NAN;
+    for _ in 0..1500 {
+        loss = svi.step(&data).unwrap();
+    }
+    assert!(loss.is_finite());
+    let loc = svi.params().get("AutoMultivariateNormal.loc").unwrap();
+    assert_eq!(loc.shape(), &[1]);
+    let r = loc.to_vec().unwrap()[0].tanh();
+    assert!((r - 0.6).abs() < 0.2, "r = {r}");
 }
 
 #[test]
