@@ -844,11 +844,17 @@ fn sample_moments_von_mises() {
     // κ = 0: uniform on the circle.
     let xs = draws(&VonMises::new(full(1.0), 0.0).unwrap(), 13);
     check_moments("VonMises(κ = 0)", &xs, 0.0, pi * pi / 3.0, -1.2);
-    // Large κ: sqrt(κ) (x - μ) is standard normal up to O(1/κ), far below the standard errors.
-    for (seed, kappa) in [(19, 1e4), (20, 1e8)] {
-        let xs: Vec<f64> = draws(&VonMises::new(full(0.25), kappa).unwrap(), seed)
+    // Large κ: sqrt(κ) (x - μ) is standard normal up to O(1/κ), far below the standard errors
+    // (μ = 0 for the largest κ, whose deviations only f64 values near 0 can hold).
+    for (seed, loc, kappa) in [
+        (19, 0.25, 1e4),
+        (20, 0.25, 1e8),
+        (21, 0.25, 1e12),
+        (22, 0.0, 1e300),
+    ] {
+        let xs: Vec<f64> = draws(&VonMises::new(full(loc), kappa).unwrap(), seed)
             .iter()
-            .map(|x| (x - 0.25) * f64::sqrt(kappa))
+            .map(|x| (x - loc) * f64::sqrt(kappa))
             .collect();
         check_moments(&format!("VonMises(κ = {kappa})"), &xs, 0.0, 1.0, 0.0);
     }
@@ -1277,6 +1283,32 @@ fn new_distributions(p: &mut Params) -> Vec<Box<dyn Distribution>> {
         ),
         Box::new(MultivariateNormal::from_covariance(p.vec(3, -1.0, 1.0), cov).unwrap()),
     ]
+}
+
+#[test]
+fn extreme_parameters_give_finite_draws_and_log_probs() {
+    let mut rng = rng_from_seed(5);
+    let ds: Vec<Box<dyn Distribution>> = vec![
+        Box::new(LKJCholesky::new(3, 1e300).unwrap()),
+        Box::new(LKJCholesky::new(3, 1e-300).unwrap()),
+        Box::new(VonMises::new(1.0, 1e-300).unwrap()),
+        Box::new(NegativeBinomial::new(1e-300, 0.5).unwrap()),
+        Box::new(NegativeBinomial::new(1e15, 1e-10).unwrap()),
+        Box::new(GammaPoisson::new(1e-3, 1e-6).unwrap()),
+        Box::new(ZeroInflatedPoisson::from_logits(-700.0, 1e-300).unwrap()),
+        Box::new(TruncatedNormal::new(0.0, 1.0, 1e3, 1e3 + 1e-9).unwrap()),
+        Box::new(TruncatedNormal::new(0.0, 1e-300, -1.0, 1.0).unwrap()),
+        Box::new(TruncatedNormal::new(0.0, 1.0, f64::NEG_INFINITY, f64::INFINITY).unwrap()),
+        Box::new(Multinomial::new(1 << 40, [0.5, 1e-300, 0.5]).unwrap()),
+    ];
+    for d in ds {
+        for _ in 0..20 {
+            let x = d.sample(&mut rng);
+            assert!(d.support().check(&x), "{d:?}: {x:?} outside the support");
+            let l = d.log_prob(&x);
+            assert!(l.is_finite(), "{d:?}: log_prob {l:?} at {x:?}");
+        }
+    }
 }
 
 #[test]
