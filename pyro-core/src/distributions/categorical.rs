@@ -37,7 +37,7 @@ pub(super) fn parse(
     let logits = if let Some(p) = probs {
         check_param(dist, "probs", &p, "in [0, 1]", |x| (0.0..=1.0).contains(&x))?;
         let sums: Vec<f64> = p.raw().chunks(k).map(|row| row.iter().sum()).collect();
-        if let Some(s) = sums.iter().find(|s| !((*s - 1.0).abs() <= 1e-6)) {
+        if let Some(s) = sums.iter().find(|s| s.is_nan() || (*s - 1.0).abs() > 1e-6) {
             return Err(Error::InvalidParameter {
                 dist,
                 param: "probs",

@@ -347,9 +347,8 @@ impl Plan {
         }
         let per = self.block_len();
         // Written in place: collecting a sized iterator into an `Rc` allocates once.
-        let mut saved: Rc<[f64]> = std::iter::repeat(0.0)
-            .take(if keep { per * self.batches() } else { 0 })
-            .collect();
+        let mut saved: Rc<[f64]> =
+            std::iter::repeat_n(0.0, if keep { per * self.batches() } else { 0 }).collect();
         let (ni, nk) = (self.ni, self.nk);
         let mut kept = Rc::get_mut(&mut saved).filter(|_| keep);
         let keep = kept.is_some();
