@@ -245,16 +245,22 @@ fn strides(shape: &[usize]) -> SmallVec<[usize; 6]> {
 
 /// Appends the offsets of every multi-index over `axes` (row-major) for a tensor with `strides`.
 fn push_offsets(out: &mut Vec<usize>, axes: &[usize], sizes: &[usize], strides: &[usize]) {
+    if let [d] = axes {
+        // One axis (the common case): no index arithmetic.
+        out.extend((0..sizes[*d]).map(|t| t * strides[*d]));
+        return;
+    }
     let start = out.len();
-    out.push(0);
+    let total: usize = axes.iter().map(|&d| sizes[d]).product();
+    out.resize(start + total, 0);
+    // Each axis adds its offset to blocks of `inner` entries, cycling through its size.
+    let mut inner = total;
     for &d in axes {
-        let prev = out.len() - start;
-        for q in 0..prev {
-            for t in 0..sizes[d] {
-                out.push(out[start + q] + t * strides[d]);
-            }
+        let (size, stride) = (sizes[d], strides[d]);
+        inner /= size.max(1);
+        for (q, o) in out[start..].iter_mut().enumerate() {
+            *o += (q / inner) % size * stride;
         }
-        out.drain(start..start + prev);
     }
 }
 
@@ -289,7 +295,13 @@ impl Plan {
             (x, y, only_x, only_y)
         };
         let (sa, sb, so) = (strides(a), strides(b), strides(&out_shape));
-        let mut tables = Vec::with_capacity(64);
+        let groups_len =
+            |axes: &[usize], sizes: &[usize]| -> usize { axes.iter().map(|&d| sizes[d]).product() };
+        let mut tables = Vec::with_capacity(
+            3 * groups_len(&batch, &out_shape)
+                + 2 * groups_len(&only_a, a)
+                + 2 * groups_len(&only_b, b),
+        );
         let mut ranges = [(0, 0); 7];
         let groups: [(&[usize], &[usize], &[usize]); 7] = [
             (&batch, a, &sa),
