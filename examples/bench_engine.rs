@@ -172,10 +172,57 @@ fn mlp() {
     report("engine-mlp-784-400-20-b128", us, steps, 15_000.0);
 }
 
+/// The vectorised elementwise kernels (exp, softplus, sigmoid) on 100,000 values spread over the
+/// whole finite range of `exp`, forward and backward.
+fn elementwise_exp() {
+    let n = 100_000;
+    let x: Vec<f64> = (0..n)
+        .map(|i| -740.0 + 1450.0 * i as f64 / n as f64)
+        .collect();
+    let mut params = Params {
+        values: vec![x],
+        shapes: vec![vec![n]],
+    };
+    let steps = 50;
+    let us = bench(&mut params, steps, 3, |p| {
+        let x = &p[0] * 0.01;
+        (x.exp() + x.softplus() + x.sigmoid()).sum()
+    });
+    report("engine-exp-softplus-sigmoid-100k", us, steps, 1_000.0);
+}
+
+const USAGE: &str = "usage: bench_engine [coin|plate|mlp|exp]";
+
+/// The one case to run, if the command line names one.
+fn parse_args() -> Result<Option<String>, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut only = None;
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Value(v) if only.is_none() => {
+                let v = v.string()?;
+                if !["coin", "plate", "mlp", "exp"].contains(&v.as_str()) {
+                    return Err(format!("unknown case `{v}`").into());
+                }
+                only = Some(v);
+            }
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(only)
+}
+
 fn main() {
-    // An optional argument picks one case: coin, plate or mlp.
-    let only = std::env::args().nth(1);
-    let run = |name: &str| only.as_deref().map_or(true, |o| o == name);
+    let only = parse_args().unwrap_or_else(|e| {
+        eprintln!("bench_engine: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
     if run("coin") {
         coin();
     }
@@ -184,5 +231,8 @@ fn main() {
     }
     if run("mlp") {
         mlp();
+    }
+    if run("exp") {
+        elementwise_exp();
     }
 }
