@@ -71,10 +71,7 @@ impl InitLoc {
     ) -> Result<Tensor> {
         let event_dim = dist.event_shape().len();
         match self {
-            InitLoc::Zero => Ok(Tensor::zeros(&unconstrained_shape(
-                support,
-                value.shape(),
-            )?)),
+            InitLoc::Zero => Ok(Tensor::zeros(&unconstrained_shape(support, value.shape())?)),
             InitLoc::Sample => Ok(bijector.inverse(value)),
             InitLoc::Median => {
                 if event_dim == 0 {

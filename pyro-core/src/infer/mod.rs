@@ -22,7 +22,7 @@ pub use discrete::{infer_discrete, Decode, DiscreteValues};
 pub use elbo::{Elbo, ElboRun};
 pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
 pub use model::Model;
-pub use predictive::{NoGuide, Predictive, Samples};
+pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
 pub use svi::Svi;
 pub use trace_elbo::TraceElbo;
 pub use trace_enum_elbo::TraceEnumElbo;

@@ -216,7 +216,8 @@ pub(crate) fn discover_latent<M: Model>(
             }
         }
         let ushape = unconstrained_shape(&support, &shape)?.to_vec();
-        let mut x = init.unconstrained(ctx, &site.name, dist.as_ref(), &value, &support, &bijector)?;
+        let mut x =
+            init.unconstrained(ctx, &site.name, dist.as_ref(), &value, &support, &bijector)?;
         for &pos in &sub_dims {
             let mut full = x.shape().to_vec();
             full[pos] = shape[pos];

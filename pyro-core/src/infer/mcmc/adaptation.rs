@@ -103,15 +103,15 @@ impl Welford {
         let dim = self.mean.len();
         if self.dense {
             // m2 += (x - mean_new) (x - mean_old)ᵀ
-            for i in 0..dim {
-                let post = z[i] - self.mean[i];
-                for j in 0..dim {
-                    self.m2[i * dim + j] += post * self.delta[j];
+            for ((row, &x), &m) in self.m2.chunks_mut(dim).zip(z).zip(&self.mean) {
+                let post = x - m;
+                for (r, d) in row.iter_mut().zip(&self.delta) {
+                    *r += post * d;
                 }
             }
         } else {
-            for i in 0..dim {
-                self.m2[i] += (z[i] - self.mean[i]) * self.delta[i];
+            for (((r, &x), &m), d) in self.m2.iter_mut().zip(z).zip(&self.mean).zip(&self.delta) {
+                *r += (x - m) * d;
             }
         }
     }
@@ -281,7 +281,11 @@ impl WarmupAdapter {
     /// point it ended at.
     pub(crate) fn update(&mut self, t: usize, accept_prob: f64, z: &[f64]) -> AdaptEvent {
         if self.adapt_step_size {
-            let a = if accept_prob.is_nan() { 0.0 } else { accept_prob.min(1.0) };
+            let a = if accept_prob.is_nan() {
+                0.0
+            } else {
+                accept_prob.min(1.0)
+            };
             self.step_size = self.dual.update(self.target_accept - a);
             if t + 1 == self.num_warmup {
                 self.step_size = self.dual.final_step_size();
@@ -363,7 +367,9 @@ mod tests {
                 .sum::<f64>()
                 / (n - 1.0)
         };
-        let reg = |c: f64, diag: bool| n / (n + 5.0) * c + if diag { 1e-3 * 5.0 / (n + 5.0) } else { 0.0 };
+        let reg = |c: f64, diag: bool| {
+            n / (n + 5.0) * c + if diag { 1e-3 * 5.0 / (n + 5.0) } else { 0.0 }
+        };
         let MassMatrix::Diagonal(v) = wd.mass_matrix().unwrap() else {
             panic!("diagonal expected")
         };

@@ -130,10 +130,7 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// Runs the chains on threads (see the type's documentation), each with a clone of `args`.
-    pub fn run<'a>(
-        &self,
-        args: <K::Model as Model>::Args<'a>,
-    ) -> Result<McmcSamples>
+    pub fn run<'a>(&self, args: <K::Model as Model>::Args<'a>) -> Result<McmcSamples>
     where
         K: Sync,
         <K::Model as Model>::Args<'a>: Clone + Send,
@@ -146,7 +143,9 @@ impl<K: Kernel> Mcmc<K> {
                 .collect()
         } else {
             let inputs = (0..self.chains).map(|_| args.clone()).collect();
-            self.on_threads(threads, inputs, |c, args| self.run_chain(args, c, &progress))
+            self.on_threads(threads, inputs, |c, args| {
+                self.run_chain(args, c, &progress)
+            })
         };
         self.collect(outputs)
     }
@@ -179,10 +178,7 @@ impl<K: Kernel> Mcmc<K> {
 
     /// Runs the chains one after the other on the calling thread; for arguments that cannot
     /// cross threads. Same samples as [`Mcmc::run`] for the same seed.
-    pub fn run_sequential<'a>(
-        &self,
-        args: <K::Model as Model>::Args<'a>,
-    ) -> Result<McmcSamples>
+    pub fn run_sequential<'a>(&self, args: <K::Model as Model>::Args<'a>) -> Result<McmcSamples>
     where
         <K::Model as Model>::Args<'a>: Clone,
     {
@@ -205,7 +201,8 @@ impl<K: Kernel> Mcmc<K> {
         F: Fn(usize, T) -> Result<ChainOutput> + Sync,
         K: Sync,
     {
-        let inputs: Vec<Mutex<Option<T>>> = inputs.into_iter().map(|t| Mutex::new(Some(t))).collect();
+        let inputs: Vec<Mutex<Option<T>>> =
+            inputs.into_iter().map(|t| Mutex::new(Some(t))).collect();
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<Option<Result<ChainOutput>>>> =
             Mutex::new((0..self.chains).map(|_| None).collect());

@@ -74,7 +74,10 @@ impl McmcSamples {
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .ok_or_else(|| {
-                Error::file(prefix, "the CSV prefix needs a file name part, e.g. out/draws")
+                Error::file(
+                    prefix,
+                    "the CSV prefix needs a file name part, e.g. out/draws",
+                )
             })?;
         let dir = prefix.parent().unwrap_or(Path::new(""));
         (0..self.num_chains())

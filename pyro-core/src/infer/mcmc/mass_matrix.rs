@@ -87,11 +87,7 @@ impl MassMatrix {
     pub(crate) fn kinetic(&self, p: &[f64]) -> f64 {
         match self {
             MassMatrix::Diagonal(inv) => {
-                0.5 * inv
-                    .iter()
-                    .zip(p)
-                    .map(|(m, pi)| m * pi * pi)
-                    .sum::<f64>()
+                0.5 * inv.iter().zip(p).map(|(m, pi)| m * pi * pi).sum::<f64>()
             }
             MassMatrix::Dense { inverse, .. } => {
                 let d = p.len();

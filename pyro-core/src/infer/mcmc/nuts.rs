@@ -554,8 +554,10 @@ mod tests {
         let mut xs = Vec::with_capacity(n);
         let mut divergences = 0;
         for _ in 0..n {
-            let s = transition(&mut state, 0.3, &mass, 1000.0, 10, &mut g, &mut rng, &mut ws)
-                .unwrap();
+            let s = transition(
+                &mut state, 0.3, &mass, 1000.0, 10, &mut g, &mut rng, &mut ws,
+            )
+            .unwrap();
             divergences += s.diverging as usize;
             xs.push((state.z[0], state.z[1]));
         }

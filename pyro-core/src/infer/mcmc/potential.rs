@@ -109,6 +109,14 @@ impl Messenger for Substitute {
         if msg.kind != SiteKind::Sample || msg.error.is_some() {
             return;
         }
+        if let Some(p) = msg.plates.iter().find(|p| p.subsample_size < p.size) {
+            msg.error = Some(Error::Invalid(format!(
+                "site `{}` of the model `{}` sits in the subsampled plate `{}`: HMC needs the \
+                 exact log-density, drop `subsample_size`",
+                msg.name, self.model, p.name
+            )));
+            return;
+        }
         if is_deterministic(msg) {
             if let (Some(rec), Some(v)) = (self.record.as_mut(), msg.value.as_ref()) {
                 rec.push((msg.name.clone(), v.detach()));
@@ -268,7 +276,11 @@ where
         if z.len() != self.dim {
             return Err(Error::shape(
                 "MCMC potential",
-                format!("point of {} coordinates for {} latent entries", z.len(), self.dim),
+                format!(
+                    "point of {} coordinates for {} latent entries",
+                    z.len(),
+                    self.dim
+                ),
             ));
         }
         let mut values = Vec::with_capacity(self.sites.len());
@@ -341,7 +353,7 @@ where
     /// `U(z)`, with `∇U(z)` written into `grad`. Every error is returned (see
     /// [`Potential::energy`] for the version that treats invalid regions as infinite energy).
     pub(crate) fn try_energy(&mut self, z: &[f64], grad: &mut [f64]) -> Result<f64> {
-        let storage = std::mem::replace(&mut self.ctx.tape, Tape::new()).recycle();
+        let storage = std::mem::take(&mut self.ctx.tape).recycle();
         self.ctx.tape = Tape::from_storage(storage);
         let result = self.run(z, true, false).and_then(|(h, enumerated)| {
             let log_density = &h.log_joint + &enumerated;

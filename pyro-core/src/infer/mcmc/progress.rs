@@ -36,6 +36,7 @@ impl Progress {
             bar,
             warmup,
             done: 0,
+            since_message: 0,
             divergences: 0,
         }
     }
@@ -46,6 +47,7 @@ pub(crate) struct ChainBar {
     bar: Option<ProgressBar>,
     warmup: usize,
     done: usize,
+    since_message: usize,
     divergences: usize,
 }
 
@@ -60,7 +62,9 @@ impl ChainBar {
         }
         bar.inc(1);
         // Messages allocate: refresh them at phase changes and every 20 iterations.
-        if self.done % 20 == 0 || self.done == self.warmup || self.done == 1 {
+        self.since_message += 1;
+        if self.since_message >= 20 || self.done == self.warmup || self.done == 1 {
+            self.since_message = 0;
             bar.set_message(format!(
                 "{} | step {:.2e} | {} steps | {} divergences",
                 if warm { "warmup" } else { "sample" },

@@ -137,6 +137,29 @@ impl McmcSamples {
         v
     }
 
+    /// The latent (not deterministic) site values of draw `index`, counting the draws of all
+    /// chains one after the other, as tensors: what a substitution handler needs to replay it.
+    pub(crate) fn latent_values(&self, index: usize) -> Result<Vec<(String, Tensor)>> {
+        let (c, i) = (index / self.num_draws.max(1), index % self.num_draws.max(1));
+        if c >= self.num_chains() {
+            return Err(Error::Invalid(format!(
+                "there is no draw {index}: the run has {} draws",
+                self.num_chains() * self.num_draws
+            )));
+        }
+        self.layout
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.deterministic)
+            .map(|(k, l)| {
+                Ok((
+                    l.name.clone(),
+                    Tensor::new(self.draw(c, i, k).to_vec(), &l.shape)?,
+                ))
+            })
+            .collect()
+    }
+
     /// The draws of scalar entry `j` (row-major) of site `name`, one vector per chain: the input
     /// of the [`diagnostics`] functions.
     pub fn chain_values(&self, name: &str, j: usize) -> Result<Vec<Vec<f64>>> {

@@ -53,13 +53,16 @@ impl McmcSummary {
 
     /// The largest R-hat of all rows (NaN if any is NaN).
     pub fn max_rhat(&self) -> f64 {
-        self.rows.iter().map(|r| r.r_hat).fold(f64::NEG_INFINITY, |a, b| {
-            if a.is_nan() || b.is_nan() {
-                f64::NAN
-            } else {
-                a.max(b)
-            }
-        })
+        self.rows
+            .iter()
+            .map(|r| r.r_hat)
+            .fold(f64::NEG_INFINITY, |a, b| {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else {
+                    a.max(b)
+                }
+            })
     }
 
     /// The smallest bulk effective sample size of all rows.
@@ -74,13 +77,12 @@ impl McmcSummary {
 impl McmcSamples {
     /// The summary of every site (see [`McmcSummary`]); `deterministic!` sites included.
     pub fn summary(&self) -> McmcSummary {
-        self.summary_of(&[])
-            .unwrap_or_else(|_| McmcSummary {
-                rows: Vec::new(),
-                divergences: self.divergences(),
-                chains: self.num_chains(),
-                draws: self.num_draws(),
-            })
+        self.summary_of(&[]).unwrap_or_else(|_| McmcSummary {
+            rows: Vec::new(),
+            divergences: self.divergences(),
+            chains: self.num_chains(),
+            draws: self.num_draws(),
+        })
     }
 
     /// The summary of the named sites only (all sites when `sites` is empty); an unknown name is
