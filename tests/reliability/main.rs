@@ -4,5 +4,7 @@
 //!
 //! One test binary, one module per area, so that CI links it once.
 
+mod checkpoint;
 mod data;
+mod svi;
 mod tensor;
