@@ -83,7 +83,7 @@ impl McmcSamples {
         (0..self.num_chains())
             .map(|c| {
                 let path = dir.join(format!("{stem}_chain{c}.csv"));
-                write_atomically(&path, self.to_csv(c)?.as_bytes())?;
+                write_atomically(&path, self.to_csv(c)?.as_bytes(), |_| Ok(()))?;
                 Ok(path)
             })
             .collect()
@@ -137,7 +137,7 @@ impl McmcSamples {
         let path = path.as_ref();
         let text = serde_json::to_string(&self.to_arviz_json())
             .map_err(|e| Error::file(path, e.to_string()))?;
-        write_atomically(path, text.as_bytes())
+        write_atomically(path, text.as_bytes(), |_| Ok(()))
     }
 }
 
