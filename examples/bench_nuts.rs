@@ -15,7 +15,7 @@
 //! gradient evaluations and microseconds per gradient evaluation.
 //!
 //! `cargo run --release --example bench_nuts [-- --workload eight-schools|logreg] [--threads N]`
-//! (default: threads 1, then 4; chains always 4).
+//! (default: both workloads, threads 1 then 4; chains always 4).
 
 use std::time::Instant;
 
@@ -52,25 +52,8 @@ fn eight_schools_data() -> pyro::Result<(Vec<f64>, Vec<f64>)> {
         env!("CARGO_MANIFEST_DIR"),
         "/data/tables/stevedata__eight_schools.csv"
     );
-    let text = std::fs::read_to_string(path).map_err(|e| pyro::Error::file(path, e.to_string()))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name);
-    let (Some(je), Some(js)) = (col("est"), col("se")) else {
-        return Err(pyro::Error::file(path, "needs columns est and se"));
-    };
-    let (mut y, mut sigma) = (Vec::new(), Vec::new());
-    for l in lines.filter(|l| !l.trim().is_empty()) {
-        let f: Vec<&str> = l.split(',').collect();
-        let num = |j: usize| -> pyro::Result<f64> {
-            f.get(j)
-                .and_then(|s| s.trim_matches('"').parse().ok())
-                .ok_or_else(|| pyro::Error::file(path, format!("bad number in row {l:?}")))
-        };
-        y.push(num(je)?);
-        sigma.push(num(js)?);
-    }
-    Ok((y, sigma))
+    let table = pyro::data::load_table(path)?;
+    Ok((table.column_f64("est")?, table.column_f64("se")?))
 }
 
 /// The data of `examples/bench_logreg.rs`: features N(0, 1), true weights N(0, 1), labels
@@ -203,21 +186,54 @@ fn mcmc_of<M: Model>(model: Nuts<M>, threads: usize) -> Mcmc<Nuts<M>> {
         .progress(false)
 }
 
+const USAGE: &str =
+    "usage: bench_nuts [--workload eight-schools|logreg]... [--threads N]... (default: both \
+     workloads, threads 1 then 4)";
+
+struct Args {
+    workloads: Vec<String>,
+    threads: Vec<usize>,
+}
+
+fn parse_args() -> Result<Args, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut args = Args {
+        workloads: Vec::new(),
+        threads: Vec::new(),
+    };
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("workload") => {
+                let w: String = parser.value()?.parse()?;
+                if w != "eight-schools" && w != "logreg" {
+                    return Err(format!("unknown workload {w}: eight-schools or logreg").into());
+                }
+                args.workloads.push(w);
+            }
+            Long("threads") => args.threads.push(parser.value()?.parse()?),
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    if args.workloads.is_empty() {
+        args.workloads = vec!["eight-schools".into(), "logreg".into()];
+    }
+    if args.threads.is_empty() {
+        args.threads = vec![1, 4];
+    }
+    Ok(args)
+}
+
 fn main() -> pyro::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let opt = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
-    let workloads: Vec<String> = match opt("--workload") {
-        Some(w) => vec![w],
-        None => vec!["eight-schools".into(), "logreg".into()],
-    };
-    let thread_settings: Vec<usize> = match opt("--threads") {
-        Some(t) => vec![t.parse().unwrap_or(1)],
-        None => vec![1, 4],
-    };
+    let args = parse_args().unwrap_or_else(|e| {
+        eprintln!("bench_nuts: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
+    let (workloads, thread_settings) = (args.workloads, args.threads);
     for w in &workloads {
         for &threads in &thread_settings {
             match w.as_str() {
@@ -242,11 +258,7 @@ fn main() -> pyro::Result<()> {
                     let wall = t.elapsed().as_secs_f64();
                     println!("{}", report(w, threads, wall, &s, &[]));
                 }
-                other => {
-                    return Err(pyro::Error::Invalid(format!(
-                        "unknown workload {other}: eight-schools or logreg"
-                    )))
-                }
+                _ => unreachable!("workloads are checked by parse_args"),
             }
         }
     }
