@@ -1,8 +1,11 @@
-//! Inference: the [`Model`] trait, ELBO objectives and stochastic variational inference.
+//! Inference: the [`Model`] trait and its static [`description`], the pairing of a guide with
+//! its model ([`GuideFor`]), ELBO objectives and stochastic variational inference.
 
 pub mod autoguide;
 mod discrete;
+pub mod description;
 mod elbo;
+pub mod language;
 mod model;
 mod predictive;
 pub mod summary;
@@ -18,7 +21,7 @@ pub use autoguide::{
 };
 pub use discrete::{infer_discrete, Decode, DiscreteValues};
 pub use elbo::{Elbo, ElboRun};
-pub use model::Model;
+pub use model::{same_args, GuideFor, Model, SameArgs, WrittenGuide};
 pub use predictive::{NoGuide, Predictive, Samples};
 pub use svi::Svi;
 pub use trace_elbo::TraceElbo;

@@ -1,6 +1,6 @@
 //! `Predictive`: posterior and posterior-predictive samples.
 
-use super::Model;
+use super::{GuideFor, Model};
 use crate::error::{Error, Result};
 use crate::handlers::{Context, ReplayMessenger, TraceMessenger, UnconditionMessenger};
 use crate::params::ParamStore;
@@ -58,6 +58,9 @@ impl Model for NoGuide {
     fn call<'a>(&self, _ctx: &mut Context, _args: ()) {}
 }
 
+/// The prior guides every model: its latent sites are drawn from the model itself.
+impl<M: Model> GuideFor<M> for NoGuide {}
+
 impl<M: Model> Predictive<M, NoGuide> {
     /// Prior predictive: latent sites from the prior, parameters from `params`.
     pub fn prior(model: M, params: &ParamStore, num_samples: usize) -> Self {
@@ -71,8 +74,9 @@ impl<M: Model> Predictive<M, NoGuide> {
     }
 }
 
-impl<M: Model, G: Model> Predictive<M, G> {
-    /// Posterior predictive with `guide` and the fitted `params` (e.g. `svi.params()`).
+impl<M: Model, G: GuideFor<M>> Predictive<M, G> {
+    /// Posterior predictive with `guide` and the fitted `params` (e.g. `svi.params()`). `guide`
+    /// must be a guide of `model` ([`GuideFor`]).
     pub fn new(model: M, guide: G, params: &ParamStore, num_samples: usize) -> Self {
         Predictive {
             model,

@@ -1,6 +1,6 @@
 //! Stochastic variational inference.
 
-use super::{Elbo, Model};
+use super::{Elbo, GuideFor, Model};
 use crate::error::{Error, Result};
 use crate::handlers::Context;
 use crate::optim::Optimizer;
@@ -23,8 +23,11 @@ pub struct Svi<M, G, O, L> {
     storage: TapeStorage,
 }
 
-impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
+impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// SVI of `model` with variational family `guide`, seeded with 0 (see [`Svi::seed`]).
+    ///
+    /// `guide` must be a guide of `model` ([`GuideFor`]): a guide of another model, or the two
+    /// passed in the wrong order, do not compile.
     pub fn new(model: M, guide: G, optim: O, loss: L) -> Self {
         Svi {
             model,
