@@ -24,6 +24,8 @@
 //! assert_eq!(REPORT, "guide `g` does not sample site \"z\" of model `m`");
 //! ```
 
+use super::Model;
+
 /// A site name as far as it is known at compile time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NamePattern {
@@ -110,6 +112,16 @@ impl SiteDesc {
     /// The sites of sub-model `model` (its `NAME` and `SITES`), run with `call!`.
     pub const fn call(model: &'static str, sites: &'static [SiteDesc]) -> SiteDesc {
         SiteDesc::Call { model, sites }
+    }
+
+    /// The sites of the sub-model `model` (a value: a unit struct, a `const`), run with
+    /// `call!(model, ..)`.
+    pub const fn call_of<M: Model>(model: &M) -> SiteDesc {
+        let _ = model;
+        SiteDesc::Call {
+            model: M::NAME,
+            sites: M::SITES,
+        }
     }
 }
 
@@ -430,30 +442,45 @@ const fn check_one(
     if let Some(sub) = via {
         r = r.push(" (in `").push(sub).push("`)");
     }
-    let (what, found) = if let Some(p) = m.enumerated {
+    // (what the site is, as one site and as several, the model's pattern, what follows)
+    let (one, several, found, why) = if let Some(p) = m.enumerated {
         (
-            "enumerated: the ELBO sums it out, so the guide must not sample it",
+            "enumerated in model `",
+            "enumerated sites ",
             p,
+            ": an enumerated site must not be sampled by the guide",
         )
     } else if let Some(p) = m.observed {
-        ("observed: only the model draws observed data", p)
+        ("observed in model `", "observed sites ", p, "")
     } else if let Some(p) = m.factor {
-        ("a `factor!` term, not a random variable", p)
+        (
+            "a `factor!` term of model `",
+            "`factor!` terms ",
+            p,
+            ", not a random variable",
+        )
     } else if let Some(p) = m.deterministic {
-        ("a `deterministic!` value, not a random variable", p)
+        (
+            "a `deterministic!` value of model `",
+            "`deterministic!` values ",
+            p,
+            ", not a random variable",
+        )
     } else {
         return r
             .push(", which model `")
             .push(model_name)
             .push("` does not have");
     };
-    r = r.push(", but in model `").push(model_name).push("` ");
     r = if found.is_exact() && site.is_exact() {
-        r.push("that site is ")
+        r.push(", which is ").push(one)
     } else {
-        r.push("the sites named ").push_pattern(found).push(" are ")
+        r.push(", which can only be among the ")
+            .push(several)
+            .push_pattern(found)
+            .push(" of model `")
     };
-    r.push(what)
+    r.push(model_name).push("`").push(why)
 }
 
 /// Every sample site of `guide_sites` (part of the guide's description, sub-guides included)
@@ -576,21 +603,24 @@ mod tests {
         );
         assert_eq!(
             check(exact("x", SiteRole::Latent)).as_str(),
-            "guide `g` samples site \"x\", but in model `m` that site is observed: only the model draws observed data"
+            "guide `g` samples site \"x\", which is observed in model `m`"
         );
         assert_eq!(
             check(exact("obs_1", SiteRole::Latent)).as_str(),
-            "guide `g` samples site \"obs_1\", but in model `m` the sites named \"obs_...\" are observed: only the model draws observed data"
+            "guide `g` samples site \"obs_1\", which can only be among the observed sites \"obs_...\" of model `m`"
         );
-        assert!(check(exact("b", SiteRole::Latent))
-            .as_str()
-            .contains("that site is enumerated"));
-        assert!(check(exact("f", SiteRole::Latent))
-            .as_str()
-            .contains("a `factor!` term"));
-        assert!(check(exact("d", SiteRole::Latent))
-            .as_str()
-            .contains("a `deterministic!` value"));
+        assert_eq!(
+            check(exact("b", SiteRole::Latent)).as_str(),
+            "guide `g` samples site \"b\", which is enumerated in model `m`: an enumerated site must not be sampled by the guide"
+        );
+        assert_eq!(
+            check(exact("f", SiteRole::Latent)).as_str(),
+            "guide `g` samples site \"f\", which is a `factor!` term of model `m`, not a random variable"
+        );
+        assert_eq!(
+            check(exact("d", SiteRole::Latent)).as_str(),
+            "guide `g` samples site \"d\", which is a `deterministic!` value of model `m`, not a random variable"
+        );
         assert_eq!(
             check(prefix("q_", SiteRole::Latent)).as_str(),
             "guide `g` samples sites named \"q_...\", which model `m` does not have"

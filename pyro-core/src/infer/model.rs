@@ -91,7 +91,7 @@ pub trait GuideFor<M: Model>: Model {}
 /// overlapping the autoguides' implementations (see [`GuideFor`]).
 pub trait WrittenGuide: Model {}
 
-impl<'r, 's, M: Model, G: GuideFor<M>> GuideFor<&'r M> for &'s G {}
+impl<M: Model, G: GuideFor<M>> GuideFor<&M> for &G {}
 impl<G: WrittenGuide> WrittenGuide for &G {}
 
 /// The type-level comparison behind `#[guide(model = M)]`'s argument check: implemented only
