@@ -11,6 +11,8 @@ use syn::{Attribute, Block, FnArg, Ident, Lifetime, Pat, ReturnType, Signature, 
 use crate::attr::Which;
 use crate::ctxt::Errors;
 
+const BOTH: &str = "a function cannot be both a #[model] and a #[guide] (a guide is a model of its own: `#[guide(model = ...)]` alone)";
+
 /// The lifetime of `Args<'a>` when the function declares none.
 const DEFAULT_LIFETIME: &str = "'args";
 
@@ -44,7 +46,7 @@ pub struct Function {
 /// What the attribute was applied to.
 pub enum Item {
     Function(Box<Function>),
-    /// Something else: kept as written.
+    /// Something else, or something for another attribute to expand: kept as written.
     Other(TokenStream),
 }
 
@@ -103,6 +105,18 @@ pub fn parse(item: TokenStream, which: Which, errors: &mut Errors) -> Item {
             return Item::Other(item);
         }
     };
+    // `#[model] #[guide(..)] fn`: an error, and the guide attribute expands the function (so
+    // that its pairing with the model exists: no follow-on errors).
+    if which == Which::Model {
+        if let Some(g) = raw
+            .attrs
+            .iter()
+            .find(|a| pyro_attribute(a).as_deref() == Some("guide"))
+        {
+            errors.spanned(g, BOTH);
+            return Item::Other(item);
+        }
+    }
     let body = syn::parse2::<Block>(raw.body).ok();
     let mut f = Function {
         docs: Vec::new(),
@@ -127,12 +141,11 @@ pub fn parse(item: TokenStream, which: Which, errors: &mut Errors) -> Item {
         } else if is_attr(&a, "deprecated") {
             f.deprecated.push(a);
         } else if let Some(other) = pyro_attribute(&a) {
-            let msg = if other == which.name() {
-                format!("#[{other}] is given twice")
+            if other == which.name() {
+                errors.spanned(&a, format!("#[{other}] is given twice"));
             } else {
-                "a function cannot be both a #[model] and a #[guide] (a guide is a model of its own: `#[guide(model = ...)]` alone)".to_string()
-            };
-            errors.spanned(&a, msg);
+                errors.spanned(&a, BOTH);
+            }
         } else {
             f.others.push(a);
         }

@@ -53,7 +53,10 @@ pub fn parse(which: Which, args: TokenStream, errors: &mut Errors) -> Attr {
             if !input.peek(Token![=]) {
                 return Err(syn::Error::new(
                     key.span(),
-                    format!("expected `{key} = ...` in the arguments of #[{}]", which.name()),
+                    format!(
+                        "expected `{key} = ...` in the arguments of #[{}]",
+                        which.name()
+                    ),
                 ));
             }
             input.parse::<Token![=]>()?;

@@ -24,7 +24,8 @@ const NULLARY_CONSTRAINTS: &[&str] = &[
 ];
 
 /// The constraints that `constraint = name(args)` may call bare.
-const CONSTRAINT_FUNCTIONS: &[&str] = &["interval", "greater_than", "less_than", "integer_interval"];
+const CONSTRAINT_FUNCTIONS: &[&str] =
+    &["interval", "greater_than", "less_than", "integer_interval"];
 
 pub struct Emit<'a> {
     /// The path of the `pyro` crate (`::pyro`, or the attribute's `crate = path`).
@@ -81,7 +82,11 @@ impl Emit<'_> {
     /// `interval(0.0, 1.0)`) unless a local of that name shadows it; any other expression as
     /// written.
     pub fn constraint(&self, c: &Expr, scopes: &Scopes) -> TokenStream {
-        let span = c.to_token_stream().into_iter().next().map_or_else(Span::call_site, |t| t.span());
+        let span = c
+            .to_token_stream()
+            .into_iter()
+            .next()
+            .map_or_else(Span::call_site, |t| t.span());
         let krate = self.krate(span);
         match c {
             Expr::Path(p) if p.qself.is_none() => {
@@ -213,6 +218,8 @@ impl Emit<'_> {
         } else {
             quote_spanned!(span=> ::core::unreachable!())
         };
+        // A closure's parameter types could not be inferred here: left out.
+        let exprs = exprs.iter().filter(|e| !matches!(e, Expr::Closure(_)));
         quote_spanned!(span=> { let _ = (#(#exprs,)*); #value })
     }
 }

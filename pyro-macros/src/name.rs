@@ -91,7 +91,10 @@ pub fn classify(expr: &Expr, scopes: &Scopes) -> Name {
         }
         // `"z".to_string()`, `"z".to_owned()`, `"z".into()`.
         Expr::MethodCall(c)
-            if c.args.is_empty() && ["to_string", "to_owned", "into"].iter().any(|m| c.method == m) =>
+            if c.args.is_empty()
+                && ["to_string", "to_owned", "into"]
+                    .iter()
+                    .any(|m| c.method == m) =>
         {
             match classify(&c.receiver, scopes) {
                 n @ Name::Literal(_) => n,

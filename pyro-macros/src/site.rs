@@ -83,7 +83,9 @@ pub fn recognise(path: &Path, krate: &TokenStream, local_macros: &[String]) -> O
             _ => None,
         })
         .collect();
-    let prefix = prefix.strip_suffix(&["prelude".to_string()]).unwrap_or(prefix);
+    let prefix = prefix
+        .strip_suffix(&["prelude".to_string()])
+        .unwrap_or(prefix);
     let ours = match prefix {
         [] => path.leading_colon.is_none() && !local_macros.iter().any(|m| *m == segs[0]),
         [p] => !["crate", "self", "super", "std", "core", "alloc"].contains(&p.as_str()),
@@ -132,8 +134,14 @@ pub enum Site {
         constraint: Option<Expr>,
     },
     /// `factor!` or `deterministic!`.
-    Value { name: Expr, value: Expr },
-    Call { model: Expr, args: Vec<Expr> },
+    Value {
+        name: Expr,
+        value: Expr,
+    },
+    Call {
+        model: Expr,
+        args: Vec<Expr>,
+    },
     Plate {
         name: Expr,
         size: Expr,
@@ -296,6 +304,8 @@ impl Args<'_> {
     fn drain(&mut self) {
         for a in self.args.drain(..) {
             match a {
+                // A closure's parameter types could not be inferred in the placeholder.
+                Arg::Positional(Expr::Closure(_)) => {}
                 Arg::Positional(e) | Arg::Keyword(_, Some(e)) => self.used.push(e),
                 Arg::Keyword(_, None) | Arg::ForBody(..) => {}
             }
@@ -332,22 +342,25 @@ impl Args<'_> {
                 );
             }
             Arg::Positional(e) => {
-                if let Some(flag) = single_ident(&e) {
-                    let mac = self.kind.name();
-                    let hint = if self.kind == Kind::Sample && similar(&flag.to_string(), "enumerate") {
-                        " (did you mean `enumerate`?)".to_string()
-                    } else {
-                        String::new()
-                    };
-                    self.errors.at(
-                        flag.span(),
-                        format!("unknown argument `{flag}` of `{mac}!`: expected {expected}{hint}"),
-                    );
-                } else {
-                    self.errors.spanned(
+                // A bare identifier where `sample!` takes flags: an unknown flag.
+                match single_ident(&e).filter(|_| self.kind == Kind::Sample) {
+                    Some(flag) => {
+                        let hint = if similar(&flag.to_string(), "enumerate") {
+                            " (did you mean `enumerate`?)"
+                        } else {
+                            ""
+                        };
+                        self.errors.at(
+                            flag.span(),
+                            format!(
+                                "unknown argument `{flag}` of `sample!`: expected {expected}{hint}"
+                            ),
+                        );
+                    }
+                    None => self.errors.spanned(
                         &e,
                         format!("too many arguments: expected {}", self.kind.usage()),
-                    );
+                    ),
                 }
                 self.used.push(e);
             }
@@ -459,8 +472,10 @@ impl Args<'_> {
             }
         }
         let Some(model) = model else {
-            self.errors
-                .at(self.span, format!("too few arguments: expected {}", self.kind.usage()));
+            self.errors.at(
+                self.span,
+                format!("too few arguments: expected {}", self.kind.usage()),
+            );
             return None;
         };
         Some(Site::Call { model, args })
@@ -478,8 +493,10 @@ impl Args<'_> {
                 Arg::Keyword(k, v) if k == "subsample_size" || k == "dim" => {
                     let v = self.value_of(&k, v);
                     if body.is_some() {
-                        self.errors
-                            .at(k.span(), format!("`{k}` must come before the body of `plate!`"));
+                        self.errors.at(
+                            k.span(),
+                            format!("`{k}` must come before the body of `plate!`"),
+                        );
                     }
                     if seen.contains(&k.to_string()) {
                         self.errors.at(k.span(), format!("`{k}` is given twice"));
@@ -511,13 +528,17 @@ impl Args<'_> {
             }
         }
         let Some(body) = body else {
-            self.errors
-                .at(self.span, format!("incomplete `plate!`: expected {}", self.kind.usage()));
+            self.errors.at(
+                self.span,
+                format!("incomplete `plate!`: expected {}", self.kind.usage()),
+            );
             return None;
         };
         if let (PlateBody::Sequential { .. }, Some((k, _))) = (&body, &dim) {
-            self.errors
-                .at(k.span(), "a sequential plate (`for i { ... }`) has no `dim`");
+            self.errors.at(
+                k.span(),
+                "a sequential plate (`for i { ... }`) has no `dim`",
+            );
         }
         Some(Site::Plate {
             name,
@@ -537,17 +558,54 @@ impl Args<'_> {
                     history = self.value_of(&k, v);
                 }
                 Arg::Positional(Expr::ForLoop(f)) if looped.is_none() => looped = Some(f),
-                other => self.unexpected(other, self.kind.usage()),
+                Arg::Keyword(k, v) if looped.is_none() => {
+                    if let Some(v) = v {
+                        self.used.push(v);
+                    }
+                    self.errors.at(
+                        k.span(),
+                        format!(
+                            "unknown argument `{k}` of `markov!`: expected {}",
+                            self.kind.usage()
+                        ),
+                    );
+                    self.drain();
+                    return None;
+                }
+                other => {
+                    // Anything else: one error, at the first argument that is not understood.
+                    let message = if looped.is_some() {
+                        format!(
+                            "unexpected argument after the loop of `markov!`: expected {}",
+                            self.kind.usage()
+                        )
+                    } else {
+                        format!("expected {}", self.kind.usage())
+                    };
+                    let error = match &other {
+                        Arg::Positional(e) => syn::Error::new_spanned(e, message),
+                        Arg::Keyword(k, _) => syn::Error::new(k.span(), message),
+                        Arg::ForBody(_, _, s) => syn::Error::new(*s, message),
+                    };
+                    self.errors.push(error);
+                    self.args.push_front(other);
+                    self.drain();
+                    return None;
+                }
             }
         }
         let Some(looped) = looped else {
-            self.errors
-                .at(self.span, format!("incomplete `markov!`: expected {}", self.kind.usage()));
+            self.errors.at(
+                self.span,
+                format!("incomplete `markov!`: expected {}", self.kind.usage()),
+            );
             return None;
         };
         if let Some(label) = &looped.label {
-            self.errors
-                .spanned(label, "a `markov!` loop cannot have a label: its body is a closure");
+            self.errors.spanned(
+                label,
+                "a `markov!` loop cannot have a label: its body is a closure",
+            );
         }
         Some(Site::Markov {
             history,

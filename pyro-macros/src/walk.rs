@@ -169,7 +169,11 @@ impl<'a> Walker<'a> {
 
     /// Rewrites one site macro; returns the code it becomes.
     fn site(&mut self, kind: Kind, mac: &Macro) -> TokenStream {
-        let span = mac.path.segments.last().map_or_else(Span::call_site, |s| s.ident.span());
+        let span = mac
+            .path
+            .segments
+            .last()
+            .map_or_else(Span::call_site, |s| s.ident.span());
         let parsed = site::parse(
             kind,
             mac.tokens.clone(),
@@ -213,7 +217,8 @@ impl<'a> Walker<'a> {
                     (None, false) => Role::Latent,
                 };
                 self.record(role, &name);
-                self.emit.sample(span, &name, &dist, obs.as_ref(), enumerate)
+                self.emit
+                    .sample(span, &name, &dist, obs.as_ref(), enumerate)
             }
             Site::Param {
                 mut name,
@@ -285,7 +290,8 @@ impl<'a> Walker<'a> {
                         self.visit_expr_mut(&mut c.body);
                         self.scopes.pop();
                         self.flow.inline_end(loops);
-                        self.emit.plate(span, &name, &size, subsample.as_ref(), dim.as_ref(), &c)
+                        self.emit
+                            .plate(span, &name, &size, subsample.as_ref(), dim.as_ref(), &c)
                     }
                     PlateBody::Sequential { pat, mut block } => {
                         let head = self.flow.loop_begin(None);
@@ -294,8 +300,14 @@ impl<'a> Walker<'a> {
                         self.visit_block_mut(&mut block);
                         self.scopes.pop();
                         self.flow.loop_end(vec![head]);
-                        self.emit
-                            .sequential_plate(span, &name, &size, subsample.as_ref(), &pat, &block)
+                        self.emit.sequential_plate(
+                            span,
+                            &name,
+                            &size,
+                            subsample.as_ref(),
+                            &pat,
+                            &block,
+                        )
                     }
                 }
             }
@@ -465,9 +477,7 @@ fn macro_at(toks: &[TokenTree], i: usize) -> Option<(usize, Macro)> {
         bang_token: Token![!](bang.span()),
         delimiter: match g.delimiter() {
             Delimiter::Brace => syn::MacroDelimiter::Brace(syn::token::Brace(g.delim_span())),
-            Delimiter::Bracket => {
-                syn::MacroDelimiter::Bracket(syn::token::Bracket(g.delim_span()))
-            }
+            Delimiter::Bracket => syn::MacroDelimiter::Bracket(syn::token::Bracket(g.delim_span())),
             _ => syn::MacroDelimiter::Paren(syn::token::Paren(g.delim_span())),
         },
         tokens: g.stream(),

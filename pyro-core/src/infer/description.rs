@@ -433,7 +433,10 @@ const fn check_one(
     if m.latent {
         return Report::new();
     }
-    let mut r = Report::new().push("guide `").push(guide_name).push("` samples ");
+    let mut r = Report::new()
+        .push("guide `")
+        .push(guide_name)
+        .push("` samples ");
     r = match site {
         NamePattern::Exact(_) => r.push("site "),
         NamePattern::Prefix(_) => r.push("sites named "),
@@ -576,7 +579,10 @@ mod tests {
             "g",
             &[prefix("z", SiteRole::Latent), exact("s", SiteRole::Latent)],
         );
-        assert_eq!(r.as_str(), "guide `g` does not sample site \"w\" of model `m`");
+        assert_eq!(
+            r.as_str(),
+            "guide `g` does not sample site \"w\" of model `m`"
+        );
         // A guide implemented by hand covers everything.
         assert!(check_missing_sites("m", MODEL, "g", &[SiteDesc::UNKNOWN]).is_empty());
     }
@@ -626,8 +632,13 @@ mod tests {
             "guide `g` samples sites named \"q_...\", which model `m` does not have"
         );
         // A model implemented by hand accepts every guide site.
-        assert!(check_guide_sites("m", &[SiteDesc::UNKNOWN], "g", &[exact("q", SiteRole::Latent)])
-            .is_empty());
+        assert!(check_guide_sites(
+            "m",
+            &[SiteDesc::UNKNOWN],
+            "g",
+            &[exact("q", SiteRole::Latent)]
+        )
+        .is_empty());
     }
 
     #[test]

@@ -55,11 +55,7 @@ pub fn site_name<N: IntoSiteName>(name: N) -> SiteName {
 
 /// `sample!(name, dist)`.
 #[inline]
-pub fn sample<N: IntoSiteName, D: IntoDistribution>(
-    name: N,
-    dist: D,
-    ctx: &mut Context,
-) -> Tensor {
+pub fn sample<N: IntoSiteName, D: IntoDistribution>(name: N, dist: D, ctx: &mut Context) -> Tensor {
     ctx.sample(name.into_site_name(), dist, None)
 }
 

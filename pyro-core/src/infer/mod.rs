@@ -2,8 +2,8 @@
 //! its model ([`GuideFor`]), ELBO objectives and stochastic variational inference.
 
 pub mod autoguide;
-mod discrete;
 pub mod description;
+mod discrete;
 mod elbo;
 pub mod language;
 mod model;

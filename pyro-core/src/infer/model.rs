@@ -44,7 +44,8 @@ impl<M: Model> Model for &M {
 
 /// A guide of model `M`: what [`Svi`](super::Svi), [`Predictive`](super::Predictive) and the
 /// ELBOs require of their guide, so that a guide of another model, or a model and guide passed
-/// in the wrong order, do not compile.
+/// in the wrong order, do not compile. (`M: Model` is required where the pair is used, not by
+/// the trait: a `#[guide(model = NotAModel)]` then reports one error, not two.)
 ///
 /// Implemented by
 /// - `#[guide(model = M)]`, after checking at compile time that the guide samples every latent
@@ -53,6 +54,10 @@ impl<M: Model> Model for &M {
 /// - the autoguides, for every model (an autoguide is built from the model it guides);
 /// - by hand, for a guide type written by hand: `impl GuideFor<MyModel> for MyGuide {}` (and
 ///   [`WrittenGuide`], see below). Its sites are then checked when inference runs.
+///
+/// A reference to a guide guides the same model (`Predictive::new(model, svi.guide(), ..)`):
+/// `#[guide]` and the autoguides also implement `GuideFor<M>` for `&Guide`. There is no blanket
+/// `impl GuideFor<M> for &G`: it would overlap the wrappers' blanket below.
 ///
 /// Composition: a handler that wraps a model into a new model type (`condition`, `block`,
 /// `scale`, ...) passes the guides of the inner model on with a blanket implementation over
@@ -72,8 +77,9 @@ impl<M: Model> Model for &M {
 ///     }
 /// }
 /// // Every guide written for `M` guides `Conditioned<M>`. Coherent beside the autoguides'
-/// // `impl<M: Model> GuideFor<M> for AutoNormal<M>` because no autoguide is a `WrittenGuide`;
-/// // an autoguide of the wrapped model is built from it: `AutoNormal::new(Conditioned(m))`.
+/// // `impl<M: Model> GuideFor<M> for AutoNormal<M>` (and for `&AutoNormal<M>`) because no
+/// // autoguide is a `WrittenGuide`, and no downstream crate can make one; an autoguide of the
+/// // wrapped model is built from it: `AutoNormal::new(Conditioned(m))`.
 /// impl<M: Model, G: GuideFor<M> + WrittenGuide> GuideFor<Conditioned<M>> for G {}
 /// ```
 #[diagnostic::on_unimplemented(
@@ -82,7 +88,7 @@ impl<M: Model> Model for &M {
     note = "a guide declares its model with `#[guide(model = ...)]`; an autoguide (`AutoNormal::new(model)`) guides the model it is built from",
     note = "`Svi::new`, `Predictive::new` and the ELBOs take the model first, then its guide"
 )]
-pub trait GuideFor<M: Model>: Model {}
+pub trait GuideFor<M>: Model {}
 
 /// A guide written for one particular model: by `#[guide(model = M)]`, or by hand (then also
 /// implement this marker). Autoguides are not: each is a guide of the model it was built from.
@@ -90,9 +96,6 @@ pub trait GuideFor<M: Model>: Model {}
 /// The marker is what lets a handler wrapper pass written guides on to the wrapped model without
 /// overlapping the autoguides' implementations (see [`GuideFor`]).
 pub trait WrittenGuide: Model {}
-
-impl<M: Model, G: GuideFor<M>> GuideFor<&M> for &G {}
-impl<G: WrittenGuide> WrittenGuide for &G {}
 
 /// The type-level comparison behind `#[guide(model = M)]`'s argument check: implemented only
 /// when `Self` (the guide's arguments) is `A` (the model's). `M` and `G` name the model and the

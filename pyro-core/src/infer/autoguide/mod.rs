@@ -65,12 +65,18 @@ use crate::tensor::Tensor;
 use crate::trace::{PlateFrame, SiteName};
 use crate::transforms::{biject_to, unconstrained_shape, Bijector, Transform};
 
-// Each autoguide guides the model it is built from, whatever that model is.
+// Each autoguide guides the model it is built from, whatever that model is, and so does a
+// reference to it (`Predictive::new(model, svi.guide(), ..)`).
 impl<M: Model> GuideFor<M> for AutoNormal<M> {}
 impl<M: Model> GuideFor<M> for AutoDelta<M> {}
 impl<M: Model> GuideFor<M> for AutoDiagonalNormal<M> {}
 impl<M: Model> GuideFor<M> for AutoMultivariateNormal<M> {}
 impl<M: Model> GuideFor<M> for AutoLowRankMultivariateNormal<M> {}
+impl<M: Model> GuideFor<M> for &AutoNormal<M> {}
+impl<M: Model> GuideFor<M> for &AutoDelta<M> {}
+impl<M: Model> GuideFor<M> for &AutoDiagonalNormal<M> {}
+impl<M: Model> GuideFor<M> for &AutoMultivariateNormal<M> {}
+impl<M: Model> GuideFor<M> for &AutoLowRankMultivariateNormal<M> {}
 
 /// How an autoguide initialises the location of each latent site.
 #[derive(Clone, Debug, Default, PartialEq)]
