@@ -61,21 +61,13 @@ impl<M: Model> Model for &M {
 ///
 /// Composition: a handler that wraps a model into a new model type (`condition`, `block`,
 /// `scale`, ...) passes the guides of the inner model on with a blanket implementation over
-/// guides written for one model:
+/// guides written for one model, in this crate (where the wrapper type is defined; the unit test
+/// `a_wrapper_passes_written_guides_on` compiles exactly this beside the autoguides):
 ///
-/// ```
-/// # use pyro_core::handlers::Context;
-/// # use pyro_core::infer::{GuideFor, Model, WrittenGuide};
+/// ```ignore
 /// /// A model with some sites conditioned on data.
-/// struct Conditioned<M>(M);
-/// impl<M: Model> Model for Conditioned<M> {
-///     type Args<'a> = M::Args<'a>;
-///     type Output = M::Output;
-///     const NAME: &'static str = M::NAME;
-///     fn call<'a>(&self, ctx: &mut Context, args: M::Args<'a>) -> M::Output {
-///         self.0.call(ctx, args)
-///     }
-/// }
+/// pub struct Conditioned<M>(M);
+/// impl<M: Model> Model for Conditioned<M> { /* runs `M` under a condition handler */ }
 /// // Every guide written for `M` guides `Conditioned<M>`. Coherent beside the autoguides'
 /// // `impl<M: Model> GuideFor<M> for AutoNormal<M>` (and for `&AutoNormal<M>`) because no
 /// // autoguide is a `WrittenGuide`, and no downstream crate can make one; an autoguide of the
@@ -113,3 +105,76 @@ impl<A, M, G> SameArgs<A, M, G> for A {}
 /// emitted by `#[guide(model = M)]`, so that rustc compares the types (aliases agree; two
 /// different types of the same name do not).
 pub const fn same_args<GA: SameArgs<MA, M, G>, MA, M, G>() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distributions::Normal;
+    use crate::infer::AutoNormal;
+
+    /// A stand-in for the handler wrappers of a later change (`condition(model, data)`).
+    struct Conditioned<M>(M);
+
+    impl<M: Model> Model for Conditioned<M> {
+        type Args<'a> = M::Args<'a>;
+        type Output = M::Output;
+        const NAME: &'static str = M::NAME;
+        fn call<'a>(&self, ctx: &mut Context, args: M::Args<'a>) -> M::Output {
+            self.0.call(ctx, args)
+        }
+    }
+
+    // The blanket that such a wrapper needs: coherent beside the autoguides' implementations.
+    impl<M: Model, G: GuideFor<M> + WrittenGuide> GuideFor<Conditioned<M>> for G {}
+
+    struct Coin;
+    impl Model for Coin {
+        type Args<'a> = f64;
+        type Output = ();
+        const NAME: &'static str = "coin";
+        fn call<'a>(&self, ctx: &mut Context, x: f64) {
+            let z = ctx.sample("z", Normal::new(0.0, 1.0), None);
+            ctx.sample("x", Normal::new(z, 1.0), Some(x.into()));
+        }
+    }
+
+    struct CoinGuide;
+    impl Model for CoinGuide {
+        type Args<'a> = f64;
+        type Output = ();
+        const NAME: &'static str = "coin_guide";
+        fn call<'a>(&self, ctx: &mut Context, _x: f64) {
+            ctx.sample("z", Normal::new(0.0, 1.0), None);
+        }
+    }
+    impl GuideFor<Coin> for CoinGuide {}
+    impl GuideFor<Coin> for &CoinGuide {}
+    impl WrittenGuide for CoinGuide {}
+
+    fn pair<M: Model, G: GuideFor<M>>(_: &M, _: &G) -> (&'static str, &'static str) {
+        (M::NAME, G::NAME)
+    }
+
+    #[test]
+    fn a_wrapper_passes_written_guides_on() {
+        let wrapped = Conditioned(Coin);
+        assert_eq!(pair(&wrapped, &CoinGuide), ("coin", "coin_guide"));
+        assert_eq!(pair(&Coin, &&CoinGuide), ("coin", "coin_guide"));
+        // An autoguide guides the model it is built from, wrapped or not.
+        let auto = AutoNormal::new(Conditioned(Coin));
+        assert_eq!(pair(&wrapped, &auto), ("coin", "AutoNormal"));
+        assert_eq!(pair(&Coin, &&AutoNormal::new(Coin)), ("coin", "AutoNormal"));
+    }
+
+    #[test]
+    fn a_model_written_by_hand_describes_itself_as_unknown() {
+        assert!(matches!(
+            <Coin as Model>::SITES,
+            [SiteDesc::Site {
+                role: crate::infer::description::SiteRole::Unknown,
+                ..
+            }]
+        ));
+        assert_eq!(<&Coin as Model>::SITES.len(), 1);
+    }
+}
