@@ -168,7 +168,7 @@ fn write_pictures(
     for i in 0..n {
         let (row, col) = (i / 4, i % 4);
         let x0 = col * (2 * tw + 2);
-        canvas.tile(x0, row * th, test.image(i), r, c, scale, true);
+        canvas.tile(x0, row * th, test.image(i)?, r, c, scale, true);
         canvas.tile(
             x0 + tw,
             row * th,

@@ -64,10 +64,11 @@ pub enum Error {
         /// The name.
         name: String,
     },
-    /// A loss or gradient that is NaN or infinite; the step was refused.
+    /// A loss, gradient, updated parameter value or optimiser state that is NaN or infinite; the
+    /// step was refused and nothing changed.
     #[error("non-finite {what} at `{name}`; the step was refused and no parameter was changed")]
     NonFinite {
-        /// `loss`, `gradient`, `log-density`.
+        /// `loss`, `gradient`, `log-density`, `updated value`, `optimiser state`.
         what: &'static str,
         /// The site or parameter.
         name: String,

@@ -226,6 +226,25 @@ impl ParamStore {
         (&e.name, &mut e.value)
     }
 
+    /// Whether unconstrained `values` for parameter `i` map to a finite constrained value inside
+    /// its constraint: a finite unconstrained value can still leave it (`exp(-1000) = 0` is not
+    /// positive, `exp(1000)` is infinite). Allocates nothing for a real or one-element parameter.
+    pub(crate) fn admissible(&self, i: usize, values: &[f64]) -> bool {
+        let e = &self.entries[i];
+        if matches!(e.constraint, Constraint::Real | Constraint::RealVector) {
+            return values.iter().all(|v| v.is_finite());
+        }
+        let Ok(t) = biject_to(&e.constraint) else {
+            return false;
+        };
+        let u = match values {
+            [v] => Tensor::scalar(*v).reshape(&e.shape),
+            _ => Tensor::new(values.to_vec(), &e.shape).unwrap_or_else(Tensor::poisoned),
+        };
+        let c = t.forward(&u);
+        c.is_finite() && e.constraint.check(&c)
+    }
+
     /// Entry by position.
     pub(crate) fn at(&self, i: usize) -> &ParamEntry {
         &self.entries[i]

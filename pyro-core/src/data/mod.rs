@@ -8,8 +8,10 @@ mod digits;
 mod mnist;
 pub mod png;
 
-pub use digits::load_digits;
-pub use mnist::{load_idx_images, load_idx_labels, load_mnist, Mnist};
+pub use digits::{load_digits, DIGITS_MAX_BYTES};
+pub use mnist::{
+    load_idx_images, load_idx_labels, load_idx_labels_in, load_mnist, Mnist, MNIST_CLASSES,
+};
 
 use rand::seq::SliceRandom;
 
@@ -41,15 +43,41 @@ impl Dataset {
         self.labels.is_empty()
     }
 
-    /// Pixels per image.
+    /// Pixels per image (saturating: a `rows x cols` that overflows matches no pixel buffer).
     pub fn dim(&self) -> usize {
-        self.rows * self.cols
+        self.rows.saturating_mul(self.cols)
     }
 
-    /// Pixels of image `i`.
-    pub fn image(&self, i: usize) -> &[f64] {
+    /// Checks that the pixels hold `len() x dim()` values: the fields are public, so a dataset
+    /// built by hand may not.
+    fn check_layout(&self, op: &str) -> Result<()> {
+        let want = self
+            .len()
+            .checked_mul(self.rows)
+            .and_then(|n| n.checked_mul(self.cols));
+        if want != Some(self.pixels.len()) {
+            return Err(Error::Invalid(format!(
+                "Dataset::{op}: {} pixel values do not hold {} images of {}x{}",
+                self.pixels.len(),
+                self.len(),
+                self.rows,
+                self.cols
+            )));
+        }
+        Ok(())
+    }
+
+    /// Pixels of image `i`; an error if `i` is out of range.
+    pub fn image(&self, i: usize) -> Result<&[f64]> {
+        self.check_layout("image")?;
+        if i >= self.len() {
+            return Err(Error::Invalid(format!(
+                "Dataset::image: index {i} is out of range for {} images",
+                self.len()
+            )));
+        }
         let d = self.dim();
-        &self.pixels[i * d..(i + 1) * d]
+        Ok(&self.pixels[i * d..(i + 1) * d])
     }
 
     /// Sets every pixel to 1 if above `threshold`, else 0.
@@ -60,14 +88,39 @@ impl Dataset {
         self
     }
 
-    /// The images at `indices`, as a tensor `[indices.len(), dim]`.
+    /// The images at `indices`, as a tensor `[indices.len(), dim]`; a poisoned tensor naming the
+    /// index if one is out of range.
     pub fn batch(&self, indices: &[usize]) -> Tensor {
-        let d = self.dim();
-        let mut v = Vec::with_capacity(indices.len() * d);
-        for &i in indices {
-            v.extend_from_slice(self.image(i));
+        self.gather("batch", indices)
+            .and_then(|v| Tensor::new(v, &[indices.len(), self.dim()]))
+            .unwrap_or_else(Tensor::poisoned)
+    }
+
+    /// The pixels of the images at `indices`, checked.
+    fn gather(&self, op: &str, indices: &[usize]) -> Result<Vec<f64>> {
+        self.check_layout(op)?;
+        if let Some(&bad) = indices.iter().find(|&&i| i >= self.len()) {
+            return Err(Error::Invalid(format!(
+                "Dataset::{op}: index {bad} is out of range for {} images",
+                self.len()
+            )));
         }
-        Tensor::new(v, &[indices.len(), d]).unwrap_or_else(Tensor::poisoned)
+        let d = self.dim();
+        let mut v = Vec::new();
+        indices
+            .len()
+            .checked_mul(d)
+            .and_then(|n| v.try_reserve_exact(n).ok())
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "Dataset::{op}: cannot allocate {} images of {d} pixels",
+                    indices.len()
+                ))
+            })?;
+        for &i in indices {
+            v.extend_from_slice(&self.pixels[i * d..(i + 1) * d]);
+        }
+        Ok(v)
     }
 
     /// All images as a tensor `[len, dim]`.
@@ -75,19 +128,14 @@ impl Dataset {
         Tensor::new(self.pixels.clone(), &[self.len(), self.dim()]).unwrap_or_else(Tensor::poisoned)
     }
 
-    /// The subset at `indices`.
-    pub fn subset(&self, indices: &[usize]) -> Dataset {
-        let d = self.dim();
-        let mut pixels = Vec::with_capacity(indices.len() * d);
-        for &i in indices {
-            pixels.extend_from_slice(self.image(i));
-        }
-        Dataset {
-            pixels,
+    /// The subset at `indices`; an error naming the index if one is out of range.
+    pub fn subset(&self, indices: &[usize]) -> Result<Dataset> {
+        Ok(Dataset {
+            pixels: self.gather("subset", indices)?,
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             rows: self.rows,
             cols: self.cols,
-        }
+        })
     }
 
     /// A seeded random split into `(train, test)` with `n_test` test images: the first
@@ -102,7 +150,7 @@ impl Dataset {
         let mut perm: Vec<usize> = (0..self.len()).collect();
         perm.shuffle(&mut rng_from_seed(seed));
         let (test, train) = perm.split_at(n_test);
-        Ok((self.subset(train), self.subset(test)))
+        Ok((self.subset(train)?, self.subset(test)?))
     }
 }
 

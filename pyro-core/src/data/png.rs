@@ -47,7 +47,18 @@ pub fn encode(width: usize, height: usize, channels: usize, pixels: &[u8]) -> Re
             )))
         }
     };
-    if pixels.len() != width * height * channels {
+    // The PNG spec: width and height are 1..=2^31-1 (a zero-sized image is not a PNG).
+    const MAX_SIDE: usize = (1 << 31) - 1;
+    if !(1..=MAX_SIDE).contains(&width) || !(1..=MAX_SIDE).contains(&height) {
+        return Err(Error::Invalid(format!(
+            "PNG: a {width}x{height} image; width and height must be between 1 and {MAX_SIDE}"
+        )));
+    }
+    if width
+        .checked_mul(height)
+        .and_then(|n| n.checked_mul(channels))
+        != Some(pixels.len())
+    {
         return Err(Error::Invalid(format!(
             "PNG: {} bytes for a {width}x{height}x{channels} image",
             pixels.len()
@@ -99,7 +110,10 @@ impl Canvas {
     /// Sets one pixel (ignored outside the canvas).
     pub fn set(&mut self, x: isize, y: isize, v: u8) {
         if x >= 0 && y >= 0 && (x as usize) < self.width && (y as usize) < self.height {
-            self.pixels[y as usize * self.width + x as usize] = v;
+            // `get_mut`: the fields are public, and a hand-made canvas may be short.
+            if let Some(p) = self.pixels.get_mut(y as usize * self.width + x as usize) {
+                *p = v;
+            }
         }
     }
 
@@ -118,23 +132,36 @@ impl Canvas {
     ) {
         for r in 0..rows {
             for c in 0..cols {
-                let v = (img[r * cols + c].clamp(0.0, 1.0) * 255.0).round() as u8;
+                // Pixels missing from a short `img` are left as they are.
+                let Some(&p) = r.checked_mul(cols).and_then(|i| img.get(i + c)) else {
+                    continue;
+                };
+                let v = (p.clamp(0.0, 1.0) * 255.0).round() as u8;
                 let v = if invert { 255 - v } else { v };
-                for dy in 0..scale {
-                    for dx in 0..scale {
-                        self.set(
-                            (x0 + c * scale + dx) as isize,
-                            (y0 + r * scale + dy) as isize,
-                            v,
-                        );
+                // The block's top-left corner, and the part of it on the canvas (so that the work
+                // is bounded by the canvas, whatever `scale` is).
+                let corner = |o: usize, i: usize| i.checked_mul(scale)?.checked_add(o);
+                let (Some(x), Some(y)) = (corner(x0, c), corner(y0, r)) else {
+                    continue;
+                };
+                let xs = x..x.saturating_add(scale).min(self.width);
+                let ys = y..y.saturating_add(scale).min(self.height);
+                for yy in ys {
+                    for xx in xs.clone() {
+                        self.set(xx as isize, yy as isize, v);
                     }
                 }
             }
         }
     }
 
-    /// Draws a line from `(x0, y0)` to `(x1, y1)` (Bresenham).
-    pub fn line(&mut self, (x0, y0): (isize, isize), (x1, y1): (isize, isize), v: u8) {
+    /// Draws a line from `(x0, y0)` to `(x1, y1)` (Bresenham). Only the part inside the canvas is
+    /// drawn: end points far outside it are first pulled in (along the line), so the work is
+    /// bounded by the canvas size, not by the coordinates.
+    pub fn line(&mut self, from: (isize, isize), to: (isize, isize), v: u8) {
+        let Some(((x0, y0), (x1, y1))) = self.clip(from, to) else {
+            return;
+        };
         let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
         let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
         let (mut x, mut y, mut err) = (x0, y0, dx + dy);
@@ -155,6 +182,53 @@ impl Canvas {
         }
     }
 
+    /// The segment `a`-`b` cut to the canvas (with a margin of one pixel), or `None` if it misses
+    /// it (Liang-Barsky clipping in `f64`, so huge coordinates cannot overflow).
+    #[allow(clippy::type_complexity)]
+    fn clip(
+        &self,
+        a: (isize, isize),
+        b: (isize, isize),
+    ) -> Option<((isize, isize), (isize, isize))> {
+        let (x0, y0, x1, y1) = (a.0 as f64, a.1 as f64, b.0 as f64, b.1 as f64);
+        let (lo_x, hi_x) = (-1.0, self.width as f64);
+        let (lo_y, hi_y) = (-1.0, self.height as f64);
+        let (dx, dy) = (x1 - x0, y1 - y0);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        for (p, q) in [
+            (-dx, x0 - lo_x),
+            (dx, hi_x - x0),
+            (-dy, y0 - lo_y),
+            (dy, hi_y - y0),
+        ] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    return None;
+                }
+            } else {
+                let r = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(r);
+                } else {
+                    t1 = t1.min(r);
+                }
+            }
+        }
+        if t0 > t1 {
+            return None;
+        }
+        let pt = |t: f64| {
+            (
+                (x0 + t * dx).round() as isize,
+                (y0 + t * dy).round() as isize,
+            )
+        };
+        Some((
+            if t0 > 0.0 { pt(t0) } else { a },
+            if t1 < 1.0 { pt(t1) } else { b },
+        ))
+    }
+
     /// A line plot of one or more series (each drawn in its own gray) with axes and a light
     /// grid; `y` limits are taken from the data.
     pub fn plot(width: usize, height: usize, series: &[&[f64]]) -> Canvas {
@@ -170,9 +244,14 @@ impl Canvas {
         });
         let (lo, hi) = if lo < hi {
             (lo, hi)
-        } else {
+        } else if lo.is_finite() {
             (lo - 1.0, lo + 1.0)
+        } else {
+            // No finite value at all.
+            (-1.0, 1.0)
         };
+        // Halves, so that a range such as [-1e308, 1e308] does not overflow to infinity.
+        let span = hi / 2.0 - lo / 2.0;
         for k in 0..=4 {
             let y = mt + h * k / 4;
             for x in (ml..ml + w).step_by(3) {
@@ -191,13 +270,16 @@ impl Canvas {
                     } else {
                         0
                     };
-                let y = mt + ((hi - v) / (hi - lo) * h as f64).round() as isize;
+                let y = mt + ((hi / 2.0 - v / 2.0) / span * h as f64).round() as isize;
                 (x, y)
             };
+            // Non-finite values are gaps in the line: they have no place on the axis.
             for i in 1..s.len() {
-                c.line(pt(i - 1, s[i - 1]), pt(i, s[i]), gray);
+                if s[i - 1].is_finite() && s[i].is_finite() {
+                    c.line(pt(i - 1, s[i - 1]), pt(i, s[i]), gray);
+                }
             }
-            for (i, &v) in s.iter().enumerate() {
+            for (i, &v) in s.iter().enumerate().filter(|(_, v)| v.is_finite()) {
                 let (x, y) = pt(i, v);
                 for d in -1..=1 {
                     c.set(x + d, y, gray);

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::handlers::Context;
 use crate::optim::Optimizer;
 use crate::params::ParamStore;
-use crate::rng::{rng_from_seed, Rng};
+use crate::rng::{rng_from_seed, Rng, RngState};
 use crate::tensor::{TapeStorage, Tensor};
 
 /// Stochastic variational inference: fits the parameters of `guide` (and of `model`) by
@@ -21,6 +21,9 @@ pub struct Svi<M, G, O, L> {
     params: ParamStore,
     rng: Rng,
     storage: TapeStorage,
+    /// Scratch copies of the parameters a step updates, committed only when all are finite
+    /// (kept between steps so that their buffers are reused).
+    scratch: Vec<Vec<f64>>,
 }
 
 impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
@@ -37,6 +40,7 @@ impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
             params: ParamStore::new(),
             rng: rng_from_seed(0),
             storage: TapeStorage::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -97,8 +101,12 @@ impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
 
     /// One step: estimates the loss and its gradient and updates the parameters. Returns the loss.
     ///
-    /// A step whose loss or gradient is not finite is refused with an error naming the site or
-    /// parameter, and no parameter changes.
+    /// A step is all or nothing. It is refused, with an error naming the site or parameter, when
+    /// the loss or a gradient is not finite, or when an updated parameter value or the
+    /// optimiser's new state for it would not be finite (a learning rate too large for the
+    /// gradient, Adam's second moment overflowing for a gradient above about 1.3e154). A refused
+    /// step changes no parameter and no optimiser state (bit for bit): the updates are computed
+    /// into scratch copies and committed only when every one is finite.
     pub fn step<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
         G: Model<Args<'a> = M::Args<'a>>,
@@ -122,10 +130,47 @@ impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
                 }
             }
             svi.optim.begin_step();
-            for (i, leaf) in &ctx.leaves {
-                if let Some(g) = grads.slice(leaf) {
-                    let (name, value) = ctx.params.values_mut(*i);
-                    svi.optim.update(*i, name, value, g);
+            if svi.scratch.len() < ctx.leaves.len() {
+                svi.scratch.resize_with(ctx.leaves.len(), Vec::new);
+            }
+            let mut refused = None;
+            for ((i, leaf), scratch) in ctx.leaves.iter().zip(&mut svi.scratch) {
+                let Some(g) = grads.slice(leaf) else { continue };
+                let entry = ctx.params.at(*i);
+                scratch.clear();
+                scratch.extend_from_slice(&entry.value);
+                svi.optim.stage(*i, entry.name(), scratch, g);
+                if refused.is_some() {
+                    continue;
+                }
+                let name = entry.name();
+                if scratch.iter().any(|v| !v.is_finite()) {
+                    refused = Some(Error::NonFinite {
+                        what: "updated value",
+                        name: name.to_string(),
+                    });
+                } else if !svi.optim.staged_state_is_finite(*i) {
+                    refused = Some(Error::NonFinite {
+                        what: "optimiser state",
+                        name: name.to_string(),
+                    });
+                } else if !ctx.params.admissible(*i, scratch) {
+                    refused = Some(Error::Invalid(format!(
+                        "the update of parameter `{name}` would take its constrained value outside \
+                         {:?} or to infinity (the transform from unconstrained space overflows or \
+                         underflows); the step was refused and no parameter was changed",
+                        entry.constraint()
+                    )));
+                }
+            }
+            if let Some(e) = refused {
+                svi.optim.rollback_step();
+                return Err(e);
+            }
+            svi.optim.commit_step();
+            for ((i, leaf), scratch) in ctx.leaves.iter().zip(&svi.scratch) {
+                if grads.slice(leaf).is_some() {
+                    ctx.params.values_mut(*i).1.copy_from_slice(scratch);
                 }
             }
             Ok(run.loss)
@@ -157,21 +202,38 @@ impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
         })
     }
 
-    /// Saves the parameters and the optimiser state to `path`, atomically (see
-    /// [`ParamStore::save`] for the format).
+    /// Saves the parameters, the optimiser state and the random generator's state to `path`,
+    /// atomically and verified (see [`ParamStore::save`] for the format and guarantees). A run
+    /// resumed from the file with [`Svi::load`] continues exactly as the uninterrupted run.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
-        crate::checkpoint::save(path.as_ref(), &self.params, self.optim.state())
+        crate::checkpoint::save(
+            path.as_ref(),
+            &self.params,
+            crate::checkpoint::Extras {
+                optimizer: self.optim.state(),
+                rng: Some(RngState::of(&self.rng)),
+            },
+        )
     }
 
-    /// Restores parameters and optimiser state saved by [`Svi::save`]. On error nothing changes.
+    /// Restores parameters, optimiser state and (when the file has it) the random generator's
+    /// state saved by [`Svi::save`]. On error nothing changes.
     pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
-        let mut store = ParamStore::new();
-        let state = crate::checkpoint::load(path, &mut store)?;
+        let (store, extras) = crate::checkpoint::load(path)?;
+        let rng = extras
+            .rng
+            .as_ref()
+            .map(RngState::restore)
+            .transpose()
+            .map_err(|e| Error::file(path, format!("rng: {e}")))?;
         self.optim
-            .load_state(&state)
+            .load_state(&extras.optimizer)
             .map_err(|e| Error::file(path, format!("optimiser state: {e}")))?;
         self.params = store;
+        if let Some(rng) = rng {
+            self.rng = rng;
+        }
         Ok(())
     }
 

@@ -59,16 +59,16 @@ pub(crate) fn dgemm(
     if m == 0 || n == 0 {
         return;
     }
-    assert!(c.len() >= m * n, "dgemm: output too small");
-    let extent = |r: isize, cc: isize, rows: usize, cols: usize| {
-        if rows == 0 || cols == 0 {
-            0
-        } else {
-            (r * (rows as isize - 1) + cc * (cols as isize - 1)) as usize + 1
-        }
+    // Checked arithmetic: an extent that overflows must fail the check, not wrap past it.
+    let fits = |len: usize, r: isize, cc: isize, rows: usize, cols: usize| {
+        crate::tensor::strided_extent(r, cc, rows, cols).is_some_and(|e| e <= len)
     };
-    assert!(a.len() >= extent(ra, ca, m, k), "dgemm: A too small");
-    assert!(b.len() >= extent(rb, cb, k, n), "dgemm: B too small");
+    assert!(
+        fits(c.len(), n as isize, 1, m, n),
+        "dgemm: output too small"
+    );
+    assert!(fits(a.len(), ra, ca, m, k), "dgemm: A too small");
+    assert!(fits(b.len(), rb, cb, k, n), "dgemm: B too small");
     // SAFETY: the asserts above check that every strided access stays inside the slices.
     unsafe {
         matrixmultiply::dgemm(

@@ -27,11 +27,35 @@ use crate::error::{Error, Result};
 
 /// What [`crate::infer::Svi`] needs from an optimiser. Parameters are identified by their
 /// position in the parameter store (stable for its life) and by name.
+///
+/// A step of [`crate::infer::Svi`] is all or nothing: it calls [`Optimizer::begin_step`], then
+/// [`Optimizer::stage`] for every parameter on a scratch copy of its values, checks the new values
+/// and [`Optimizer::staged_state_is_finite`], and then either commits ([`Optimizer::commit_step`])
+/// or discards ([`Optimizer::rollback_step`]) the step. The defaults make `stage` an immediate
+/// [`Optimizer::update`], which suits an optimiser without state.
 pub trait Optimizer: Send {
-    /// Updates the unconstrained `value` of parameter `index` from its gradient `grad`.
+    /// Updates the unconstrained `value` of parameter `index` from its gradient `grad`, and the
+    /// optimiser's state with it (immediately: no commit needed).
     fn update(&mut self, index: usize, name: &str, value: &mut [f64], grad: &[f64]);
     /// Called once per step, before the updates of that step.
     fn begin_step(&mut self) {}
+    /// Like [`Optimizer::update`], but the parameter's new optimiser state stays pending until
+    /// [`Optimizer::commit_step`] (and is dropped by [`Optimizer::rollback_step`]).
+    fn stage(&mut self, index: usize, name: &str, value: &mut [f64], grad: &[f64]) {
+        self.update(index, name, value, grad);
+    }
+    /// Whether the pending state of parameter `index` is finite (a moment estimate can overflow
+    /// while the parameter itself stays finite, e.g. Adam's second moment for a gradient above
+    /// about 1.3e154).
+    fn staged_state_is_finite(&self, index: usize) -> bool {
+        let _ = index;
+        true
+    }
+    /// Makes the pending state of this step the optimiser's state.
+    fn commit_step(&mut self) {}
+    /// Discards the pending state of this step and the step count that
+    /// [`Optimizer::begin_step`] advanced: the optimiser is as before the step.
+    fn rollback_step(&mut self) {}
     /// Checks, before any parameter changes, that parameter `index` can be updated (e.g. that its
     /// per-parameter config is valid). The default accepts every parameter.
     fn check_param(&mut self, index: usize, name: &str) -> Result<()> {
@@ -57,8 +81,10 @@ pub struct ParamState {
     /// Number of updates of this parameter.
     pub t: u64,
     /// First buffer (Adam's first moment, SGD/RMSprop momentum).
+    #[serde(with = "crate::checkpoint::floats")]
     pub a: Vec<f64>,
     /// Second buffer (Adam's second moment, Adagrad's sum of squares, RMSprop's mean square).
+    #[serde(with = "crate::checkpoint::floats")]
     pub b: Vec<f64>,
 }
 
@@ -149,6 +175,11 @@ pub struct Optim<C: Rule> {
     clip: Clip,
     step: u64,
     states: Vec<Option<ParamState>>,
+    /// The states computed by [`Optimizer::stage`] in this step, by position (kept between steps
+    /// so that their buffers are reused: a warm step allocates nothing).
+    pending: Vec<Option<ParamState>>,
+    /// Positions staged in this step.
+    staged: Vec<usize>,
     scratch: Vec<f64>,
 }
 
@@ -165,6 +196,8 @@ impl<C: Rule> Optim<C> {
             clip: Clip::None,
             step: 0,
             states: Vec::new(),
+            pending: Vec::new(),
+            staged: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -219,42 +252,46 @@ impl<C: Rule> Optim<C> {
     }
 }
 
-impl<C: Rule> Optimizer for Optim<C> {
-    fn begin_step(&mut self) {
-        self.step += 1;
-    }
+/// Whether an optimiser state holds only finite numbers (true for none).
+fn finite_state(st: Option<&ParamState>) -> bool {
+    st.is_none_or(|st| st.a.iter().chain(&st.b).all(|v| v.is_finite()))
+}
 
-    fn check_param(&mut self, index: usize, name: &str) -> Result<()> {
-        self.schedule.validate(C::NAME)?;
-        if let Clip::Norm(v) | Clip::Value(v) = self.clip {
-            if v.is_nan() || v <= 0.0 {
-                return Err(Error::Invalid(format!(
-                    "{}: clipping threshold must be positive, got {v}",
-                    C::NAME
-                )));
-            }
-        }
-        self.config_for(index, name)
-            .validate()
-            .map_err(|e| Error::Invalid(format!("parameter `{name}`: {e}")))
-    }
-
-    fn update(&mut self, index: usize, name: &str, value: &mut [f64], grad: &[f64]) {
+impl<C: Rule> Optim<C> {
+    /// Computes the update of parameter `index` into `value` and a pending state; false if the
+    /// parameter is not updated (invalid config, mismatched lengths).
+    fn stage_param(&mut self, index: usize, name: &str, value: &mut [f64], grad: &[f64]) -> bool {
         let cfg = self.config_for(index, name);
         if cfg.validate().is_err() || value.len() != grad.len() {
-            return;
+            return false;
         }
-        if self.states.len() <= index {
-            self.states.resize_with(index + 1, || None);
+        if self.pending.len() <= index {
+            self.pending.resize_with(index + 1, || None);
         }
-        let st = self.states[index].get_or_insert_with(ParamState::default);
-        if st.a.len() != value.len() || st.name != name {
-            *st = ParamState {
-                name: name.to_string(),
-                t: 0,
-                a: vec![0.0; value.len()],
-                b: vec![0.0; value.len()],
-            };
+        // The pending state starts as a copy of the committed one (`clone_from` reuses the
+        // pending buffers), or as zeros for a new parameter or one whose shape changed.
+        let current = self
+            .states
+            .get(index)
+            .and_then(Option::as_ref)
+            .filter(|st| st.a.len() == value.len() && st.name == name);
+        let st = self.pending[index].get_or_insert_with(ParamState::default);
+        match current {
+            Some(cur) => {
+                st.name.clone_from(&cur.name);
+                st.t = cur.t;
+                st.a.clone_from(&cur.a);
+                st.b.clone_from(&cur.b);
+            }
+            None => {
+                st.name.clear();
+                st.name.push_str(name);
+                st.t = 0;
+                st.a.clear();
+                st.a.resize(value.len(), 0.0);
+                st.b.clear();
+                st.b.resize(value.len(), 0.0);
+            }
         }
         st.t += 1;
         let factor = self.schedule.factor(self.step.max(1));
@@ -278,6 +315,70 @@ impl<C: Rule> Optimizer for Optim<C> {
             }
         };
         cfg.apply(factor, st, value, g);
+        if !self.staged.contains(&index) {
+            self.staged.push(index);
+        }
+        true
+    }
+
+    /// Makes the pending state of `index` the committed one (swapping buffers, no copy).
+    fn commit(&mut self, index: usize) {
+        if self.states.len() <= index {
+            self.states.resize_with(index + 1, || None);
+        }
+        if let Some(p) = self.pending.get_mut(index).filter(|p| p.is_some()) {
+            std::mem::swap(&mut self.states[index], p);
+        }
+    }
+}
+
+impl<C: Rule> Optimizer for Optim<C> {
+    fn begin_step(&mut self) {
+        self.step += 1;
+    }
+
+    fn check_param(&mut self, index: usize, name: &str) -> Result<()> {
+        self.schedule.validate(C::NAME)?;
+        if let Clip::Norm(v) | Clip::Value(v) = self.clip {
+            if v.is_nan() || v <= 0.0 {
+                return Err(Error::Invalid(format!(
+                    "{}: clipping threshold must be positive, got {v}",
+                    C::NAME
+                )));
+            }
+        }
+        self.config_for(index, name)
+            .validate()
+            .map_err(|e| Error::Invalid(format!("parameter `{name}`: {e}")))
+    }
+
+    fn update(&mut self, index: usize, name: &str, value: &mut [f64], grad: &[f64]) {
+        if self.stage_param(index, name, value, grad) {
+            self.commit(index);
+            self.staged.retain(|&k| k != index);
+        }
+    }
+
+    fn stage(&mut self, index: usize, name: &str, value: &mut [f64], grad: &[f64]) {
+        self.stage_param(index, name, value, grad);
+    }
+
+    fn staged_state_is_finite(&self, index: usize) -> bool {
+        finite_state(self.pending.get(index).and_then(Option::as_ref))
+    }
+
+    fn commit_step(&mut self) {
+        let mut staged = std::mem::take(&mut self.staged);
+        for &i in &staged {
+            self.commit(i);
+        }
+        staged.clear();
+        self.staged = staged;
+    }
+
+    fn rollback_step(&mut self) {
+        self.staged.clear();
+        self.step = self.step.saturating_sub(1);
     }
 
     fn state(&self) -> serde_json::Value {
@@ -302,6 +403,7 @@ impl<C: Rule> Optimizer for Optim<C> {
         }
         let s: Saved = serde_json::from_value(state.clone())
             .map_err(|e| Error::Invalid(format!("{}: invalid saved state: {e}", C::NAME)))?;
+        self.staged.clear();
         if s.optimizer != C::NAME {
             return Err(Error::Invalid(format!(
                 "the saved state is of {}, not {}",

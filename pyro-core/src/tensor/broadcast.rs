@@ -30,6 +30,8 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
             }
         });
     }
+    // Two valid shapes can broadcast to one too large to exist ([2^40, 1] with [1, 2^40]).
+    super::shape_numel("broadcast", &out)?;
     Ok(out)
 }
 
@@ -94,6 +96,42 @@ pub(crate) fn for_each_broadcast(
 }
 
 /// Applies `f` elementwise with broadcasting. Fast paths for equal shapes and scalars.
+///
+/// Fails (naming `op`) only when the output cannot be allocated: a broadcast can be far larger
+/// than its inputs, and a size chosen by a user must be an error, not an abort.
+pub(crate) fn try_zip_broadcast(
+    op: &str,
+    a: &[f64],
+    ashape: &[usize],
+    b: &[f64],
+    bshape: &[usize],
+    out: &[usize],
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<Vec<f64>> {
+    let n = numel(out);
+    let mut v = Vec::new();
+    if v.try_reserve_exact(n).is_err() {
+        return Err(alloc_error(op, out));
+    }
+    if a.len() == n && b.len() == n {
+        v.extend(a.iter().zip(b).map(|(&x, &y)| f(x, y)));
+    } else if b.len() == 1 && a.len() == n {
+        let y = b[0];
+        v.extend(a.iter().map(|&x| f(x, y)));
+    } else if a.len() == 1 && b.len() == n {
+        let x = a[0];
+        v.extend(b.iter().map(|&y| f(x, y)));
+    } else {
+        let sa = broadcast_strides(ashape, out);
+        let sb = broadcast_strides(bshape, out);
+        v.resize(n, 0.0);
+        for_each_broadcast(out, &sa, &sb, |o, i, j| v[o] = f(a[i], b[j]));
+    }
+    Ok(v)
+}
+
+/// [`try_zip_broadcast`] for backward passes, whose output is no larger than a buffer the forward
+/// pass already allocated: running out of memory there is not a size a user chose.
 pub(crate) fn zip_broadcast(
     a: &[f64],
     ashape: &[usize],
@@ -102,39 +140,43 @@ pub(crate) fn zip_broadcast(
     out: &[usize],
     f: impl Fn(f64, f64) -> f64,
 ) -> Vec<f64> {
-    let n = numel(out);
-    if a.len() == n && b.len() == n {
-        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
-    }
-    if b.len() == 1 && a.len() == n {
-        let y = b[0];
-        return a.iter().map(|&x| f(x, y)).collect();
-    }
-    if a.len() == 1 && b.len() == n {
-        let x = a[0];
-        return b.iter().map(|&y| f(x, y)).collect();
-    }
-    let sa = broadcast_strides(ashape, out);
-    let sb = broadcast_strides(bshape, out);
-    let mut v = vec![0.0; numel(out)];
-    for_each_broadcast(out, &sa, &sb, |o, i, j| v[o] = f(a[i], b[j]));
-    v
+    try_zip_broadcast("backward", a, ashape, b, bshape, out, f)
+        .unwrap_or_else(|_| std::alloc::handle_alloc_error(array_layout(numel(out))))
 }
 
-/// The values of `x` (of shape `xshape`) repeated into the broadcast shape `out`.
-pub(crate) fn expand(x: &[f64], xshape: &[usize], out: &[usize]) -> Vec<f64> {
+/// The values of `x` (of shape `xshape`) repeated into the broadcast shape `out`; fails (naming
+/// `op`) when the output cannot be allocated.
+pub(crate) fn try_expand(op: &str, x: &[f64], xshape: &[usize], out: &[usize]) -> Result<Vec<f64>> {
     let n = numel(out);
+    let mut v = Vec::new();
+    if v.try_reserve_exact(n).is_err() {
+        return Err(alloc_error(op, out));
+    }
     if x.len() == n {
-        return x.to_vec();
+        v.extend_from_slice(x);
+    } else if x.len() == 1 {
+        v.resize(n, x[0]);
+    } else {
+        let sx = broadcast_strides(xshape, out);
+        let zero = Shape::from_elem(0, out.len());
+        v.resize(n, 0.0);
+        for_each_broadcast(out, &sx, &zero, |o, i, _| v[o] = x[i]);
     }
-    if x.len() == 1 {
-        return vec![x[0]; n];
-    }
-    let sx = broadcast_strides(xshape, out);
-    let zero = Shape::from_elem(0, out.len());
-    let mut v = vec![0.0; n];
-    for_each_broadcast(out, &sx, &zero, |o, i, _| v[o] = x[i]);
-    v
+    Ok(v)
+}
+
+fn alloc_error(op: &str, shape: &[usize]) -> Error {
+    Error::shape(
+        op,
+        format!(
+            "cannot allocate a result of shape {shape:?} ({} values)",
+            numel(shape)
+        ),
+    )
+}
+
+fn array_layout(n: usize) -> std::alloc::Layout {
+    std::alloc::Layout::array::<f64>(n).unwrap_or(std::alloc::Layout::new::<f64>())
 }
 
 /// Sums a gradient of shape `from` down to the shape `to` it was broadcast from.

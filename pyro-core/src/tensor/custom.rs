@@ -6,7 +6,7 @@
 use smallvec::{smallvec, SmallVec};
 
 use super::backward::{Aux, BackwardArgs, GradBuf, InputGrads};
-use super::broadcast::{broadcast_shapes, zip_broadcast};
+use super::broadcast::{broadcast_shapes, try_zip_broadcast, zip_broadcast};
 use super::tape::record;
 use super::{numel, Data, Shape, Tensor};
 use crate::error::Error;
@@ -228,7 +228,8 @@ pub fn masked_fill(t: &Tensor, mask: &Tensor, fill: f64) -> Tensor {
         Ok(s) => s,
         Err(e) => return Tensor::poisoned(Error::shape("masked_fill", e.to_string())),
     };
-    let v = zip_broadcast(
+    let v = try_zip_broadcast(
+        "masked_fill",
         t.raw(),
         &t.shape,
         mask.raw(),
@@ -242,6 +243,10 @@ pub fn masked_fill(t: &Tensor, mask: &Tensor, fill: f64) -> Tensor {
             }
         },
     );
+    let v = match v {
+        Ok(v) => v,
+        Err(e) => return Tensor::poisoned(e),
+    };
     let value = Tensor::from_parts(shape.clone(), Data::from_vec(v));
     if !t.requires_grad() {
         return value;

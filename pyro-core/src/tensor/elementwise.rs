@@ -8,7 +8,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 use smallvec::smallvec;
 
 use super::backward::{Aux, BackwardArgs, GradBuf, InputGrads};
-use super::broadcast::{broadcast_shapes, expand, zip_broadcast};
+use super::broadcast::{broadcast_shapes, try_expand, try_zip_broadcast, zip_broadcast};
 use super::special_fns::{digamma, erf, lgamma, trigamma};
 use super::tape::record;
 use super::{Data, Tensor};
@@ -44,7 +44,10 @@ pub(crate) fn binary(
         Ok(s) => s,
         Err(e) => return Tensor::poisoned(crate::Error::shape(name, e.to_string())),
     };
-    let v = zip_broadcast(a.raw(), &a.shape, b.raw(), &b.shape, &shape, f);
+    let v = match try_zip_broadcast(name, a.raw(), &a.shape, b.raw(), &b.shape, &shape, f) {
+        Ok(v) => v,
+        Err(e) => return Tensor::poisoned(e),
+    };
     record(&[a, b], shape, Data::from_vec(v), backward, Aux::None)
 }
 
@@ -311,9 +314,15 @@ impl Tensor {
                 ))
             }
         };
-        let mv = expand(m.raw(), &m.shape, &shape);
-        let av = expand(a.raw(), &a.shape, &shape);
-        let bv = expand(b.raw(), &b.shape, &shape);
+        let expanded = try_expand("where_", m.raw(), &m.shape, &shape).and_then(|mv| {
+            let av = try_expand("where_", a.raw(), &a.shape, &shape)?;
+            let bv = try_expand("where_", b.raw(), &b.shape, &shape)?;
+            Ok((mv, av, bv))
+        });
+        let (mv, av, bv) = match expanded {
+            Ok(x) => x,
+            Err(e) => return Tensor::poisoned(e),
+        };
         let v: Vec<f64> = mv
             .iter()
             .zip(av.iter().zip(&bv))

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use smallvec::smallvec;
 
 use super::backward::{Aux, BackwardArgs, GradBuf, InputGrads};
-use super::broadcast::{broadcast_shapes, expand};
+use super::broadcast::{broadcast_shapes, try_expand};
 use super::reduce::{resolve_dim, split3};
 use super::tape::record;
 use super::{numel, Data, Shape, Tensor};
@@ -123,8 +123,10 @@ impl Tensor {
         }
         match broadcast_shapes(&self.shape, shape) {
             Ok(s) if s.as_slice() == shape => {
-                let v = expand(self.raw(), &self.shape, &s);
-                record(&[self], s, Data::from_vec(v), identity_bw, Aux::None)
+                match try_expand("broadcast_to", self.raw(), &self.shape, &s) {
+                    Ok(v) => record(&[self], s, Data::from_vec(v), identity_bw, Aux::None),
+                    Err(e) => Tensor::poisoned(e),
+                }
             }
             _ => Tensor::poisoned(Error::shape(
                 "broadcast_to",
@@ -182,15 +184,18 @@ impl Tensor {
                 format!("index {bad} is out of range for dimension {d} of size {n}"),
             ));
         }
+        let mut shape = self.shape.clone();
+        shape[d] = indices.len();
+        let mut v = match super::try_buffer("index_select", &shape) {
+            Ok(v) => v,
+            Err(e) => return Tensor::poisoned(e),
+        };
         let x = self.raw();
-        let mut v = Vec::with_capacity(outer * indices.len() * inner);
         for o in 0..outer {
             for &k in indices {
                 v.extend_from_slice(&x[(o * n + k) * inner..(o * n + k + 1) * inner]);
             }
         }
-        let mut shape = self.shape.clone();
-        shape[d] = indices.len();
         record(
             &[self],
             shape,
@@ -263,13 +268,11 @@ impl Tensor {
             Err(e) => return Tensor::poisoned(e),
         };
         let (outer, n, inner) = split3(&self.shape, d);
-        if start + len > n {
+        // Checked: `start + len` must not wrap around to a small number (usize::MAX + 1 = 0).
+        if !matches!(start.checked_add(len), Some(end) if end <= n) {
             return Tensor::poisoned(Error::shape(
                 "narrow",
-                format!(
-                    "range {start}..{} exceeds dimension {d} of size {n}",
-                    start + len
-                ),
+                format!("range of {len} from {start} exceeds dimension {d} of size {n}"),
             ));
         }
         let x = self.raw();
@@ -323,17 +326,22 @@ impl Tensor {
                 ));
             }
         }
-        let total: usize = tensors.iter().map(|t| t.shape[d]).sum();
+        let total = tensors
+            .iter()
+            .try_fold(0usize, |acc, t| acc.checked_add(t.shape[d]));
+        let mut shape = first.shape.clone();
+        shape[d] = total.unwrap_or(usize::MAX);
+        let mut v = match super::try_buffer("concat", &shape) {
+            Ok(v) => v,
+            Err(e) => return Tensor::poisoned(e),
+        };
         let (outer, _, inner) = split3(&first.shape, d);
-        let mut v = Vec::with_capacity(outer * total * inner);
         for o in 0..outer {
             for t in tensors {
                 let n = t.shape[d];
                 v.extend_from_slice(&t.raw()[o * n * inner..(o + 1) * n * inner]);
             }
         }
-        let mut shape = first.shape.clone();
-        shape[d] = total;
         let refs: Vec<&Tensor> = tensors.iter().collect();
         record(&refs, shape, Data::from_vec(v), concat_bw, Aux::Dim(d))
     }

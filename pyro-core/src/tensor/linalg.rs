@@ -4,7 +4,7 @@ use smallvec::smallvec;
 
 use super::backward::{Aux, BackwardArgs, GradBuf, InputGrads};
 use super::tape::record;
-use super::{numel, Data, Shape, Tensor};
+use super::{checked_numel, numel, Data, Shape, Tensor};
 use crate::error::Error;
 
 /// Dot product with independent partial sums (not one dependent chain of additions).
@@ -25,6 +25,19 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
     s
 }
 
+/// How many elements a strided `rows x cols` view with row stride `r` and column stride `c`
+/// spans from its first element (0 for an empty view); `None` if a stride is negative or the
+/// span overflows. The length check in front of every `unsafe` kernel call.
+pub(crate) fn strided_extent(r: isize, c: isize, rows: usize, cols: usize) -> Option<usize> {
+    if rows == 0 || cols == 0 {
+        return Some(0);
+    }
+    let (r, c) = (usize::try_from(r).ok()?, usize::try_from(c).ok()?);
+    r.checked_mul(rows - 1)?
+        .checked_add(c.checked_mul(cols - 1)?)?
+        .checked_add(1)
+}
+
 /// Row-major strided `C = A B + beta C` for `A: m x k`, `B: k x n`.
 #[allow(clippy::too_many_arguments)]
 fn gemm(
@@ -42,7 +55,7 @@ fn gemm(
         return;
     }
     // Tiny products are faster as plain loops than through the packing of a blocked kernel.
-    if m * k * n <= 512 {
+    if m.saturating_mul(k).saturating_mul(n) <= 512 {
         for i in 0..m {
             for j in 0..n {
                 let mut s = 0.0;
@@ -94,8 +107,23 @@ fn gemm(
         }
         return;
     }
-    // SAFETY: the slices hold at least the extents implied by (m, k, n) and the strides, which the
-    // callers derive from the shapes of the tensors that own them.
+    // The kernel reads and writes through raw pointers: check, right here, that every strided
+    // access stays inside the slices (an `assert!`, not a `debug_assert!`: this guards soundness
+    // in release builds, whatever a caller computed).
+    let fits = |len: usize, r: isize, c: isize, rows: usize, cols: usize| {
+        strided_extent(r, c, rows, cols).is_some_and(|e| e <= len)
+    };
+    assert!(
+        fits(a.len(), ra, ca, m, k)
+            && fits(b.len(), rb, cb, k, n)
+            && fits(c.len(), n as isize, 1, m, n),
+        "gemm: buffers of {}, {} and {} values are too short for a {m}x{k} by {k}x{n} product",
+        a.len(),
+        b.len(),
+        c.len()
+    );
+    // SAFETY: the assertion above checks that A (m x k, strides ra, ca), B (k x n, strides rb, cb)
+    // and C (m x n, row-major) lie inside `a`, `b` and `c`.
     unsafe {
         matrixmultiply::dgemm(
             m,
@@ -365,7 +393,35 @@ impl Tensor {
         };
         let (a, b) = (self.raw(), other.raw());
         let (m, k, n) = (p.m, p.k, p.n);
-        let mut c = vec![0.0; p.batch * m * n];
+        // Every buffer must hold exactly what its shape says (the kernel below trusts it), and
+        // the output must be allocatable.
+        let len = |batched: bool, rows: usize, cols: usize| {
+            checked_numel(&[if batched { p.batch } else { 1 }, rows, cols])
+        };
+        let total = match checked_numel(&out_shape) {
+            Some(t)
+                if len(p.a_batched, m, k) == Some(a.len())
+                    && len(p.b_batched, k, n) == Some(b.len()) =>
+            {
+                t
+            }
+            _ => {
+                return Tensor::poisoned(Error::shape(
+                    "matmul",
+                    format!(
+                        "shapes {:?} and {:?} ({} and {} values) do not describe a product",
+                        self.shape(),
+                        other.shape(),
+                        a.len(),
+                        b.len()
+                    ),
+                ))
+            }
+        };
+        let mut c = match super::try_filled("matmul", total, 0.0) {
+            Ok(c) => c,
+            Err(e) => return Tensor::poisoned(e),
+        };
         for t in 0..p.batch {
             let ao = if p.a_batched { t * m * k } else { 0 };
             let bo = if p.b_batched { t * k * n } else { 0 };

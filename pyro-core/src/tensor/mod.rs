@@ -57,6 +57,7 @@ pub use tape::Tape;
 pub use tape::TapeStorage;
 // For fused operations defined outside this module (nn::functional).
 pub(crate) use backward::{Aux, BackwardArgs, GradBuf, InputGrads};
+pub(crate) use linalg::strided_extent;
 pub(crate) use tape::record;
 
 /// A tensor shape. Up to four dimensions are stored inline.
@@ -91,9 +92,71 @@ impl Data {
     }
 }
 
-/// Number of elements of a shape.
+/// The largest number of elements a tensor may hold: the most `f64`s one allocation can address
+/// (`isize::MAX` bytes).
+pub const MAX_NUMEL: usize = isize::MAX as usize / std::mem::size_of::<f64>();
+
+/// Number of elements of a shape, or `None` if the shape is too large to exist: a shape is valid
+/// when the product of its nonzero dimensions is at most [`MAX_NUMEL`], so that every partial
+/// product taken by a kernel (the sizes before and after a dimension) fits too, even when another
+/// dimension is 0.
+pub fn checked_numel(shape: &[usize]) -> Option<usize> {
+    let mut nonzero: usize = 1;
+    let mut zero = false;
+    for &d in shape {
+        if d == 0 {
+            zero = true;
+        } else {
+            nonzero = nonzero.checked_mul(d).filter(|&n| n <= MAX_NUMEL)?;
+        }
+    }
+    Some(if zero { 0 } else { nonzero })
+}
+
+/// Number of elements of a shape. A shape too large to exist (see [`checked_numel`]) counts as
+/// `usize::MAX` elements, a count no buffer has: it can never wrap around to a small number that
+/// matches a short buffer.
 pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    checked_numel(shape).unwrap_or(usize::MAX)
+}
+
+/// The element count of `shape`, or an error naming the operation and the shape if the shape is
+/// too large to exist.
+pub(crate) fn shape_numel(op: &str, shape: &[usize]) -> Result<usize> {
+    checked_numel(shape).ok_or_else(|| {
+        Error::shape(
+            op,
+            format!("shape {shape:?} has more elements than fit in memory (at most {MAX_NUMEL})"),
+        )
+    })
+}
+
+/// An empty vector with room for the elements of `shape`, or an error naming the operation if the
+/// shape is too large to exist or its memory cannot be had.
+pub(crate) fn try_buffer(op: &str, shape: &[usize]) -> Result<Vec<f64>> {
+    let n = shape_numel(op, shape)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(n).map_err(|_| {
+        Error::shape(
+            op,
+            format!("cannot allocate a result of shape {shape:?} ({n} values)"),
+        )
+    })?;
+    Ok(out)
+}
+
+/// A vector of `n` copies of `v`, or an error naming the operation if the memory cannot be had:
+/// sizes chosen by users (plates, `Tensor::full`) must fail as errors, not abort the process.
+pub(crate) fn try_filled(op: &str, n: usize, v: f64) -> Result<Vec<f64>> {
+    let mut out = Vec::new();
+    if n > MAX_NUMEL || out.try_reserve_exact(n).is_err() {
+        return Err(Error::Invalid(format!(
+            "{op}: cannot allocate {n} values ({} bytes)",
+            n.saturating_mul(std::mem::size_of::<f64>())
+        )));
+    }
+    out.resize(n, v);
+    Ok(out)
 }
 
 /// An n-dimensional array of `f64`, optionally tracked on an autodiff [`Tape`].
@@ -116,9 +179,10 @@ impl Tensor {
         }
     }
 
-    /// A tensor from values and a shape; errors if their sizes differ.
+    /// A tensor from values and a shape; errors if their sizes differ or if the shape is too
+    /// large to exist (its element count overflows: see [`checked_numel`]).
     pub fn new(values: Vec<f64>, shape: &[usize]) -> Result<Tensor> {
-        if values.len() != numel(shape) {
+        if values.len() != shape_numel("Tensor::new", shape)? {
             return Err(Error::shape(
                 "Tensor::new",
                 format!("{} values do not fill shape {:?}", values.len(), shape),
@@ -151,13 +215,20 @@ impl Tensor {
         Tensor::new(values, &[rows.len(), ncol])
     }
 
-    /// A tensor filled with one value.
+    /// A tensor filled with one value. A shape too large to exist or to allocate gives a
+    /// poisoned tensor that names it.
     pub fn full(shape: &[usize], v: f64) -> Tensor {
-        let n = numel(shape);
+        let n = match shape_numel("Tensor::full", shape) {
+            Ok(n) => n,
+            Err(e) => return Tensor::poisoned(e),
+        };
         let data = if n == 1 {
             Data::Scalar(v)
         } else {
-            Data::Buf(Rc::from(vec![v; n]))
+            match try_filled("Tensor::full", n, v) {
+                Ok(buf) => Data::Buf(Rc::from(buf)),
+                Err(e) => return Tensor::poisoned(e),
+            }
         };
         Tensor::from_parts(Shape::from_slice(shape), data)
     }
@@ -179,12 +250,24 @@ impl Tensor {
         } else {
             0.0
         };
-        Tensor::from_slice(&(0..n).map(|i| start + step * i as f64).collect::<Vec<_>>())
+        let mut v = match try_filled("Tensor::linspace", n, 0.0) {
+            Ok(v) => v,
+            Err(e) => return Tensor::poisoned(e),
+        };
+        for (i, x) in v.iter_mut().enumerate() {
+            *x = start + step * i as f64;
+        }
+        Tensor::from(v)
     }
 
-    /// The identity matrix.
+    /// The identity matrix (poisoned if `n x n` is too large to allocate).
     pub fn eye(n: usize) -> Tensor {
-        let mut v = vec![0.0; n * n];
+        let mut v = match shape_numel("Tensor::eye", &[n, n])
+            .and_then(|nn| try_filled("Tensor::eye", nn, 0.0))
+        {
+            Ok(v) => v,
+            Err(e) => return Tensor::poisoned(e),
+        };
         for i in 0..n {
             v[i * n + i] = 1.0;
         }
@@ -192,6 +275,13 @@ impl Tensor {
     }
 
     pub(crate) fn from_parts(shape: Shape, data: Data) -> Tensor {
+        // The invariant every kernel relies on: the buffer holds exactly the shape's elements.
+        debug_assert!(
+            matches!(data, Data::Poison(_)) || data.as_slice().len() == numel(&shape),
+            "buffer of {} values for shape {:?}",
+            data.as_slice().len(),
+            shape
+        );
         Tensor {
             shape,
             data,

@@ -27,6 +27,14 @@ pub(crate) fn split3(shape: &[usize], dim: usize) -> (usize, usize, usize) {
     (outer, shape[dim], inner)
 }
 
+fn empty_reduction(op: &str, shape: &[usize], dim: Option<usize>) -> Error {
+    let what = match dim {
+        Some(d) => format!("dimension {d} of shape {shape:?} is empty"),
+        None => format!("the tensor of shape {shape:?} has no elements"),
+    };
+    Error::shape(op, format!("{what}: {op} over no values is undefined"))
+}
+
 fn reduced_shape(shape: &[usize], dim: usize, keepdim: bool) -> Shape {
     let mut s: Shape = Shape::from_slice(shape);
     if keepdim {
@@ -110,8 +118,13 @@ impl Tensor {
         record(&[self], Shape::new(), Data::Scalar(s), sum_bw, Aux::None)
     }
 
-    /// Mean of all elements (0-d).
+    /// Mean of all elements (0-d). The mean of no elements is undefined: a poisoned tensor that
+    /// says so (as torch's `max` refuses an empty reduction; numpy returns NaN with a warning, but
+    /// a silent NaN would only surface later as a refused step far from its cause).
     pub fn mean(&self) -> Tensor {
+        if self.error().is_none() && self.numel() == 0 {
+            return Tensor::poisoned(empty_reduction("mean", self.shape(), None));
+        }
         let n = self.numel().max(1) as f64;
         self.sum().mul(&Tensor::scalar(1.0 / n))
     }
@@ -136,7 +149,9 @@ impl Tensor {
         let mut out = Vec::with_capacity(outer * inner);
         for o in 0..outer {
             for i in 0..inner {
-                out.push(f(&x[o * n * inner + i..], n, inner));
+                // An empty dimension (n = 0) reduces nothing: `f` sees an empty slice.
+                let start = if n == 0 { 0 } else { o * n * inner + i };
+                out.push(f(&x[start..], n, inner));
             }
         }
         record(
@@ -148,7 +163,7 @@ impl Tensor {
         )
     }
 
-    /// Sum along `dim` (negative counts from the end).
+    /// Sum along `dim` (negative counts from the end). The sum over an empty dimension is 0.
     pub fn sum_dim(&self, dim: isize, keepdim: bool) -> Tensor {
         self.reduce_dim(
             dim,
@@ -159,17 +174,28 @@ impl Tensor {
         )
     }
 
-    /// Mean along `dim`.
+    /// Mean along `dim`. The mean over an empty dimension is undefined: a poisoned tensor that
+    /// names the dimension (see [`Tensor::mean`]).
     pub fn mean_dim(&self, dim: isize, keepdim: bool) -> Tensor {
-        let n = resolve_dim(dim, self.ndim(), "mean_dim")
-            .map_or(1, |d| self.shape[d])
-            .max(1);
+        let d = resolve_dim(dim, self.ndim(), "mean_dim");
+        if let (Ok(d), None) = (&d, self.error()) {
+            if self.shape[*d] == 0 {
+                return Tensor::poisoned(empty_reduction("mean_dim", self.shape(), Some(*d)));
+            }
+        }
+        let n = d.map_or(1, |d| self.shape[d]).max(1);
         self.sum_dim(dim, keepdim)
             .mul(&Tensor::scalar(1.0 / n as f64))
     }
 
-    /// Maximum along `dim`.
+    /// Maximum along `dim`. The maximum over an empty dimension does not exist: a poisoned tensor
+    /// that names the dimension (as torch refuses it).
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> Tensor {
+        if let (Ok(d), None) = (resolve_dim(dim, self.ndim(), "max_dim"), self.error()) {
+            if self.shape[d] == 0 {
+                return Tensor::poisoned(empty_reduction("max_dim", self.shape(), Some(d)));
+            }
+        }
         self.reduce_dim(
             dim,
             keepdim,
@@ -179,12 +205,16 @@ impl Tensor {
         )
     }
 
-    /// Maximum of all elements (0-d).
+    /// Maximum of all elements (0-d); poisoned for a tensor without elements.
     pub fn max(&self) -> Tensor {
+        if self.error().is_none() && self.numel() == 0 {
+            return Tensor::poisoned(empty_reduction("max", self.shape(), None));
+        }
         self.reshape(&[self.numel()]).max_dim(0, false)
     }
 
-    /// `ln Σ exp(x)` along `dim`, computed stably (shifted by the maximum).
+    /// `ln Σ exp(x)` along `dim`, computed stably (shifted by the maximum). Over an empty
+    /// dimension it is `ln 0 = -inf`, as in torch.
     pub fn logsumexp_dim(&self, dim: isize, keepdim: bool) -> Tensor {
         if self.error().is_some() {
             return self.clone();
