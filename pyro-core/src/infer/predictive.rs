@@ -74,10 +74,13 @@ impl<M: Model> Predictive<M, NoGuide> {
     }
 }
 
-impl<M: Model, G: GuideFor<M>> Predictive<M, G> {
+impl<M: Model, G: Model> Predictive<M, G> {
     /// Posterior predictive with `guide` and the fitted `params` (e.g. `svi.params()`). `guide`
     /// must be a guide of `model` ([`GuideFor`]).
-    pub fn new(model: M, guide: G, params: &ParamStore, num_samples: usize) -> Self {
+    pub fn new(model: M, guide: G, params: &ParamStore, num_samples: usize) -> Self
+    where
+        G: GuideFor<M>,
+    {
         Predictive {
             model,
             guide: Some(guide),

@@ -26,12 +26,15 @@ pub struct Svi<M, G, O, L> {
     scratch: Vec<Vec<f64>>,
 }
 
-impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
+impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// SVI of `model` with variational family `guide`, seeded with 0 (see [`Svi::seed`]).
     ///
     /// `guide` must be a guide of `model` ([`GuideFor`]): a guide of another model, or the two
     /// passed in the wrong order, do not compile.
-    pub fn new(model: M, guide: G, optim: O, loss: L) -> Self {
+    pub fn new(model: M, guide: G, optim: O, loss: L) -> Self
+    where
+        G: GuideFor<M>,
+    {
         Svi {
             model,
             guide,
@@ -109,7 +112,7 @@ impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// into scratch copies and committed only when every one is finite.
     pub fn step<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         self.with_context(true, |svi, ctx| {
@@ -181,7 +184,7 @@ impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// its *unconstrained* value), without a step.
     pub fn loss_and_grads<'a>(&mut self, args: M::Args<'a>) -> Result<(f64, Vec<(String, Tensor)>)>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         self.with_context(true, |svi, ctx| {
@@ -240,7 +243,7 @@ impl<M: Model, G: GuideFor<M>, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// The loss at the current parameters, without a step.
     pub fn evaluate_loss<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         self.with_context(false, |svi, ctx| {
