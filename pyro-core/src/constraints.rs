@@ -132,8 +132,15 @@ impl Constraint {
                     || v.iter().all(|&x| x == 0.0 || x == 1.0))
             }
             Constraint::LowerCholesky => {
-                let n = x.shape().last().copied().unwrap_or(1).max(1);
-                v.chunks(n * n).all(|m| {
+                let s = x.shape();
+                if s.len() < 2 || s[s.len() - 1] != s[s.len() - 2] {
+                    return false;
+                }
+                let n = s[s.len() - 1];
+                if n == 0 {
+                    return true;
+                }
+                v.chunks_exact(n * n).all(|m| {
                     (0..n).all(|i| m[i * n + i] > 0.0 && (i + 1..n).all(|j| m[i * n + j] == 0.0))
                 })
             }

@@ -167,6 +167,10 @@ impl ParamStore {
 
     fn make_entry(name: &str, value: Tensor, constraint: Constraint) -> Result<ParamEntry> {
         let value = value.check().map_err(|e| e.at_site(name))?;
+        // A value of the wrong shape for its constraint (a non-square lower_cholesky) is a shape
+        // error that says so, before any check that assumes the shape.
+        crate::transforms::unconstrained_shape(&constraint, value.shape())
+            .map_err(|e| e.at_site(name))?;
         if !constraint.check(&value) {
             return Err(Error::Invalid(format!(
                 "initial value of parameter `{name}` is outside its constraint {constraint:?}"

@@ -158,6 +158,10 @@ fn png_of_impossible_sizes_is_an_error() {
         let e = encode(w, h, 1, &px).unwrap_err().to_string();
         assert!(e.contains("PNG"), "{e}");
     }
+    let huge = Canvas::new(usize::MAX, 3, 255);
+    assert!(huge.pixels.is_empty());
+    let dir = tmp_dir("png");
+    assert!(huge.save(dir.join("huge.png")).is_err());
     let png = encode(2, 1, 1, &[0, 255]).unwrap();
     assert_eq!(&png[1..4], b"PNG");
 }

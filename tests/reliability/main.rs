@@ -6,5 +6,7 @@
 
 mod checkpoint;
 mod data;
+mod fuzz;
+mod panics;
 mod svi;
 mod tensor;

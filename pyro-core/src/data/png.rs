@@ -98,12 +98,20 @@ pub struct Canvas {
 }
 
 impl Canvas {
-    /// A canvas filled with `background`.
+    /// A canvas filled with `background`. A size whose pixel count overflows gives an empty
+    /// 0x0 canvas (drawing on it does nothing, and saving it is an error that names the size).
     pub fn new(width: usize, height: usize, background: u8) -> Canvas {
-        Canvas {
-            width,
-            height,
-            pixels: vec![background; width * height],
+        match width.checked_mul(height) {
+            Some(n) => Canvas {
+                width,
+                height,
+                pixels: vec![background; n],
+            },
+            None => Canvas {
+                width: 0,
+                height: 0,
+                pixels: Vec::new(),
+            },
         }
     }
 

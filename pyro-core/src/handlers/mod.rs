@@ -40,7 +40,7 @@ pub use block::BlockMessenger;
 pub use condition::{ConditionMessenger, DoMessenger, SubstituteMessenger};
 pub use context::Context;
 pub use enumerate::EnumMessenger;
-pub use plate::PlateOpts;
+pub use plate::{PlateOpts, MAX_PLATE_DIM};
 pub use replay::ReplayMessenger;
 pub use scale::{MaskMessenger, ScaleMessenger};
 pub use seed::SeedMessenger;

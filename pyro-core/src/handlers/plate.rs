@@ -21,6 +21,10 @@ use crate::rng::Rng;
 use crate::tensor::{broadcast_shapes, Shape, Tensor};
 use crate::trace::{PlateFrame, SiteName};
 
+/// The deepest batch dimension a plate may own (`dim = -64`): tensors have far fewer dimensions,
+/// and a bound keeps the shape arithmetic of a user's `dim` (down to `isize::MIN`) in range.
+pub const MAX_PLATE_DIM: isize = 64;
+
 /// Options of a plate.
 #[derive(Clone, Debug, Default)]
 pub struct PlateOpts {
@@ -148,8 +152,9 @@ impl Context {
     fn plate_dim(&self, name: &str, dim: Option<isize>) -> Result<isize> {
         let used: Vec<isize> = self.plates.iter().filter_map(|p| p.dim).collect();
         match dim {
-            Some(d) if d >= 0 => Err(Error::Invalid(format!(
-                "plate `{name}`: dim must be negative (counted from the right), got {d}"
+            Some(d) if !(-MAX_PLATE_DIM..0).contains(&d) => Err(Error::Invalid(format!(
+                "plate `{name}`: dim must be negative (counted from the right) and at least \
+                 -{MAX_PLATE_DIM}, got {d}"
             ))),
             Some(d) if used.contains(&d) => Err(Error::Invalid(format!(
                 "plate `{name}`: dim {d} is already used by an enclosing plate"
@@ -175,7 +180,17 @@ impl Context {
             return Ok(idx.clone());
         }
         let idx: Rc<[usize]> = if sub == size {
-            (0..size).collect()
+            // The size is the user's: a plate of 2^40 without subsampling is an error, not an
+            // abort (8 TiB of indices).
+            let mut all = Vec::new();
+            all.try_reserve_exact(size).map_err(|_| {
+                Error::Invalid(format!(
+                    "plate `{name}` of size {size}: cannot allocate its indices; use \
+                     subsample_size for a plate this large"
+                ))
+            })?;
+            all.extend(0..size);
+            Rc::from(all)
         } else {
             draw_subsample(&mut self.rng, size, sub)
         };

@@ -105,7 +105,57 @@ fn max_dim_bw(args: &BackwardArgs<'_>) -> InputGrads {
     smallvec![Some(g)]
 }
 
+fn cumsum_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    // d(cumsum)/dx: each input feeds every later output, so its gradient is the reverse
+    // cumulative sum of the output gradient.
+    let Aux::Dim(dim) = *args.aux else {
+        unreachable!("cumsum saves its dim")
+    };
+    let (outer, n, inner) = split3(args.out_shape, dim);
+    let mut g: GradBuf = smallvec![0.0; args.grad.len()];
+    for o in 0..outer {
+        for i in 0..inner {
+            let mut acc = 0.0;
+            for k in (0..n).rev() {
+                let j = (o * n + k) * inner + i;
+                acc += args.grad[j];
+                g[j] = acc;
+            }
+        }
+    }
+    smallvec![Some(g)]
+}
+
 impl Tensor {
+    /// Inclusive cumulative sum along `dim` (`out[k] = x[0] + ... + x[k]`), in O(n) time and
+    /// memory.
+    pub fn cumsum(&self, dim: isize) -> Tensor {
+        if self.error().is_some() {
+            return self.clone();
+        }
+        let d = match resolve_dim(dim, self.ndim(), "cumsum") {
+            Ok(d) => d,
+            Err(e) => return Tensor::poisoned(e),
+        };
+        let (outer, n, inner) = split3(&self.shape, d);
+        let mut out = self.raw().to_vec();
+        for o in 0..outer {
+            for k in 1..n {
+                let (prev, cur) = ((o * n + k - 1) * inner, (o * n + k) * inner);
+                for i in 0..inner {
+                    out[cur + i] += out[prev + i];
+                }
+            }
+        }
+        record(
+            &[self],
+            self.shape.clone(),
+            Data::from_vec(out),
+            cumsum_bw,
+            Aux::Dim(d),
+        )
+    }
+
     /// Sum of all elements (0-d).
     pub fn sum(&self) -> Tensor {
         if self.error().is_some() {
