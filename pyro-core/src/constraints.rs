@@ -28,6 +28,9 @@ pub enum Constraint {
     Simplex,
     /// Lower-triangular matrices with a positive diagonal (event dimension 2).
     LowerCholesky,
+    /// Cholesky factors of correlation matrices: lower-triangular with a positive diagonal and
+    /// rows of unit Euclidean norm (event dimension 2), the support of `LKJCholesky`.
+    CorrCholesky,
     /// `{0, 1}`.
     Boolean,
     /// `{0, 1, 2, ...}`.
@@ -36,6 +39,9 @@ pub enum Constraint {
     IntegerInterval(i64, i64),
     /// One-hot vectors (event dimension 1).
     OneHot,
+    /// Vectors of whole numbers `>= 0` summing to the given total (event dimension 1), the
+    /// support of `Multinomial`.
+    Multinomial(u64),
 }
 
 /// All reals.
@@ -74,6 +80,14 @@ pub fn simplex() -> Constraint {
 pub fn lower_cholesky() -> Constraint {
     Constraint::LowerCholesky
 }
+/// Cholesky factors of correlation matrices.
+pub fn corr_cholesky() -> Constraint {
+    Constraint::CorrCholesky
+}
+/// Count vectors summing to `total_count`.
+pub fn multinomial(total_count: u64) -> Constraint {
+    Constraint::Multinomial(total_count)
+}
 /// `{0, 1}`.
 pub fn boolean() -> Constraint {
     Constraint::Boolean
@@ -96,14 +110,18 @@ impl Constraint {
                 | Constraint::NonnegativeInteger
                 | Constraint::IntegerInterval(..)
                 | Constraint::OneHot
+                | Constraint::Multinomial(_)
         )
     }
 
     /// Number of rightmost dimensions that form one constrained event.
     pub fn event_dim(&self) -> usize {
         match self {
-            Constraint::RealVector | Constraint::Simplex | Constraint::OneHot => 1,
-            Constraint::LowerCholesky => 2,
+            Constraint::RealVector
+            | Constraint::Simplex
+            | Constraint::OneHot
+            | Constraint::Multinomial(_) => 1,
+            Constraint::LowerCholesky | Constraint::CorrCholesky => 2,
             _ => 0,
         }
     }
@@ -142,6 +160,28 @@ impl Constraint {
                 }
                 v.chunks_exact(n * n).all(|m| {
                     (0..n).all(|i| m[i * n + i] > 0.0 && (i + 1..n).all(|j| m[i * n + j] == 0.0))
+                })
+            }
+            Constraint::CorrCholesky => {
+                let s = x.shape();
+                let n = s.last().copied().unwrap_or(0);
+                s.len() >= 2
+                    && s[s.len() - 2] == n
+                    && n > 0
+                    && v.chunks_exact(n * n).all(|m| {
+                        (0..n).all(|i| {
+                            let row = &m[i * n..(i + 1) * n];
+                            row[i] > 0.0
+                                && row[i + 1..].iter().all(|&x| x == 0.0)
+                                && (row.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < tol
+                        })
+                    })
+            }
+            Constraint::Multinomial(total) => {
+                let k = x.shape().last().copied().unwrap_or(1).max(1);
+                v.chunks(k).all(|row| {
+                    row.iter().all(|&c| c >= 0.0 && c.fract() == 0.0)
+                        && row.iter().sum::<f64>() == *total as f64
                 })
             }
         }

@@ -12,7 +12,7 @@ use crate::tensor::{Shape, Tensor};
 
 /// Normalised logits from probabilities or logits along the last dimension, with the batch
 /// shape and the number of categories.
-fn parse(
+pub(super) fn parse(
     dist: &'static str,
     probs: Option<Tensor>,
     logits: Option<Tensor>,

@@ -1,4 +1,5 @@
-//! The multivariate normal distribution, parameterised by a Cholesky factor.
+//! The multivariate normal distribution, parameterised by a Cholesky factor, a covariance or a
+//! precision matrix.
 
 use super::normal::LN_SQRT_2PI;
 use super::util::Bcast as _;
@@ -7,7 +8,7 @@ use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::tensor::{solve_lower_triangular, Shape, Tensor};
+use crate::tensor::{cholesky_factor, solve_lower_triangular, Shape, Tensor};
 
 /// MultivariateNormal(loc, scale_tril): mean `loc` (shape `batch + [n]`), covariance `L Lᵀ` with
 /// `L = scale_tril` a lower-triangular `[n, n]` matrix with a positive diagonal (shared across
@@ -101,6 +102,63 @@ impl MultivariateNormal {
         })
     }
 
+    /// From a covariance matrix `Σ` (`[n, n]`, symmetric positive definite): `scale_tril` is its
+    /// Cholesky factor, computed on the tape (differentiable in `Σ`, with the closed-form
+    /// backward pass of [`Tensor::cholesky`]).
+    ///
+    /// Errors name `covariance_matrix` when it is not square, not finite, not symmetric (within
+    /// `1e-10` relative to its largest entry) or not positive definite.
+    ///
+    /// ```
+    /// use pyro_core::distributions::{Distribution, MultivariateNormal};
+    /// use pyro_core::Tensor;
+    /// let cov = Tensor::from_rows(&[vec![4.0, 2.0], vec![2.0, 10.0]]).unwrap();
+    /// let d = MultivariateNormal::from_covariance([0.0, 0.0], cov).unwrap();
+    /// assert_eq!(d.scale_tril().to_vec().unwrap(), vec![2.0, 0.0, 1.0, 3.0]);
+    /// let not_pd = Tensor::from_rows(&[vec![1.0, 2.0], vec![2.0, 1.0]]).unwrap();
+    /// assert!(MultivariateNormal::from_covariance([0.0, 0.0], not_pd).is_err());
+    /// ```
+    pub fn from_covariance(
+        loc: impl Into<Tensor>,
+        covariance_matrix: impl Into<Tensor>,
+    ) -> Result<MultivariateNormal> {
+        let cov = covariance_matrix.into();
+        check_spd("covariance_matrix", &cov)?;
+        MultivariateNormal::new(loc, cov.cholesky())
+    }
+
+    /// From a precision matrix `P = Σ⁻¹` (`[n, n]`, symmetric positive definite): with
+    /// `P = Lₚ Lₚᵀ`, the covariance is `Lₚ⁻ᵀ Lₚ⁻¹`, whose Cholesky factor becomes `scale_tril`;
+    /// differentiable in `P`. Errors name `precision_matrix` as [`Self::from_covariance`] does.
+    ///
+    /// ```
+    /// use pyro_core::distributions::{Distribution, MultivariateNormal};
+    /// use pyro_core::Tensor;
+    /// let p = Tensor::from_rows(&[vec![0.25, 0.0], vec![0.0, 1.0]]).unwrap();
+    /// let d = MultivariateNormal::from_precision([0.0, 0.0], p).unwrap();
+    /// let l = d.scale_tril().to_vec().unwrap();
+    /// assert!((l[0] - 2.0).abs() < 1e-15 && (l[3] - 1.0).abs() < 1e-15);
+    /// ```
+    pub fn from_precision(
+        loc: impl Into<Tensor>,
+        precision_matrix: impl Into<Tensor>,
+    ) -> Result<MultivariateNormal> {
+        let p = precision_matrix.into();
+        let n = check_spd("precision_matrix", &p)?;
+        // Rows of solve(Lₚ, I) are the columns of Lₚ⁻¹, so it is Lₚ⁻ᵀ, and Σ = Lₚ⁻ᵀ Lₚ⁻¹.
+        let m = solve_lower_triangular(&p.cholesky(), &Tensor::eye(n));
+        let cov = m.matmul(&m.t());
+        let l = cov.cholesky();
+        if let Some(e) = l.error() {
+            return Err(Error::InvalidParameter {
+                dist: "MultivariateNormal",
+                param: "precision_matrix",
+                reason: format!("its inverse cannot be factorised ({e})"),
+            });
+        }
+        MultivariateNormal::new(loc, l)
+    }
+
     /// The mean.
     pub fn loc(&self) -> &Tensor {
         &self.loc
@@ -175,4 +233,51 @@ impl Distribution for MultivariateNormal {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
+}
+
+/// Checks that `m` is a square, finite, symmetric positive-definite matrix; returns its size.
+fn check_spd(param: &'static str, m: &Tensor) -> Result<usize> {
+    let err = |reason: String| Error::InvalidParameter {
+        dist: "MultivariateNormal",
+        param,
+        reason,
+    };
+    let n = match m.shape() {
+        [r, c] if r == c && *r > 0 => *r,
+        s => {
+            return Err(err(format!(
+                "must be a square [n, n] matrix, got shape {s:?}"
+            )))
+        }
+    };
+    let v = m.values().map_err(|e| err(e.to_string()))?;
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        return Err(err(format!(
+            "must be finite, got {} at ({}, {})",
+            v[i],
+            i / n,
+            i % n
+        )));
+    }
+    let scale = v.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+    for i in 0..n {
+        for j in 0..i {
+            let (a, b) = (v[i * n + j], v[j * n + i]);
+            if (a - b).abs() > 1e-10 * scale {
+                return Err(err(format!(
+                    "must be symmetric, got {a} at ({i}, {j}) and {b} at ({j}, {i})"
+                )));
+            }
+        }
+    }
+    if let Err(e) = cholesky_factor(v, n) {
+        return Err(err(format!(
+            "must be positive definite, but its leading {k}x{k} minor is not (Cholesky pivot \
+             {p}: {x})",
+            k = e.pivot + 1,
+            p = e.pivot,
+            x = e.value
+        )));
+    }
+    Ok(n)
 }

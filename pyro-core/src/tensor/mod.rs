@@ -27,6 +27,7 @@
 
 mod backward;
 mod broadcast;
+mod cholesky;
 mod custom;
 mod elementwise;
 pub(crate) mod fastmath;
@@ -50,6 +51,7 @@ use crate::error::{Error, Result};
 pub(crate) use backward::BackwardFn;
 pub use backward::Gradients;
 pub use broadcast::broadcast_shapes;
+pub(crate) use cholesky::factor as cholesky_factor;
 pub use custom::{custom_elementwise, masked_fill, solve_lower_triangular};
 pub use special_fns::{digamma, erf, lgamma, trigamma};
 pub(crate) use tape::NodeRef;

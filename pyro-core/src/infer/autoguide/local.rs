@@ -164,9 +164,10 @@ impl<M: Model> Model for AutoNormal<M> {
             );
             let mut acc = Vec::new();
             in_plates(ctx, &site.plates, &mut acc, &mut |ctx, subs| {
-                let loc = select_subsample(&loc, subs, site.event_dim);
-                let scale = select_subsample(&scale, subs, site.event_dim);
-                let normal = match Normal::new(loc, scale).to_event(site.event_dim) {
+                let ue = site.unconstrained_event_dim();
+                let loc = select_subsample(&loc, subs, ue);
+                let scale = select_subsample(&scale, subs, ue);
+                let normal = match Normal::new(loc, scale).to_event(ue) {
                     Ok(d) => d,
                     Err(e) => {
                         ctx.fail(e.at_site(&site.name));

@@ -123,6 +123,12 @@ impl LatentSite {
         Tensor::new(self.init.clone(), &self.unconstrained_shape).unwrap_or_else(Tensor::poisoned)
     }
 
+    /// Number of event dimensions of the unconstrained value: the site's, less the dimension
+    /// that the bijection removes (`corr_cholesky`: an `n x n` factor from a vector).
+    pub fn unconstrained_event_dim(&self) -> usize {
+        (self.event_dim + self.unconstrained_shape.len()).saturating_sub(self.shape.len())
+    }
+
     /// Whether some plate of the site is subsampled.
     pub fn is_subsampled(&self) -> bool {
         self.plates.iter().any(|p| p.subsample_size < p.size)
