@@ -89,6 +89,9 @@ fn draw_categories(logits: &Tensor, k: usize, rng: &mut Rng) -> Result<Vec<usize
 /// The log-probabilities `logits[..., value]` for category indices `value` (shape broadcast with
 /// the batch); `-inf` where the value is not a whole number in `[0, k)`.
 fn log_prob_index(logits: &Tensor, batch: &[usize], k: usize, value: &Tensor) -> Tensor {
+    if let Some(lp) = log_prob_enumerated(logits, batch, k, value) {
+        return lp;
+    }
     let b = match crate::tensor::broadcast_shapes(value.shape(), batch) {
         Ok(b) => b,
         Err(e) => return Tensor::poisoned(Error::shape("Categorical::log_prob", e.to_string())),
@@ -108,6 +111,48 @@ fn log_prob_index(logits: &Tensor, batch: &[usize], k: usize, value: &Tensor) ->
     let l = logits.bcast(&cat_shape(&b, &[k]));
     let lp = l.gather(-1, &idx).squeeze(-1);
     outside(&lp, &bad)
+}
+
+/// The log-probabilities of the enumerated support (the values `0..k` along the first dim of
+/// `value`, every other dim 1, as enumeration lays them out) where the batch has size 1 along
+/// that dim: the logits with their category axis moved there. No gather, and no broadcast of the
+/// logits to `k` times their size (Pyro's `Categorical.log_prob` does the same for enumerated
+/// values). `None` for any other value.
+fn log_prob_enumerated(
+    logits: &Tensor,
+    batch: &[usize],
+    k: usize,
+    value: &Tensor,
+) -> Option<Tensor> {
+    let vs = value.shape();
+    if vs.first() != Some(&k) || vs[1..].iter().any(|&d| d != 1) {
+        return None;
+    }
+    let v = value.values().ok()?;
+    if v.iter().enumerate().any(|(i, &x)| x != i as f64) {
+        return None;
+    }
+    let n = batch.len().max(vs.len());
+    let at = n - vs.len();
+    let mut shape: Shape = std::iter::repeat_n(1, n - batch.len()).collect();
+    shape.extend_from_slice(batch);
+    if shape[at] != 1 {
+        return None;
+    }
+    // [before, 1, after, k] -> [before, k, after]: a transpose of the last two axes of
+    // [before, after, k], and no data movement at all where nothing comes after.
+    let before: usize = shape[..at].iter().product();
+    let after: usize = shape[at + 1..].iter().product();
+    shape[at] = k;
+    let lp = if after == 1 {
+        logits.reshape(&shape)
+    } else {
+        logits
+            .reshape(&[before, after, k])
+            .transpose()
+            .reshape(&shape)
+    };
+    Some(lp)
 }
 
 /// `-Σ p ln p` along the last dimension, 0 where `p = 0`.

@@ -15,10 +15,22 @@
 //! variable is not in (its children in those plates are conditionally independent given it), with
 //! the plates' subsampling scale. The result is the exact `log p(observed, non-enumerated)`, on
 //! the tape, so its gradient is exact too.
+//!
+//! Two things keep this cheap:
+//!
+//! - A log-density is kept in the shape its distribution computes it, not broadcast over the
+//!   plates the site sits in: a factor that does not vary along a plate stands for each of the
+//!   plate's elements, and counts that many times when the plate is summed. An HMM transition
+//!   factor stays `K x K` rather than `K x K x S`.
+//! - Summing a variable out of several factors splits them into two groups (the split whose
+//!   broadcast sums are smallest) and contracts the groups in log space
+//!   ([`Tensor::logsumexp_add`]): for an HMM step, the `K x S` message and the `K x K` transition
+//!   become a `K x S` result through `K² S` multiply-adds instead of `K² S` exponentials.
 
 use super::{Context, MarkovEvent, Message, Messenger};
+use crate::distributions::Distribution;
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{broadcast_shapes, Shape, Tensor};
 use crate::trace::{SiteKind, SiteName};
 
 /// An enumerated variable that has not been summed out yet.
@@ -29,6 +41,8 @@ pub(crate) struct EnumVar {
     pub(crate) dim: isize,
     /// The dimensions of the vectorised plates it sits in.
     pub(crate) plates: Vec<isize>,
+    /// Those plates' dimensions with their (subsample) sizes.
+    plate_sizes: Vec<(isize, usize)>,
     /// Its support, laid out along `dim`.
     pub(crate) support: Tensor,
     /// (markov depth, step) where it was created, while that loop is open.
@@ -37,12 +51,43 @@ pub(crate) struct EnumVar {
     pub(crate) order: usize,
 }
 
-/// A log-density term and the vectorised plates it has not been summed over yet, with the scale
-/// each plate's sum takes (size / subsample size).
+/// A log-density term and the vectorised plates it has not been summed over yet.
 #[derive(Clone, Debug)]
 struct Factor {
     log_density: Tensor,
-    plates: Vec<(isize, f64)>,
+    plates: Vec<PlateSum>,
+}
+
+/// A vectorised plate that a factor is still to be summed over.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct PlateSum {
+    dim: isize,
+    /// How many elements it has in this run (the subsample size): the multiplicity of a factor
+    /// that does not vary along it.
+    count: f64,
+    /// The scale its sum takes (size / subsample size).
+    scale: f64,
+}
+
+impl PlateSum {
+    /// The factor `lp` summed over this plate (keeping the dim, as size 1).
+    fn sum(&self, lp: Tensor) -> Tensor {
+        match axis_of(&lp, self.dim) {
+            Some(axis) if lp.shape()[axis] > 1 => {
+                scaled(lp.sum_dim(axis as isize, true), self.scale)
+            }
+            // The same value for every element of the plate.
+            _ => scaled(lp, self.count * self.scale),
+        }
+    }
+}
+
+fn scaled(t: Tensor, s: f64) -> Tensor {
+    if s != 1.0 {
+        t * s
+    } else {
+        t
+    }
 }
 
 /// One summed-out variable and the log-factor it was summed out of (for `infer_discrete`).
@@ -171,6 +216,11 @@ impl EnumMessenger {
             name: msg.name.clone(),
             dim,
             plates: msg.plates.iter().filter_map(|p| p.dim).collect(),
+            plate_sizes: msg
+                .plates
+                .iter()
+                .filter_map(|p| p.dim.map(|d| (d, p.subsample_size)))
+                .collect(),
             support: value.clone(),
             scope,
             order: self.created,
@@ -184,25 +234,25 @@ impl EnumMessenger {
         let (Some(dist), Some(value)) = (&msg.dist, &msg.value) else {
             return Ok(());
         };
-        let mut lp = dist.log_prob(value);
-        if let Some(m) = &msg.mask {
-            lp = Tensor::where_(m, &lp, &Tensor::scalar(0.0));
-        }
-        let plates: Vec<(isize, f64)> = msg
+        let plates: Vec<PlateSum> = msg
             .plates
             .iter()
             .filter_map(|p| {
-                p.dim
-                    .map(|d| (d, p.size as f64 / p.subsample_size.max(1) as f64))
+                p.dim.map(|dim| PlateSum {
+                    dim,
+                    count: p.subsample_size as f64,
+                    scale: p.size as f64 / p.subsample_size.max(1) as f64,
+                })
             })
             .collect();
+        let mut lp = unexpanded_log_prob(dist.as_ref(), value, &plates);
+        if let Some(m) = &msg.mask {
+            lp = Tensor::where_(m, &lp, &Tensor::scalar(0.0));
+        }
         // The plates' scales apply when their dims are summed; the rest (sequential plates,
         // `scale` handlers) applies to the term as a whole.
-        let plate_scale: f64 = plates.iter().map(|p| p.1).product();
-        let rest = msg.scale / plate_scale;
-        if rest != 1.0 {
-            lp = lp * rest;
-        }
+        let plate_scale: f64 = plates.iter().map(|p| p.scale).product();
+        let lp = scaled(lp, msg.scale / plate_scale);
         let lp = lp.check().map_err(|e| e.at_site(&msg.name))?;
         self.add_factor(Factor {
             log_density: lp,
@@ -226,43 +276,50 @@ impl EnumMessenger {
             .into_iter()
             .partition(|f| has_dim(&f.log_density, var.dim));
         self.factors = rest;
-        let mut combined: Option<Tensor> = None;
-        let mut plates: Vec<(isize, f64)> = Vec::new();
+        let mut terms: Vec<Tensor> = Vec::with_capacity(hit.len());
+        let mut plates: Vec<PlateSum> = Vec::new();
         for f in hit {
             let mut lp = f.log_density;
-            for (d, s) in f.plates {
-                if var.plates.contains(&d) {
-                    if !plates.iter().any(|p| p.0 == d) {
-                        plates.push((d, s));
+            for p in f.plates {
+                if var.plates.contains(&p.dim) {
+                    if !plates.iter().any(|q| q.dim == p.dim) {
+                        plates.push(p);
                     }
                     continue;
                 }
                 // A plate the variable is not in: its elements are independent given the
                 // variable, so their log-densities add up before the variable is summed out.
-                if let Some(axis) = axis_of(&lp, d) {
-                    lp = lp.sum_dim(axis as isize, true);
-                }
-                if s != 1.0 {
-                    lp = lp * s;
-                }
+                lp = p.sum(lp);
             }
-            combined = Some(match combined {
-                None => lp,
-                Some(c) => c + lp,
-            });
+            terms.push(lp);
         }
-        let Some(combined) = combined else {
+        if terms.is_empty() {
             return;
-        };
-        let reduced = match axis_of(&combined, var.dim) {
-            Some(axis) => combined.logsumexp_dim(axis as isize, true),
-            None => combined.clone(),
+        }
+        let (left, right) = split_for_contraction(&terms);
+        let sum_of = |group: &[usize]| group.iter().map(|&k| terms[k].clone()).reduce(|a, b| a + b);
+        let (a, b) = (sum_of(&left), sum_of(&right));
+        let reduced = match (&a, &b) {
+            (Some(a), Some(b)) => a.logsumexp_add(b, var.dim, true),
+            (Some(c), None) | (None, Some(c)) => match axis_of(c, var.dim) {
+                Some(axis) => c.logsumexp_dim(axis as isize, true),
+                None => c.clone(),
+            },
+            (None, None) => return,
         };
         if let Some(e) = reduced.error() {
             self.error
                 .get_or_insert_with(|| e.clone().at_site(&var.name));
         }
         if self.record {
+            let combined = match (a, b) {
+                (Some(a), Some(b)) => &a.detach() + &b.detach(),
+                (Some(c), None) | (None, Some(c)) => c.detach(),
+                (None, None) => unreachable!("handled above"),
+            };
+            // Decoding draws one value per element of the variable's plates: give the factor
+            // their dims even where it does not vary along them.
+            let combined = over_plates(combined, &var.plate_sizes);
             let others = self
                 .vars
                 .iter()
@@ -271,7 +328,7 @@ impl EnumMessenger {
                 .collect();
             self.eliminated.push(Elimination {
                 var,
-                log_factor: combined.detach(),
+                log_factor: combined,
                 others,
             });
         }
@@ -279,6 +336,105 @@ impl EnumMessenger {
             log_density: reduced,
             plates,
         });
+    }
+}
+
+/// The log-density of `value`, without the broadcast over `plates` that fitting the site to its
+/// plates added (see the module docs); any other expansion is kept.
+fn unexpanded_log_prob(dist: &dyn Distribution, value: &Tensor, plates: &[PlateSum]) -> Tensor {
+    let Some((base, shape)) = dist.as_expanded() else {
+        return dist.log_prob(value);
+    };
+    let lp = base.log_prob(value);
+    // The expanded batch shape with the plates' dims left at 1.
+    let n = shape.len() as isize;
+    let target: Shape = shape
+        .iter()
+        .enumerate()
+        .map(|(d, &size)| {
+            if plates.iter().any(|p| p.dim == d as isize - n) {
+                1
+            } else {
+                size
+            }
+        })
+        .collect();
+    match broadcast_shapes(lp.shape(), &target) {
+        Ok(s) if s.as_slice() == lp.shape() => lp,
+        Ok(s) => lp.broadcast_to(&s),
+        // The expanded distribution would fail the same way: let it report.
+        Err(_) => dist.log_prob(value),
+    }
+}
+
+/// `t` broadcast so that it has each of `plates`' dims at its size.
+fn over_plates(t: Tensor, plates: &[(isize, usize)]) -> Tensor {
+    let n = plates
+        .iter()
+        .map(|&(d, _)| (-d) as usize)
+        .max()
+        .unwrap_or(0)
+        .max(t.ndim());
+    let mut shape: Shape = std::iter::repeat_n(1, n - t.ndim()).collect();
+    shape.extend_from_slice(t.shape());
+    for &(d, size) in plates {
+        let axis = (n as isize + d) as usize;
+        if shape[axis] == 1 {
+            shape[axis] = size;
+        }
+    }
+    if shape.as_slice() == t.shape() {
+        t
+    } else {
+        t.broadcast_to(&shape)
+    }
+}
+
+/// Splits the log-factors that contain a variable into two groups whose broadcast sums
+/// are then contracted over its dim ([`Tensor::logsumexp_add`]): the split that makes the two sums
+/// smallest. Everything goes into the first group (a plain logsumexp) when no split beats forming
+/// the whole broadcast sum, as when one factor already spans every dim.
+fn split_for_contraction(terms: &[Tensor]) -> (Vec<usize>, Vec<usize>) {
+    let all: Vec<usize> = (0..terms.len()).collect();
+    // Too many to try every split (2^(n-1)); also a bound on the work here.
+    const MAX_TERMS: usize = 12;
+    if terms.len() < 2 || terms.len() > MAX_TERMS {
+        return (all, Vec::new());
+    }
+    let n = terms.iter().map(Tensor::ndim).max().unwrap_or(0);
+    // Each term's size along each dim of the broadcast shape (right-aligned).
+    let sizes: Vec<Shape> = terms
+        .iter()
+        .map(|t| {
+            let mut s: Shape = std::iter::repeat_n(1, n - t.ndim()).collect();
+            s.extend_from_slice(t.shape());
+            s
+        })
+        .collect();
+    let numel_of = |mask: u32| -> usize {
+        (0..n)
+            .map(|d| {
+                (0..terms.len())
+                    .filter(|k| mask >> k & 1 == 1)
+                    .map(|k| sizes[k][d])
+                    .max()
+                    .unwrap_or(1)
+            })
+            .product()
+    };
+    let full_mask = (1u32 << terms.len()) - 1;
+    let full = numel_of(full_mask);
+    // The first term always goes left, which halves the splits to try.
+    let best = (1..=full_mask)
+        .filter(|m| m & 1 == 1 && *m != full_mask)
+        .map(|m| (numel_of(m) + numel_of(full_mask & !m), m))
+        .min();
+    match best {
+        Some((cost, mask)) if cost < full => (
+            all.iter().copied().filter(|k| mask >> k & 1 == 1).collect(),
+            all.iter().copied().filter(|k| mask >> k & 1 == 0).collect(),
+        ),
+        _ => (all, Vec::new()),
     }
 }
 
@@ -293,15 +449,19 @@ fn has_dim(t: &Tensor, dim: isize) -> bool {
     axis_of(t, dim).is_some_and(|a| t.shape()[a] > 1)
 }
 
-/// A factor with no enumerated dim, summed over everything, each plate with its scale.
+/// A factor with no enumerated dim, summed over everything, each plate with its scale (and its
+/// size where the factor does not vary along it).
 fn reduce(f: Factor) -> Tensor {
-    let scale: f64 = f.plates.iter().map(|p| p.1).product();
-    let s = f.log_density.sum();
-    if scale != 1.0 {
-        s * scale
-    } else {
-        s
-    }
+    let lp = &f.log_density;
+    let scale: f64 = f
+        .plates
+        .iter()
+        .map(|p| match axis_of(lp, p.dim) {
+            Some(axis) if lp.shape()[axis] > 1 => p.scale,
+            _ => p.count * p.scale,
+        })
+        .product();
+    scaled(lp.sum(), scale)
 }
 
 impl Messenger for EnumMessenger {

@@ -28,6 +28,7 @@
 mod backward;
 mod broadcast;
 mod cholesky;
+mod contract;
 mod custom;
 mod elementwise;
 pub(crate) mod fastmath;

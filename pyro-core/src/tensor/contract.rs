@@ -1,0 +1,1007 @@
+//! Log-space contraction: `ln Σ_j exp(a_j + b_j)` along one dimension of two tensors that
+//! broadcast together, computed as a product of exponentials (log-matmul-exp) without ever
+//! forming `a + b`.
+//!
+//! Why: summing an enumerated state out of a hidden Markov model step is
+//! `ln Σ_{x'} exp(α[x', s] + ln T[x', x])` for `K` states and `S` sequences. Formed as a broadcast
+//! sum followed by a logsumexp it costs `K² S` exponentials forward and as many again backward.
+//! Shifting each input by its own maximum over the summed dimension, exponentiating each input
+//! once, multiplying the two as matrices and taking the logarithm costs `K S + K²` exponentials,
+//! `K S` logarithms and `K² S` multiply-adds (Pyro's `_logmatmulexp`, funsor's sum-product
+//! contraction). The backward pass is two more matrix products with the softmax weights
+//! `exp(a + b - out)`, recomputed from the exponentials rather than stored.
+//!
+//! Exactness. Separate shifts can underflow: if `a` peaks at one `j` and `b` at another, the
+//! shifted product may be tiny even though the true sum is not. Every output whose shifted sum
+//! falls below `1e-250` (or is not finite) is recomputed directly as a shifted logsumexp of
+//! `a + b`, in the forward and the backward pass, so the result is the logsumexp of the sum to
+//! rounding whatever the inputs. `-inf` entries (masked states) weigh zero; an output whose terms
+//! are all `-inf` is `-inf` with a zero gradient, never NaN.
+
+use smallvec::{smallvec, SmallVec};
+
+use super::backward::{Aux, BackwardArgs, GradBuf, InputGrads};
+use super::reduce::resolve_dim;
+use super::tape::record;
+use super::{numel, Data, Shape, Tensor};
+use crate::error::Error;
+
+/// A shifted sum below this is recomputed exactly (see the module documentation).
+const TINY: f64 = 1e-250;
+
+/// Products at least this large (`i * j * k`) go through `matrixmultiply`'s blocked kernel; below
+/// it, plain loops that vectorise along the contiguous dimension are faster.
+const BLOCKED_MIN: usize = 1 << 16;
+
+impl Tensor {
+    /// `ln Σ exp(self + other)` along `dim` of the broadcast shape, without forming the sum: the
+    /// log-space contraction of two factors over a shared dimension (see the module docs).
+    /// Equal to `(self + other).logsumexp_dim(dim, keepdim)` to rounding, with its gradient.
+    ///
+    /// ```
+    /// use pyro_core::tensor::Tensor;
+    /// let alpha = Tensor::from_rows(&[vec![-1.0, -2.0], vec![-0.5, -3.0]]).unwrap(); // [x', s]
+    /// let log_t = Tensor::from_rows(&[vec![0.9f64.ln(), 0.1f64.ln()], vec![0.2f64.ln(), 0.8f64.ln()]])
+    ///     .unwrap()
+    ///     .reshape(&[2, 2, 1]); // [x', x, 1]
+    /// let next = alpha.unsqueeze(1).logsumexp_add(&log_t, 0, false); // [x, s]
+    /// let naive = (&alpha.unsqueeze(1) + &log_t).logsumexp_dim(0, false);
+    /// for (a, b) in next.to_vec().unwrap().iter().zip(naive.to_vec().unwrap()) {
+    ///     assert!((a - b).abs() < 1e-14);
+    /// }
+    /// ```
+    pub fn logsumexp_add(&self, other: &Tensor, dim: isize, keepdim: bool) -> Tensor {
+        if let Some(e) = self.error().or(other.error()) {
+            return Tensor::poisoned(e.clone());
+        }
+        let n = self.ndim().max(other.ndim());
+        let axis = match resolve_dim(dim, n, "logsumexp_add") {
+            Ok(d) => d,
+            Err(e) => return Tensor::poisoned(e),
+        };
+        let (ash, bsh) = (pad(&self.shape, n), pad(&other.shape, n));
+        let plan = match Plan::new(&ash, &bsh, axis) {
+            Ok(p) => p,
+            Err(msg) => {
+                return Tensor::poisoned(Error::shape(
+                    "logsumexp_add",
+                    format!(
+                        "shapes {:?} and {:?}: {msg}",
+                        self.shape.as_slice(),
+                        other.shape.as_slice()
+                    ),
+                ))
+            }
+        };
+        let mut out_shape = plan.out_shape.clone();
+        if !keepdim {
+            out_shape.remove(axis);
+        }
+        let v = plan.forward(self.raw(), other.raw());
+        record(
+            &[self, other],
+            out_shape,
+            Data::from_vec(v),
+            logsumexp_add_bw,
+            Aux::Dim(axis),
+        )
+    }
+
+    /// `ln(exp(self) @ exp(other))` for `self` of shape `[..., n, m]` and `other` of shape
+    /// `[..., m, p]` (leading dimensions broadcast), computed stably as a log-space contraction
+    /// over `m` (see [`Tensor::logsumexp_add`]).
+    ///
+    /// ```
+    /// use pyro_core::tensor::Tensor;
+    /// let a = Tensor::from_rows(&[vec![0.0, -1.0]]).unwrap();
+    /// let b = Tensor::from_rows(&[vec![-2.0], vec![0.5]]).unwrap();
+    /// let c = a.log_matmul_exp(&b).item().unwrap();
+    /// assert!((c - ((-2.0f64).exp() + (-0.5f64).exp()).ln()).abs() < 1e-15);
+    /// ```
+    pub fn log_matmul_exp(&self, other: &Tensor) -> Tensor {
+        if let Some(e) = self.error().or(other.error()) {
+            return Tensor::poisoned(e.clone());
+        }
+        let fail = |msg: String| Tensor::poisoned(Error::shape("log_matmul_exp", msg));
+        let Some((ash, bsh, axis)) = matmul_view(&self.shape, &other.shape) else {
+            return fail(format!(
+                "expected [..., n, m] and [..., m, p], got {:?} and {:?}",
+                self.shape.as_slice(),
+                other.shape.as_slice()
+            ));
+        };
+        let plan = match Plan::new(&ash, &bsh, axis) {
+            Ok(p) => p,
+            Err(msg) => {
+                return fail(format!(
+                    "shapes {:?} and {:?}: {msg}",
+                    self.shape.as_slice(),
+                    other.shape.as_slice()
+                ))
+            }
+        };
+        let mut out_shape = plan.out_shape.clone();
+        out_shape.remove(axis);
+        let v = plan.forward(self.raw(), other.raw());
+        record(
+            &[self, other],
+            out_shape,
+            Data::from_vec(v),
+            log_matmul_exp_bw,
+            Aux::None,
+        )
+    }
+}
+
+/// `shape` with leading 1s up to `n` dimensions.
+fn pad(shape: &[usize], n: usize) -> Shape {
+    let mut s: Shape = smallvec![1; n - shape.len()];
+    s.extend_from_slice(shape);
+    s
+}
+
+/// The shapes of a log-matmul-exp as a contraction: `[..., n, m, 1]` and `[..., 1, m, p]`,
+/// padded to one rank, summed over the second-to-last axis.
+fn matmul_view(a: &[usize], b: &[usize]) -> Option<(Shape, Shape, usize)> {
+    if a.len() < 2 || b.len() < 2 || a[a.len() - 1] != b[b.len() - 2] {
+        return None;
+    }
+    let mut av = Shape::from_slice(a);
+    av.push(1);
+    let mut bv = Shape::from_slice(&b[..b.len() - 2]);
+    bv.extend_from_slice(&[1, b[b.len() - 2], b[b.len() - 1]]);
+    let n = av.len().max(bv.len());
+    Some((pad(&av, n), pad(&bv, n), n - 2))
+}
+
+fn logsumexp_add_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    let Aux::Dim(axis) = *args.aux else {
+        unreachable!("logsumexp_add saves its axis")
+    };
+    let n = args.inputs[0].1.len().max(args.inputs[1].1.len());
+    let (ash, bsh) = (pad(args.inputs[0].1, n), pad(args.inputs[1].1, n));
+    backward_with(args, &ash, &bsh, axis)
+}
+
+fn log_matmul_exp_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    let Some((ash, bsh, axis)) = matmul_view(args.inputs[0].1, args.inputs[1].1) else {
+        unreachable!("log_matmul_exp records checked shapes")
+    };
+    backward_with(args, &ash, &bsh, axis)
+}
+
+fn backward_with(args: &BackwardArgs<'_>, ash: &[usize], bsh: &[usize], axis: usize) -> InputGrads {
+    let Ok(plan) = Plan::new(ash, bsh, axis) else {
+        unreachable!("the forward pass checked the shapes")
+    };
+    let (ga, gb) = plan.backward(
+        args.inputs[0].0,
+        args.inputs[1].0,
+        args.grad,
+        args.out,
+        args.needs[0],
+        args.needs[1],
+    );
+    smallvec![ga, gb]
+}
+
+/// The contraction as a batch of matrix products: the axes of the broadcast shape split into
+/// batch axes (both inputs vary along them), `i` axes (only the left factor `A` does), `k` axes
+/// (only `B` does) and the summed axis `j`; `C[β, i, k] = Σ_j A[β, i, j] B[β, j, k]`. The
+/// offset tables map each group's row-major multi-index to an element offset in each tensor.
+/// `A` and `B` are the two inputs in the order that puts the output's innermost varying axis on
+/// the `k` side, so that the inner loops run along contiguous memory.
+struct Plan {
+    /// The output shape with the summed axis kept (size 1).
+    out_shape: Shape,
+    /// Whether `A` is the second input.
+    swapped: bool,
+    ni: usize,
+    nj: usize,
+    nk: usize,
+    /// Strides of `A` and `B` along the summed axis.
+    a_j: usize,
+    b_j: usize,
+    /// The offset tables in one buffer, in the order of [`Table`].
+    tables: Vec<usize>,
+    ranges: [(usize, usize); 7],
+    /// Whether the `k` offsets are `0, 1, 2, ...` in both `B` and the output: the `k` axes are
+    /// the innermost ones, and rows along `k` are contiguous slices.
+    k_unit: bool,
+}
+
+/// The offset tables of a [`Plan`].
+#[derive(Clone, Copy)]
+enum Table {
+    /// Batch offsets in `A`, `B` and the output.
+    AB,
+    BB,
+    OB,
+    /// `i` offsets in `A` and the output.
+    AI,
+    OI,
+    /// `k` offsets in `B` and the output.
+    BK,
+    OK,
+}
+
+/// Row-major strides of `shape`, 0 along dimensions of size 1 (broadcast).
+fn strides(shape: &[usize]) -> SmallVec<[usize; 6]> {
+    let mut st: SmallVec<[usize; 6]> = smallvec![0; shape.len()];
+    let mut s = 1;
+    for d in (0..shape.len()).rev() {
+        st[d] = if shape[d] == 1 { 0 } else { s };
+        s *= shape[d];
+    }
+    st
+}
+
+/// Appends the offsets of every multi-index over `axes` (row-major) for a tensor with `strides`.
+fn push_offsets(out: &mut Vec<usize>, axes: &[usize], sizes: &[usize], strides: &[usize]) {
+    let start = out.len();
+    out.push(0);
+    for &d in axes {
+        let prev = out.len() - start;
+        for q in 0..prev {
+            for t in 0..sizes[d] {
+                out.push(out[start + q] + t * strides[d]);
+            }
+        }
+        out.drain(start..start + prev);
+    }
+}
+
+impl Plan {
+    fn new(x: &[usize], y: &[usize], axis: usize) -> Result<Plan, String> {
+        let n = x.len();
+        let mut out_shape = Shape::with_capacity(n);
+        for d in 0..n {
+            let (p, q) = (x[d], y[d]);
+            if p != q && p != 1 && q != 1 {
+                return Err(format!("dimension {d} has sizes {p} and {q}"));
+            }
+            out_shape.push(if d == axis { 1 } else { p.max(q) });
+        }
+        let nj = x[axis].max(y[axis]);
+        let (mut batch, mut only_x, mut only_y): (Shape, Shape, Shape) =
+            (Shape::new(), Shape::new(), Shape::new());
+        for d in (0..n).filter(|&d| d != axis) {
+            match (x[d] > 1, y[d] > 1) {
+                (true, true) => batch.push(d),
+                (true, false) => only_x.push(d),
+                (false, true) => only_y.push(d),
+                (false, false) => {}
+            }
+        }
+        // The innermost axis of the output that varies should be a `k` axis.
+        let last = (0..n).rev().find(|&d| d != axis && out_shape[d] > 1);
+        let swapped = last.is_some_and(|d| only_x.contains(&d));
+        let (a, b, only_a, only_b) = if swapped {
+            (y, x, only_y, only_x)
+        } else {
+            (x, y, only_x, only_y)
+        };
+        let (sa, sb, so) = (strides(a), strides(b), strides(&out_shape));
+        let mut tables = Vec::with_capacity(64);
+        let mut ranges = [(0, 0); 7];
+        let groups: [(&[usize], &[usize], &[usize]); 7] = [
+            (&batch, a, &sa),
+            (&batch, b, &sb),
+            (&batch, &out_shape, &so),
+            (&only_a, a, &sa),
+            (&only_a, &out_shape, &so),
+            (&only_b, b, &sb),
+            (&only_b, &out_shape, &so),
+        ];
+        for (r, (axes, sizes, st)) in ranges.iter_mut().zip(groups) {
+            let start = tables.len();
+            push_offsets(&mut tables, axes, sizes, st);
+            *r = (start, tables.len());
+        }
+        let mut plan = Plan {
+            swapped,
+            ni: only_a.iter().map(|&d| a[d]).product(),
+            nj,
+            nk: only_b.iter().map(|&d| b[d]).product(),
+            a_j: sa[axis],
+            b_j: sb[axis],
+            tables,
+            ranges,
+            k_unit: false,
+            out_shape,
+        };
+        let unit = |t: &[usize]| t.iter().enumerate().all(|(k, &o)| o == k);
+        plan.k_unit = unit(plan.table(Table::BK)) && unit(plan.table(Table::OK));
+        Ok(plan)
+    }
+
+    fn table(&self, t: Table) -> &[usize] {
+        let (s, e) = self.ranges[t as usize];
+        &self.tables[s..e]
+    }
+
+    fn batches(&self) -> usize {
+        self.table(Table::AB).len()
+    }
+
+    fn forward(&self, x: &[f64], y: &[f64]) -> Vec<f64> {
+        let (a, b) = if self.swapped { (y, x) } else { (x, y) };
+        let mut out = vec![f64::NEG_INFINITY; numel(&self.out_shape)];
+        if self.nj == 0 || out.is_empty() {
+            return out;
+        }
+        with_scratch(self, |mut scratch| {
+            self.forward_into(a, b, &mut out, &mut scratch)
+        });
+        out
+    }
+
+    fn forward_into(&self, a: &[f64], b: &[f64], out: &mut [f64], scratch: &mut Scratch<'_>) {
+        let nk = self.nk;
+        let (ob, oi, ok) = (
+            self.table(Table::OB),
+            self.table(Table::OI),
+            self.table(Table::OK),
+        );
+        for beta in 0..self.batches() {
+            let s = scratch.fill(self, a, b, beta);
+            // ln C, with C clamped into the range where the fast logarithm is exact; the
+            // entries below it are recomputed just after.
+            ln_clamped(s.w, s.c);
+            for (i, &oi) in oi.iter().enumerate() {
+                let o = ob[beta] + oi;
+                let lnc = &s.w[i * nk..(i + 1) * nk];
+                if self.k_unit {
+                    add_shifts(&mut out[o..o + nk], lnc, s.sa[i], s.sb);
+                } else {
+                    for k in 0..nk {
+                        out[o + ok[k]] = lnc[k] + s.sa[i] + s.sb[k];
+                    }
+                }
+            }
+            if s.c.iter().any(|&c| !regular(c)) {
+                for (idx, &c) in s.c.iter().enumerate() {
+                    if !regular(c) {
+                        let (i, k) = (idx / nk, idx % nk);
+                        out[ob[beta] + oi[i] + ok[k]] = self.exact(a, b, beta, i, k);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `ln Σ_j exp(A[β, i, j] + B[β, j, k])` term by term: where the shifted product underflows.
+    fn exact(&self, a: &[f64], b: &[f64], beta: usize, i: usize, k: usize) -> f64 {
+        let ai = self.table(Table::AB)[beta] + self.table(Table::AI)[i];
+        let bk = self.table(Table::BB)[beta] + self.table(Table::BK)[k];
+        let term = |j: usize| a[ai + j * self.a_j] + b[bk + j * self.b_j];
+        let m = (0..self.nj).map(term).fold(f64::NEG_INFINITY, f64::max);
+        if !m.is_finite() {
+            return m;
+        }
+        m + (0..self.nj).map(|j| (term(j) - m).exp()).sum::<f64>().ln()
+    }
+
+    fn backward(
+        &self,
+        x: &[f64],
+        y: &[f64],
+        grad: &[f64],
+        out: &[f64],
+        need_x: bool,
+        need_y: bool,
+    ) -> (Option<GradBuf>, Option<GradBuf>) {
+        let (a, b, need_a, need_b) = if self.swapped {
+            (y, x, need_y, need_x)
+        } else {
+            (x, y, need_x, need_y)
+        };
+        let mut ga: GradBuf = smallvec![0.0; if need_a { a.len() } else { 0 }];
+        let mut gb: GradBuf = smallvec![0.0; if need_b { b.len() } else { 0 }];
+        if self.nj > 0 && !out.is_empty() && (need_a || need_b) {
+            let (ni, nj, nk) = (self.ni, self.nj, self.nk);
+            let (ab, ai, bb, bk) = (
+                self.table(Table::AB),
+                self.table(Table::AI),
+                self.table(Table::BB),
+                self.table(Table::BK),
+            );
+            let (ob, oi, ok) = (
+                self.table(Table::OB),
+                self.table(Table::OI),
+                self.table(Table::OK),
+            );
+            with_scratch(self, |mut scratch| {
+                for beta in 0..self.batches() {
+                    let s = scratch.fill(self, a, b, beta);
+                    // w = dL/dout / C: the softmax weight exp(a + b - out) is A B / C.
+                    for (i, &oi) in oi.iter().enumerate() {
+                        let o = ob[beta] + oi;
+                        let (w, c) = (&mut s.w[i * nk..(i + 1) * nk], &s.c[i * nk..(i + 1) * nk]);
+                        if self.k_unit {
+                            weights(w, &grad[o..o + nk], c);
+                        } else {
+                            for k in 0..nk {
+                                let g = grad[o + ok[k]];
+                                w[k] = if g == 0.0 || !regular(c[k]) {
+                                    0.0
+                                } else {
+                                    g / c[k]
+                                };
+                            }
+                        }
+                    }
+                    if s.c.iter().any(|&c| !regular(c)) {
+                        for (idx, &c) in s.c.iter().enumerate() {
+                            let (i, k) = (idx / nk, idx % nk);
+                            let o = ob[beta] + oi[i] + ok[k];
+                            if !regular(c) && grad[o] != 0.0 {
+                                self.exact_grad(
+                                    a, b, beta, i, k, grad[o], out[o], &mut ga, &mut gb,
+                                );
+                            }
+                        }
+                    }
+                    if need_a {
+                        // dA[i, j] = A[i, j] Σ_k w[i, k] B[j, k]
+                        gemm_nt(ni, nk, nj, s.w, s.eb, s.t);
+                        for (i, &ai) in ai.iter().enumerate() {
+                            let base = ab[beta] + ai;
+                            for j in 0..nj {
+                                ga[base + j * self.a_j] += s.ea[i * nj + j] * s.t[i * nj + j];
+                            }
+                        }
+                    }
+                    if need_b {
+                        // dB[j, k] = B[j, k] Σ_i A[i, j] w[i, k]
+                        gemm_tn(ni, nj, nk, s.ea, s.w, s.t);
+                        for j in 0..nj {
+                            let base = bb[beta] + j * self.b_j;
+                            let (e, t) = (&s.eb[j * nk..(j + 1) * nk], &s.t[j * nk..(j + 1) * nk]);
+                            if self.k_unit {
+                                add_product(&mut gb[base..base + nk], e, t);
+                            } else {
+                                for k in 0..nk {
+                                    gb[base + bk[k]] += e[k] * t[k];
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        let (ga, gb) = (need_a.then_some(ga), need_b.then_some(gb));
+        if self.swapped {
+            (gb, ga)
+        } else {
+            (ga, gb)
+        }
+    }
+
+    /// The gradient of an output computed by [`Plan::exact`]: `g exp(a + b - out)` into both.
+    #[allow(clippy::too_many_arguments)]
+    fn exact_grad(
+        &self,
+        a: &[f64],
+        b: &[f64],
+        beta: usize,
+        i: usize,
+        k: usize,
+        g: f64,
+        out: f64,
+        ga: &mut [f64],
+        gb: &mut [f64],
+    ) {
+        if !out.is_finite() {
+            // -inf: every term has zero weight. +inf or NaN: no meaningful gradient.
+            return;
+        }
+        let ai = self.table(Table::AB)[beta] + self.table(Table::AI)[i];
+        let bk = self.table(Table::BB)[beta] + self.table(Table::BK)[k];
+        for j in 0..self.nj {
+            let (pa, pb) = (ai + j * self.a_j, bk + j * self.b_j);
+            let wt = g * (a[pa] + b[pb] - out).exp();
+            if wt != 0.0 && wt.is_finite() {
+                if !ga.is_empty() {
+                    ga[pa] += wt;
+                }
+                if !gb.is_empty() {
+                    gb[pb] += wt;
+                }
+            }
+        }
+    }
+}
+
+/// Whether a shifted sum is trusted (else the output is recomputed term by term).
+#[inline(always)]
+fn regular(c: f64) -> bool {
+    (TINY..=f64::MAX).contains(&c)
+}
+
+/// The working buffers of one contraction, in one slice of [`with_scratch`]'s memory.
+struct Scratch<'s> {
+    buf: &'s mut [f64],
+    ni: usize,
+    nj: usize,
+    nk: usize,
+}
+
+/// Largest working memory kept between calls (8 MB); bigger contractions allocate their own.
+const SCRATCH_KEEP: usize = 1 << 20;
+
+thread_local! {
+    /// Working memory reused from call to call, so that a contraction allocates nothing for it
+    /// after the first.
+    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the working memory of plan `p`.
+fn with_scratch<R>(p: &Plan, f: impl FnOnce(Scratch<'_>) -> R) -> R {
+    let (ni, nj, nk) = (p.ni, p.nj, p.nk);
+    let n = ni * nj + nj * nk + ni + nk + 2 * ni * nk + ni.max(nk) * nj;
+    fn scratch(buf: &mut [f64], (ni, nj, nk): (usize, usize, usize)) -> Scratch<'_> {
+        Scratch { buf, ni, nj, nk }
+    }
+    let dims = (ni, nj, nk);
+    if n > SCRATCH_KEEP {
+        return f(scratch(&mut vec![0.0; n], dims));
+    }
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut v) => {
+            if v.len() < n {
+                v.resize(n, 0.0);
+            }
+            f(scratch(&mut v[..n], dims))
+        }
+        // Only if a contraction ran inside another on this thread, which none does.
+        Err(_) => f(scratch(&mut vec![0.0; n], dims)),
+    })
+}
+
+/// The buffers of [`Scratch`] for one batch element.
+struct Parts<'a> {
+    /// `exp(A[i, j] - sa[i])`, row-major `[i, j]`.
+    ea: &'a mut [f64],
+    /// `exp(B[j, k] - sb[k])`, row-major `[j, k]`.
+    eb: &'a mut [f64],
+    /// The shifts: each row's (column's) maximum over `j`, or 0 where it is not finite.
+    sa: &'a mut [f64],
+    sb: &'a mut [f64],
+    /// `C = ea eb`, `[i, k]`.
+    c: &'a mut [f64],
+    /// `[i, k]`: ln C (forward), the weights (backward).
+    w: &'a mut [f64],
+    /// `[i, j]` or `[j, k]`: the products of the backward pass.
+    t: &'a mut [f64],
+}
+
+impl Scratch<'_> {
+    /// Fills the exponentials, shifts and their product for batch element `beta`.
+    fn fill(&mut self, p: &Plan, a: &[f64], b: &[f64], beta: usize) -> Parts<'_> {
+        let (ni, nj, nk) = (self.ni, self.nj, self.nk);
+        let (ea, rest) = self.buf.split_at_mut(ni * nj);
+        let (eb, rest) = rest.split_at_mut(nj * nk);
+        let (sa, rest) = rest.split_at_mut(ni);
+        let (sb, rest) = rest.split_at_mut(nk);
+        let (c, rest) = rest.split_at_mut(ni * nk);
+        let (w, t) = rest.split_at_mut(ni * nk);
+        let a0 = p.table(Table::AB)[beta];
+        for (i, &oi) in p.table(Table::AI).iter().enumerate() {
+            let row = &mut ea[i * nj..(i + 1) * nj];
+            for (j, r) in row.iter_mut().enumerate() {
+                *r = a[a0 + oi + j * p.a_j];
+            }
+            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let shift = if m.is_finite() { m } else { 0.0 };
+            sa[i] = shift;
+            exp_minus(row, shift);
+        }
+        let b0 = p.table(Table::BB)[beta];
+        sb.fill(f64::NEG_INFINITY);
+        for j in 0..nj {
+            let row = &mut eb[j * nk..(j + 1) * nk];
+            let base = b0 + j * p.b_j;
+            if p.k_unit {
+                row.copy_from_slice(&b[base..base + nk]);
+            } else {
+                for (r, &o) in row.iter_mut().zip(p.table(Table::BK)) {
+                    *r = b[base + o];
+                }
+            }
+            max_into(sb, row);
+        }
+        for m in sb.iter_mut() {
+            if !m.is_finite() {
+                *m = 0.0;
+            }
+        }
+        for j in 0..nj {
+            sub_exp(&mut eb[j * nk..(j + 1) * nk], sb);
+        }
+        gemm_nn(ni, nj, nk, ea, eb, c);
+        Parts {
+            ea,
+            eb,
+            sa,
+            sb,
+            c,
+            w,
+            t,
+        }
+    }
+}
+
+/// `e^x` for `x <= 0`, exactly 0 below -708 (where `exp` would leave the normal range).
+#[inline(always)]
+fn exp_shifted(x: f64) -> f64 {
+    let y = super::fastmath::exp(x);
+    if x < -708.0 {
+        0.0
+    } else {
+        y
+    }
+}
+
+/// `ln x` for positive normal `x`, branch-free so that it vectorises; within 2 ulp of `f64::ln`
+/// (checked in the tests below).
+#[inline(always)]
+fn ln_pos(x: f64) -> f64 {
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const TWO52: f64 = 4_503_599_627_370_496.0;
+    let bits = x.to_bits();
+    // x = 2^e m with m in [1, 2); the biased exponent as a float without an int conversion.
+    let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    let e = f64::from_bits(0x4330_0000_0000_0000 | (bits >> 52)) - TWO52 - 1023.0;
+    // Reduce m to [sqrt(2)/2, sqrt(2)).
+    let big = m > std::f64::consts::SQRT_2;
+    let m = if big { m * 0.5 } else { m };
+    let e = if big { e + 1.0 } else { e };
+    // ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.1716: series to s^21.
+    let f = m - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let mut p = 1.0 / 21.0;
+    p = p * z + 1.0 / 19.0;
+    p = p * z + 1.0 / 17.0;
+    p = p * z + 1.0 / 15.0;
+    p = p * z + 1.0 / 13.0;
+    p = p * z + 1.0 / 11.0;
+    p = p * z + 1.0 / 9.0;
+    p = p * z + 1.0 / 7.0;
+    p = p * z + 1.0 / 5.0;
+    p = p * z + 1.0 / 3.0;
+    let r = 2.0 * s + 2.0 * s * z * p;
+    e * LN2_HI + (e * LN2_LO + r)
+}
+
+// ----- kernels: plain loops along the contiguous dimension, compiled for AVX2 when present -----
+
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    use std::sync::OnceLock;
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+}
+
+/// Defines a function whose body is also compiled with AVX2 and FMA enabled, and runs that copy
+/// when the CPU has them.
+macro_rules! avx2_dispatch {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+        $(#[$doc])*
+        fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn imp($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2($($arg: $ty),*) {
+                    imp($($arg),*)
+                }
+                if has_avx2() {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just now).
+                    unsafe { avx2($($arg),*) };
+                    return;
+                }
+            }
+            imp($($arg),*)
+        }
+    };
+}
+
+avx2_dispatch! {
+    /// `row[j] = e^(row[j] - shift)`.
+    fn exp_minus(row: &mut [f64], shift: f64) {
+        for r in row.iter_mut() {
+            *r = exp_shifted(*r - shift);
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `row[k] = e^(row[k] - shift[k])`.
+    fn sub_exp(row: &mut [f64], shift: &[f64]) {
+        for (r, &s) in row.iter_mut().zip(shift) {
+            *r = exp_shifted(*r - s);
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `m[k] = max(m[k], row[k])`.
+    fn max_into(m: &mut [f64], row: &[f64]) {
+        for (m, &r) in m.iter_mut().zip(row) {
+            *m = if r > *m { r } else { *m };
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `dst = ln(max(src, TINY))`.
+    fn ln_clamped(dst: &mut [f64], src: &[f64]) {
+        for (d, &c) in dst.iter_mut().zip(src) {
+            *d = ln_pos(if c > TINY { c } else { TINY });
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `out[k] = lnc[k] + s + sb[k]`.
+    fn add_shifts(out: &mut [f64], lnc: &[f64], s: f64, sb: &[f64]) {
+        for ((o, &l), &t) in out.iter_mut().zip(lnc).zip(sb) {
+            *o = l + s + t;
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `w[k] = g[k] / c[k]`, 0 where `g[k]` is 0 or `c[k]` is not [`regular`].
+    fn weights(w: &mut [f64], g: &[f64], c: &[f64]) {
+        for ((w, &g), &c) in w.iter_mut().zip(g).zip(c) {
+            let q = g / c;
+            *w = if g == 0.0 || !regular(c) { 0.0 } else { q };
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `acc[k] += e[k] t[k]`.
+    fn add_product(acc: &mut [f64], e: &[f64], t: &[f64]) {
+        for ((a, &e), &t) in acc.iter_mut().zip(e).zip(t) {
+            *a += e * t;
+        }
+    }
+}
+
+avx2_dispatch! {
+    /// `C[m, n] = A[m, k] B[k, n]`: eight columns of a row of `C` at a time, held in two
+    /// vector registers while the `k` products are added in.
+    fn gemm_nn_small(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+        for i in 0..m {
+            let ai = &a[i * k..(i + 1) * k];
+            let ci = &mut c[i * n..(i + 1) * n];
+            let mut col = 0;
+            while col + 8 <= n {
+                let mut acc = [0.0; 8];
+                for (l, &x) in ai.iter().enumerate() {
+                    let bl = &b[l * n + col..l * n + col + 8];
+                    for q in 0..8 {
+                        acc[q] += x * bl[q];
+                    }
+                }
+                ci[col..col + 8].copy_from_slice(&acc);
+                col += 8;
+            }
+            for (q, cq) in ci.iter_mut().enumerate().skip(col) {
+                *cq = ai.iter().enumerate().map(|(l, &x)| x * b[l * n + q]).sum();
+            }
+        }
+    }
+}
+
+avx2_dispatch! {
+    fn gemm_nt_small(m: usize, n: usize, k: usize, w: &[f64], b: &[f64], t: &mut [f64]) {
+        for i in 0..m {
+            let wi = &w[i * n..(i + 1) * n];
+            for l in 0..k {
+                t[i * k + l] = dot(wi, &b[l * n..(l + 1) * n]);
+            }
+        }
+    }
+}
+
+/// Dot product with eight independent partial sums (two vector registers).
+#[inline(always)]
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: f64 = xc
+        .remainder()
+        .iter()
+        .zip(yc.remainder())
+        .map(|(a, b)| a * b)
+        .sum();
+    for (a, b) in xc.zip(yc) {
+        for q in 0..8 {
+            acc[q] += a[q] * b[q];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
+avx2_dispatch! {
+    /// `T[k, n] = A[m, k]ᵀ W[m, n]`, eight columns at a time as in [`gemm_nn_small`].
+    fn gemm_tn_small(m: usize, k: usize, n: usize, a: &[f64], w: &[f64], t: &mut [f64]) {
+        for l in 0..k {
+            let tl = &mut t[l * n..(l + 1) * n];
+            let mut col = 0;
+            while col + 8 <= n {
+                let mut acc = [0.0; 8];
+                for i in 0..m {
+                    let x = a[i * k + l];
+                    let wi = &w[i * n + col..i * n + col + 8];
+                    for q in 0..8 {
+                        acc[q] += x * wi[q];
+                    }
+                }
+                tl[col..col + 8].copy_from_slice(&acc);
+                col += 8;
+            }
+            for (q, tq) in tl.iter_mut().enumerate().skip(col) {
+                *tq = (0..m).map(|i| a[i * k + l] * w[i * n + q]).sum();
+            }
+        }
+    }
+}
+
+/// `C[m, n] = A[m, k] B[k, n]`, all row-major.
+fn gemm_nn(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    if m * k * n < BLOCKED_MIN {
+        return gemm_nn_small(m, k, n, a, b, c);
+    }
+    blocked(m, k, n, a, (k, 1), b, (n, 1), c);
+}
+
+/// `T[m, k] = W[m, n] B[k, n]ᵀ`.
+fn gemm_nt(m: usize, n: usize, k: usize, w: &[f64], b: &[f64], t: &mut [f64]) {
+    if m * k * n < BLOCKED_MIN {
+        return gemm_nt_small(m, n, k, w, b, t);
+    }
+    blocked(m, n, k, w, (n, 1), b, (1, n), t);
+}
+
+/// `T[k, n] = A[m, k]ᵀ W[m, n]`.
+fn gemm_tn(m: usize, k: usize, n: usize, a: &[f64], w: &[f64], t: &mut [f64]) {
+    if m * k * n < BLOCKED_MIN {
+        return gemm_tn_small(m, k, n, a, w, t);
+    }
+    blocked(k, m, n, a, (1, k), w, (n, 1), t);
+}
+
+/// `C[m, n] = A B` through `matrixmultiply` with the given (row, column) strides.
+#[allow(clippy::too_many_arguments)]
+fn blocked(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f64],
+    (ra, ca): (usize, usize),
+    b: &[f64],
+    (rb, cb): (usize, usize),
+    c: &mut [f64],
+) {
+    assert!(
+        a.len() > (m - 1) * ra + (k - 1) * ca
+            && b.len() > (k - 1) * rb + (n - 1) * cb
+            && c.len() >= m * n,
+        "log-space contraction: buffer sizes"
+    );
+    // SAFETY: the assertion above bounds every element the strides reach; m, k, n >= 1 because
+    // the product is at least BLOCKED_MIN.
+    unsafe {
+        matrixmultiply::dgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            ra as isize,
+            ca as isize,
+            b.as_ptr(),
+            rb as isize,
+            cb as isize,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ln_pos_matches_std() {
+        let mut x = 1e-300;
+        let mut worst: f64 = 0.0;
+        while x < 1e300 {
+            for y in [
+                x,
+                x * 1.000_000_1,
+                // Either side of the reduction's switch at sqrt(2).
+                x * (std::f64::consts::SQRT_2 - 1e-9),
+                x * (std::f64::consts::SQRT_2 + 1e-9),
+                x * 1.9,
+            ] {
+                let (got, want) = (ln_pos(y), y.ln());
+                worst = worst.max((got - want).abs() / want.abs().max(1.0));
+            }
+            x *= 1.37;
+        }
+        for y in [1.0, 1.0 + 1e-15, 1.0 - 1e-15, 0.5, 2.0, std::f64::consts::E] {
+            let (got, want) = (ln_pos(y), y.ln());
+            worst = worst.max((got - want).abs() / want.abs().max(1e-300));
+        }
+        assert!(worst < 4.5e-16, "worst relative error {worst}");
+    }
+
+    fn naive(a: &Tensor, b: &Tensor, dim: isize) -> Vec<f64> {
+        (a + b).logsumexp_dim(dim, false).to_vec().unwrap()
+    }
+
+    #[test]
+    fn agrees_with_the_broadcast_logsumexp_in_every_layout() {
+        let v = |shape: &[usize], seed: usize| {
+            let n: usize = shape.iter().product();
+            let vals = (0..n)
+                .map(|i| (((i + seed) * 7919 + 13) % 101) as f64 / 10.0 - 5.0)
+                .collect();
+            Tensor::new(vals, shape).unwrap()
+        };
+        let cases: &[(&[usize], &[usize], isize)] = &[
+            (&[4, 1, 6], &[4, 3, 1], 0),
+            (&[4, 3, 1], &[4, 1, 6], 0),
+            (&[1, 4, 6], &[3, 4, 1], 1),
+            (&[2, 4, 6], &[2, 4, 1], 1),
+            (&[5], &[5], 0),
+            (&[5, 1], &[1, 3], 0),
+            (&[3, 5], &[5], -1),
+            (&[2, 3, 4, 5], &[3, 1, 5], -3),
+            (&[1, 7], &[7, 1], 1),
+            // The output's innermost axis is a batch axis: rows along k are strided.
+            (&[1, 4, 5, 2], &[3, 4, 1, 2], 1),
+        ];
+        for (k, &(sa, sb, dim)) in cases.iter().enumerate() {
+            let (a, b) = (v(sa, k), v(sb, 3 * k + 1));
+            let got = a.logsumexp_add(&b, dim, false).to_vec().unwrap();
+            let want = naive(&a, &b, dim);
+            assert_eq!(got.len(), want.len(), "{sa:?} {sb:?}");
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (g - w).abs() < 1e-13 * (1.0 + w.abs()),
+                    "{sa:?} {sb:?}: {g} vs {w}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn large_products_take_the_blocked_kernel() {
+        let (n, m, p) = (40, 50, 40);
+        let a = Tensor::new((0..n * m).map(|i| (i % 17) as f64 * 0.3).collect(), &[n, m]).unwrap();
+        let b = Tensor::new(
+            (0..m * p).map(|i| -((i % 13) as f64) * 0.2).collect(),
+            &[m, p],
+        )
+        .unwrap();
+        assert!(n * m * p >= BLOCKED_MIN);
+        let got = a.log_matmul_exp(&b).to_vec().unwrap();
+        let want = naive(&a.unsqueeze(-1), &b.unsqueeze(0), 1);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-12 * (1.0 + w.abs()));
+        }
+    }
+}
