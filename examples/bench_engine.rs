@@ -172,8 +172,27 @@ fn mlp() {
     report("engine-mlp-784-400-20-b128", us, steps, 15_000.0);
 }
 
+/// The vectorised elementwise kernels (exp, softplus, sigmoid) on 100,000 values spread over the
+/// whole finite range of `exp`, forward and backward.
+fn elementwise_exp() {
+    let n = 100_000;
+    let x: Vec<f64> = (0..n)
+        .map(|i| -740.0 + 1450.0 * i as f64 / n as f64)
+        .collect();
+    let mut params = Params {
+        values: vec![x],
+        shapes: vec![vec![n]],
+    };
+    let steps = 50;
+    let us = bench(&mut params, steps, 3, |p| {
+        let x = &p[0] * 0.01;
+        (x.exp() + x.softplus() + x.sigmoid()).sum()
+    });
+    report("engine-exp-softplus-sigmoid-100k", us, steps, 1_000.0);
+}
+
 fn main() {
-    // An optional argument picks one case: coin, plate or mlp.
+    // An optional argument picks one case: coin, plate, mlp or exp.
     let only = std::env::args().nth(1);
     let run = |name: &str| only.as_deref().map_or(true, |o| o == name);
     if run("coin") {
@@ -184,5 +203,8 @@ fn main() {
     }
     if run("mlp") {
         mlp();
+    }
+    if run("exp") {
+        elementwise_exp();
     }
 }

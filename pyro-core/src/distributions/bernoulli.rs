@@ -4,6 +4,7 @@ use std::cell::OnceCell;
 
 use rand::Rng as _;
 
+use super::log_density;
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param};
 use super::Distribution;
@@ -15,9 +16,11 @@ use crate::tensor::{broadcast_shapes, custom_elementwise, fastmath, Shape, Tenso
 /// Bernoulli(p): `P(x = 1) = p`, `P(x = 0) = 1 - p`.
 ///
 /// Built from probabilities (`new`) or from logits (`from_logits`). The log-density is one fused
-/// tape operation: `x ln p + (1 - x) ln(1 - p)` from probabilities (exact at p = 0 or 1 where the
-/// value has probability 1), `x l - softplus(l)` from logits (finite for any logit).
-/// `log_prob` of a value outside `{0, 1}` is that same expression, not `-inf`.
+/// tape operation: `ln p` or `ln(1 - p)` from probabilities (exact at p = 0 or 1 where the value
+/// has probability 1), `-softplus(-l)` or `-softplus(l)` from logits (exact for any logit,
+/// infinite ones included). `log_prob` of a value outside `{0, 1}` is the cross-entropy
+/// `x ln p + (1 - x) ln(1 - p)` (soft targets), not `-inf`: sample sites refuse such observations
+/// unless validation is switched off.
 ///
 /// ```
 /// use pyro_core::distributions::{Bernoulli, Distribution};
@@ -109,30 +112,14 @@ impl Distribution for Bernoulli {
             Some(p) => fused(
                 p,
                 value,
-                |p, x| {
-                    if x == 1.0 {
-                        p.ln()
-                    } else if x == 0.0 {
-                        (-p).ln_1p()
-                    } else {
-                        x * p.ln() + (1.0 - x) * (-p).ln_1p()
-                    }
-                },
-                |p, x| {
-                    if x == 1.0 {
-                        1.0 / p
-                    } else if x == 0.0 {
-                        -1.0 / (1.0 - p)
-                    } else {
-                        x / p - (1.0 - x) / (1.0 - p)
-                    }
-                },
+                log_density::bernoulli_probs,
+                log_density::bernoulli_probs_grad,
             ),
             None => fused(
                 self.logits(),
                 value,
-                |l, x| x * l - fastmath::softplus(l),
-                |l, x| x - fastmath::sigmoid(l),
+                log_density::bernoulli_logits,
+                log_density::bernoulli_logits_grad,
             ),
         }
     }

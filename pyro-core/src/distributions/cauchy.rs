@@ -1,14 +1,13 @@
 //! The Cauchy and half-Cauchy distributions.
 
+use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, inside, outside, uniform};
+use super::util::{batch_of, check_param, fused, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::{Shape, Tensor};
-
-const LN_PI: f64 = 1.144_729_885_849_400_2;
 
 /// Standard Cauchy draws `tan(π (u - ½))`.
 fn standard_cauchy(rng: &mut Rng, shape: &[usize]) -> Tensor {
@@ -16,7 +15,8 @@ fn standard_cauchy(rng: &mut Rng, shape: &[usize]) -> Tensor {
 }
 
 /// Cauchy(loc, scale): density `1 / (π scale (1 + z²))`, `z = (x - loc) / scale`. Mean and
-/// variance are undefined (they return an error). Defined on all reals.
+/// variance are undefined (they return an error). Defined on all reals; `log_prob` is finite for
+/// every finite value (`ln(1 + z²)` is taken as `2 ln|z| + ln(1 + 1/z²)` in the tails).
 ///
 /// ```
 /// use pyro_core::distributions::{Cauchy, Distribution};
@@ -33,11 +33,13 @@ pub struct Cauchy {
 }
 
 impl Cauchy {
-    /// Errors unless `scale > 0` and `loc` is not NaN.
+    /// Errors unless `loc` is finite and `scale` positive and finite.
     pub fn new(loc: impl Into<Tensor>, scale: impl Into<Tensor>) -> Result<Cauchy> {
         let (loc, scale) = (loc.into(), scale.into());
-        check_param("Cauchy", "loc", &loc, "a number", |x| !x.is_nan())?;
-        check_param("Cauchy", "scale", &scale, "positive", |x| x > 0.0)?;
+        check_param("Cauchy", "loc", &loc, "finite", f64::is_finite)?;
+        check_param("Cauchy", "scale", &scale, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of("Cauchy", &[("loc", &loc), ("scale", &scale)])?;
         Ok(Cauchy { loc, scale, batch })
     }
@@ -75,8 +77,11 @@ impl Distribution for Cauchy {
     }
     /// Defined on all reals.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let z = (value - &self.loc) / &self.scale;
-        -z.square().ln_1p() - self.scale.ln() - LN_PI
+        fused(
+            [value, &self.loc, &self.scale],
+            |[x, l, s]| ld::cauchy(x, l, s),
+            |[x, l, s], _| ld::cauchy_grad(x, l, s),
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::Real
@@ -115,10 +120,12 @@ pub struct HalfCauchy {
 }
 
 impl HalfCauchy {
-    /// Errors unless `scale > 0`.
+    /// Errors unless `scale` is positive and finite.
     pub fn new(scale: impl Into<Tensor>) -> Result<HalfCauchy> {
         let scale = scale.into();
-        check_param("HalfCauchy", "scale", &scale, "positive", |x| x > 0.0)?;
+        check_param("HalfCauchy", "scale", &scale, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of("HalfCauchy", &[("scale", &scale)])?;
         Ok(HalfCauchy { scale, batch })
     }
@@ -148,10 +155,11 @@ impl Distribution for HalfCauchy {
     }
     /// `-inf` for `x < 0`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let bad = value.lt(&Tensor::scalar(0.0));
-        let z = inside(value, &bad, 0.0) / &self.scale;
-        let lp = -z.square().ln_1p() - self.scale.ln() - LN_PI + std::f64::consts::LN_2;
-        outside(&lp, &bad)
+        fused(
+            [value, &self.scale],
+            |[x, s]| ld::half_cauchy(x, s),
+            |[x, s], _| ld::half_cauchy_grad(x, s),
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::Positive

@@ -1,19 +1,22 @@
 //! The Dirichlet distribution.
 
 use super::gamma::standard_gamma_rsample;
-use super::util::check_param;
+use super::log_density as ld;
+use super::util::Bcast as _;
+use super::util::{check_param, tensor_of};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::tensor::{Shape, Tensor};
+use crate::tensor::{broadcast_shapes, custom_elementwise, Shape, Tensor};
 
 /// Dirichlet(concentration α) over the simplex: `α` has shape `batch + [K]` (K >= 2), density
 /// `Γ(Σα) / ΠΓ(α_k) Π x_k^(α_k - 1)`.
 ///
 /// `rsample` normalises independent `Gamma(α_k, 1)` draws made with implicit gradients, so it is
-/// differentiable in α. `log_prob` does not check that the value lies on the simplex (it evaluates
-/// the formula; a negative entry gives NaN).
+/// differentiable in α. `log_prob` is `-inf` off the simplex (an entry outside `[0, 1]`, or a sum
+/// further than 1e-6 from 1) and accurate for large concentrations (a multinomial form of
+/// Loader's saddle-point formula, see `log_density::dirichlet`).
 ///
 /// ```
 /// use pyro_core::distributions::{Dirichlet, Distribution};
@@ -31,15 +34,16 @@ pub struct Dirichlet {
 }
 
 impl Dirichlet {
-    /// Errors unless every concentration is positive and the last dimension has size >= 2.
+    /// Errors unless every concentration is positive and finite, with finite sums, and the last
+    /// dimension has size >= 2.
     pub fn new(concentration: impl Into<Tensor>) -> Result<Dirichlet> {
         let concentration = concentration.into();
         check_param(
             "Dirichlet",
             "concentration",
             &concentration,
-            "positive",
-            |x| x > 0.0,
+            "positive and finite",
+            |x| x > 0.0 && x.is_finite(),
         )?;
         let shape = concentration.shape();
         let k = match shape.last() {
@@ -55,6 +59,19 @@ impl Dirichlet {
             }
         };
         let batch = Shape::from_slice(&shape[..shape.len() - 1]);
+        if let Some(s) = concentration
+            .detach()
+            .sum_dim(-1, false)
+            .values()?
+            .iter()
+            .find(|s| !s.is_finite())
+        {
+            return Err(Error::InvalidParameter {
+                dist: "Dirichlet",
+                param: "concentration",
+                reason: format!("must have finite sums over the last dimension, got {s}"),
+            });
+        }
         Ok(Dirichlet {
             concentration,
             batch,
@@ -92,11 +109,69 @@ impl Distribution for Dirichlet {
     fn has_rsample(&self) -> bool {
         true
     }
-    /// Evaluates the formula for any value (no simplex check).
+    /// `-inf` off the simplex.
     fn log_prob(&self, value: &Tensor) -> Tensor {
         let a = &self.concentration;
-        ((a - 1.0) * value.ln()).sum_dim(-1, false) + a.sum_dim(-1, false).lgamma()
-            - a.lgamma().sum_dim(-1, false)
+        if let Some(e) = a.error().or(value.error()) {
+            return Tensor::poisoned(e.clone());
+        }
+        let shape = match broadcast_shapes(a.shape(), value.shape()) {
+            Ok(s) if s.last() == Some(&self.k) => s,
+            _ => {
+                return Tensor::poisoned(Error::shape(
+                    "Dirichlet::log_prob",
+                    format!(
+                        "value of shape {:?} does not fit the concentration's shape {:?}",
+                        value.shape(),
+                        a.shape()
+                    ),
+                ))
+            }
+        };
+        let (av, xv) = match (
+            a.detach().bcast(&shape).to_vec(),
+            value.detach().bcast(&shape).to_vec(),
+        ) {
+            (Ok(a), Ok(x)) => (a, x),
+            (Err(e), _) | (_, Err(e)) => return Tensor::poisoned(e),
+        };
+        // One entry per element whose sum over the event is the log-density (the whole value
+        // sits on the first entry of each row); the local derivatives are the total ones, which
+        // is exact because the entries are only ever summed.
+        let k = self.k;
+        let (need_a, need_x) = (a.requires_grad(), value.requires_grad());
+        let mut terms = vec![0.0; av.len()];
+        let mut da = vec![0.0; if need_a { av.len() } else { 0 }];
+        let mut dx = vec![0.0; if need_x { av.len() } else { 0 }];
+        for (r, (ar, xr)) in av.chunks(k).zip(xv.chunks(k)).enumerate() {
+            let lp = ld::dirichlet(ar, xr);
+            terms[r * k] = lp;
+            if lp.is_finite() && (need_a || need_x) {
+                let ra = if need_a {
+                    &mut da[r * k..(r + 1) * k]
+                } else {
+                    &mut [][..]
+                };
+                let rx = if need_x {
+                    &mut dx[r * k..(r + 1) * k]
+                } else {
+                    &mut [][..]
+                };
+                ld::dirichlet_grad(ar, xr, ra, rx);
+            }
+        }
+        let terms = tensor_of(terms, &shape);
+        let mut inputs = Vec::new();
+        let mut grads = Vec::new();
+        if need_a {
+            inputs.push(a);
+            grads.push(tensor_of(da, &shape));
+        }
+        if need_x {
+            inputs.push(value);
+            grads.push(tensor_of(dx, &shape));
+        }
+        custom_elementwise(&inputs, terms, &grads).sum_dim(-1, false)
     }
     fn support(&self) -> Constraint {
         Constraint::Simplex

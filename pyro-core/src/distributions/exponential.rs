@@ -24,10 +24,12 @@ pub struct Exponential {
 }
 
 impl Exponential {
-    /// Errors unless `rate > 0`.
+    /// Errors unless `rate` is positive and finite.
     pub fn new(rate: impl Into<Tensor>) -> Result<Exponential> {
         let rate = rate.into();
-        check_param("Exponential", "rate", &rate, "positive", |x| x > 0.0)?;
+        check_param("Exponential", "rate", &rate, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of("Exponential", &[("rate", &rate)])?;
         Ok(Exponential { rate, batch })
     }

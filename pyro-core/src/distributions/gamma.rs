@@ -2,8 +2,9 @@
 
 use rand_distr::Distribution as _;
 
+use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, draw, inside, outside};
+use super::util::{batch_of, check_param, draw, fused};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -33,13 +34,19 @@ pub struct Gamma {
 }
 
 impl Gamma {
-    /// Errors unless `concentration > 0` and `rate > 0`.
+    /// Errors unless `concentration` and `rate` are positive and finite.
     pub fn new(concentration: impl Into<Tensor>, rate: impl Into<Tensor>) -> Result<Gamma> {
         let (concentration, rate) = (concentration.into(), rate.into());
-        check_param("Gamma", "concentration", &concentration, "positive", |x| {
-            x > 0.0
+        check_param(
+            "Gamma",
+            "concentration",
+            &concentration,
+            "positive and finite",
+            |x| x > 0.0 && x.is_finite(),
+        )?;
+        check_param("Gamma", "rate", &rate, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
         })?;
-        check_param("Gamma", "rate", &rate, "positive", |x| x > 0.0)?;
         let batch = batch_of(
             "Gamma",
             &[("concentration", &concentration), ("rate", &rate)],
@@ -306,13 +313,14 @@ impl Distribution for Gamma {
     fn has_rsample(&self) -> bool {
         true
     }
-    /// `-inf` for `x <= 0`.
+    /// `-inf` for `x < 0`; at 0 the limit (`+inf`, `ln rate` or `-inf` for a concentration
+    /// below, at or above 1).
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let bad = value.le(&Tensor::scalar(0.0));
-        let x = inside(value, &bad, 1.0);
-        let (a, b) = (&self.concentration, &self.rate);
-        let lp = a * b.ln() + (a - 1.0) * x.ln() - b * &x - a.lgamma();
-        outside(&lp, &bad)
+        fused(
+            [value, &self.concentration, &self.rate],
+            |[x, a, b]| ld::gamma(x, a, b),
+            |[x, a, b], needs| ld::gamma_grad(x, a, b, needs[1]),
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::Positive

@@ -26,10 +26,12 @@ pub struct HalfNormal {
 }
 
 impl HalfNormal {
-    /// Errors unless `scale > 0`.
+    /// Errors unless `scale` is positive and finite.
     pub fn new(scale: impl Into<Tensor>) -> Result<HalfNormal> {
         let scale = scale.into();
-        check_param("HalfNormal", "scale", &scale, "positive", |x| x > 0.0)?;
+        check_param("HalfNormal", "scale", &scale, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of("HalfNormal", &[("scale", &scale)])?;
         Ok(HalfNormal { scale, batch })
     }

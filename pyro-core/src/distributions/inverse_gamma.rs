@@ -1,8 +1,9 @@
 //! The inverse-gamma distribution.
 
 use super::gamma::standard_gamma_rsample;
+use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, inside, outside};
+use super::util::{batch_of, check_param, fused};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -28,17 +29,19 @@ pub struct InverseGamma {
 }
 
 impl InverseGamma {
-    /// Errors unless `concentration > 0` and `rate > 0`.
+    /// Errors unless `concentration` and `rate` are positive and finite.
     pub fn new(concentration: impl Into<Tensor>, rate: impl Into<Tensor>) -> Result<InverseGamma> {
         let (concentration, rate) = (concentration.into(), rate.into());
         check_param(
             "InverseGamma",
             "concentration",
             &concentration,
-            "positive",
-            |x| x > 0.0,
+            "positive and finite",
+            |x| x > 0.0 && x.is_finite(),
         )?;
-        check_param("InverseGamma", "rate", &rate, "positive", |x| x > 0.0)?;
+        check_param("InverseGamma", "rate", &rate, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of(
             "InverseGamma",
             &[("concentration", &concentration), ("rate", &rate)],
@@ -79,11 +82,11 @@ impl Distribution for InverseGamma {
     }
     /// `-inf` for `x <= 0`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let bad = value.le(&Tensor::scalar(0.0));
-        let x = inside(value, &bad, 1.0);
-        let (a, b) = (&self.concentration, &self.rate);
-        let lp = a * b.ln() - (a + 1.0) * x.ln() - b / &x - a.lgamma();
-        outside(&lp, &bad)
+        fused(
+            [value, &self.concentration, &self.rate],
+            |[x, a, b]| ld::inverse_gamma(x, a, b),
+            |[x, a, b], needs| ld::inverse_gamma_grad(x, a, b, needs[1]),
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::Positive

@@ -1,7 +1,8 @@
 //! The Laplace (double exponential) distribution.
 
+use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, uniform};
+use super::util::{batch_of, check_param, fused, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -25,11 +26,13 @@ pub struct Laplace {
 }
 
 impl Laplace {
-    /// Errors unless `scale > 0` and `loc` is not NaN.
+    /// Errors unless `loc` is finite and `scale` positive and finite.
     pub fn new(loc: impl Into<Tensor>, scale: impl Into<Tensor>) -> Result<Laplace> {
         let (loc, scale) = (loc.into(), scale.into());
-        check_param("Laplace", "loc", &loc, "a number", |x| !x.is_nan())?;
-        check_param("Laplace", "scale", &scale, "positive", |x| x > 0.0)?;
+        check_param("Laplace", "loc", &loc, "finite", f64::is_finite)?;
+        check_param("Laplace", "scale", &scale, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of("Laplace", &[("loc", &loc), ("scale", &scale)])?;
         Ok(Laplace { loc, scale, batch })
     }
@@ -68,7 +71,11 @@ impl Distribution for Laplace {
     }
     /// Defined on all reals.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        -((value - &self.loc).abs() / &self.scale) - (&self.scale * 2.0).ln()
+        fused(
+            [value, &self.loc, &self.scale],
+            |[x, l, s]| ld::laplace(x, l, s),
+            |[x, l, s], _| ld::laplace_grad(x, l, s),
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::Real

@@ -28,11 +28,13 @@ pub struct LogNormal {
 }
 
 impl LogNormal {
-    /// Errors unless `scale > 0` and `loc` is not NaN.
+    /// Errors unless `loc` is finite and `scale` positive and finite.
     pub fn new(loc: impl Into<Tensor>, scale: impl Into<Tensor>) -> Result<LogNormal> {
         let (loc, scale) = (loc.into(), scale.into());
-        check_param("LogNormal", "loc", &loc, "a number", |x| !x.is_nan())?;
-        check_param("LogNormal", "scale", &scale, "positive", |x| x > 0.0)?;
+        check_param("LogNormal", "loc", &loc, "finite", f64::is_finite)?;
+        check_param("LogNormal", "scale", &scale, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of("LogNormal", &[("loc", &loc), ("scale", &scale)])?;
         Ok(LogNormal { loc, scale, batch })
     }

@@ -24,6 +24,7 @@ mod inverse_gamma;
 mod kl;
 mod laplace;
 mod lkj_cholesky;
+pub(crate) mod log_density;
 mod lognormal;
 mod mixture_same_family;
 mod multinomial;

@@ -1,7 +1,7 @@
 //! The normal (Gaussian) distribution.
 
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, standard_normal};
+use super::util::{batch_of, check_param, standard_normal, standardized};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -28,11 +28,13 @@ pub struct Normal {
 }
 
 impl Normal {
-    /// Errors unless `scale > 0` and `loc` is not NaN.
+    /// Errors unless `loc` is finite and `scale` positive and finite.
     pub fn new(loc: impl Into<Tensor>, scale: impl Into<Tensor>) -> Result<Normal> {
         let (loc, scale) = (loc.into(), scale.into());
-        check_param("Normal", "loc", &loc, "a number", |x| !x.is_nan())?;
-        check_param("Normal", "scale", &scale, "positive", |x| x > 0.0)?;
+        check_param("Normal", "loc", &loc, "finite", f64::is_finite)?;
+        check_param("Normal", "scale", &scale, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of("Normal", &[("loc", &loc), ("scale", &scale)])?;
         Ok(Normal { loc, scale, batch })
     }
@@ -69,7 +71,7 @@ impl Distribution for Normal {
     }
     /// Defined on all reals.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let z = (value - &self.loc) / &self.scale;
+        let z = standardized(value, &self.loc, &self.scale);
         -(z.square() * 0.5) - self.scale.ln() - LN_SQRT_2PI
     }
     fn support(&self) -> Constraint {

@@ -2,8 +2,9 @@
 
 use rand_distr::Distribution as _;
 
+use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, draw, inside, not_integer_in, outside};
+use super::util::{batch_of, check_param, draw, fused};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -12,7 +13,11 @@ use crate::tensor::{Shape, Tensor};
 
 /// Poisson(rate λ): `P(k) = λ^k e^(-λ) / k!` on `k = 0, 1, 2, ...`.
 ///
-/// `log_prob` is `-inf` for a value that is not a whole number `>= 0`.
+/// `log_prob` is `-inf` for a value that is not a whole number `>= 0`; it stays accurate for
+/// any rate (`Poisson(1e17)` at `1e17` is `-20.49`, through Loader's saddle-point form, where
+/// the textbook `k ln λ - λ - ln k!` cancels to 0). Rates beyond `rand_distr`'s limit (1.8e19)
+/// are sampled from the normal approximation, rounded (its error is far below what the draws
+/// can resolve there).
 ///
 /// ```
 /// use pyro_core::distributions::{Distribution, Poisson};
@@ -52,15 +57,23 @@ impl Distribution for Poisson {
     }
     fn sample(&self, rng: &mut Rng) -> Tensor {
         draw(rng, &self.batch, &[&self.rate], |rng, a| {
-            rand_distr::Poisson::new(a[0]).map_or(f64::NAN, |p| p.sample(rng))
+            let lambda = a[0];
+            match rand_distr::Poisson::new(lambda) {
+                Ok(p) => p.sample(rng),
+                Err(_) => {
+                    let z: f64 = rand_distr::StandardNormal.sample(rng);
+                    (lambda + lambda.sqrt() * z).round().clamp(0.0, f64::MAX)
+                }
+            }
         })
     }
     /// `-inf` unless the value is a whole number `>= 0`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let bad = not_integer_in(value, 0.0, f64::INFINITY);
-        let k = inside(value, &bad, 0.0);
-        let lp = &k * self.rate.ln() - &self.rate - (&k + 1.0).lgamma();
-        outside(&lp, &bad)
+        fused(
+            [&value.detach(), &self.rate],
+            |[k, r]| ld::poisson(k, r),
+            |[k, r], _| [0.0, ld::poisson_d_rate(k, r)],
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::NonnegativeInteger

@@ -1,8 +1,9 @@
 //! Student's t distribution.
 
 use super::gamma::standard_gamma_rsample;
+use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, standard_normal};
+use super::util::{batch_of, check_param, fused, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -15,7 +16,8 @@ use crate::tensor::{masked_fill, Shape, Tensor};
 /// `rsample` is `loc + scale · X / sqrt(V / ν)` with `X ~ Normal(0, 1)` and `V ~ χ²(ν)` drawn as
 /// `2 Gamma(ν/2, 1)` with implicit gradients, so it is differentiable in all three parameters.
 /// The mean is NaN for `ν <= 1`, the variance `+inf` for `1 < ν <= 2` and NaN for `ν <= 1`.
-/// Defined on all reals.
+/// Defined on all reals; `log_prob` is accurate for any `df` (the ratio of gamma functions
+/// through Stirling-error terms: `df = 1e17` gives the normal limit) and finite in the tails.
 ///
 /// ```
 /// use pyro_core::distributions::{Distribution, StudentT};
@@ -33,16 +35,20 @@ pub struct StudentT {
 }
 
 impl StudentT {
-    /// Errors unless `df > 0`, `scale > 0` and `loc` is not NaN.
+    /// Errors unless `df` and `scale` are positive and finite and `loc` is finite.
     pub fn new(
         df: impl Into<Tensor>,
         loc: impl Into<Tensor>,
         scale: impl Into<Tensor>,
     ) -> Result<StudentT> {
         let (df, loc, scale) = (df.into(), loc.into(), scale.into());
-        check_param("StudentT", "df", &df, "positive", |x| x > 0.0)?;
-        check_param("StudentT", "loc", &loc, "a number", |x| !x.is_nan())?;
-        check_param("StudentT", "scale", &scale, "positive", |x| x > 0.0)?;
+        check_param("StudentT", "df", &df, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
+        check_param("StudentT", "loc", &loc, "finite", f64::is_finite)?;
+        check_param("StudentT", "scale", &scale, "positive and finite", |x| {
+            x > 0.0 && x.is_finite()
+        })?;
         let batch = batch_of("StudentT", &[("df", &df), ("loc", &loc), ("scale", &scale)])?;
         Ok(StudentT {
             df,
@@ -90,14 +96,11 @@ impl Distribution for StudentT {
     }
     /// Defined on all reals.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let nu = &self.df;
-        let z = (value - &self.loc) / &self.scale;
-        let half1 = (nu + 1.0) * 0.5;
-        half1.lgamma()
-            - (nu * 0.5).lgamma()
-            - (nu * std::f64::consts::PI).ln() * 0.5
-            - self.scale.ln()
-            - &half1 * (z.square() / nu).ln_1p()
+        fused(
+            [value, &self.df, &self.loc, &self.scale],
+            |[x, n, l, s]| ld::student_t(x, n, l, s),
+            |[x, n, l, s], needs| ld::student_t_grad(x, n, l, s, needs[1]),
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::Real

@@ -1,7 +1,8 @@
 //! The continuous uniform distribution.
 
+use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, inside, outside, uniform};
+use super::util::{batch_of, check_param, fused, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
@@ -83,10 +84,14 @@ impl Distribution for Uniform {
     }
     /// `-inf` outside `[low, high)`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let bad = value.lt(&self.low) + value.ge(&self.high);
-        let lp = -(&self.high - &self.low).ln() + value.detach() * 0.0;
-        let lp = inside(&lp, &bad, 0.0);
-        outside(&lp, &bad)
+        fused(
+            [value, &self.low, &self.high],
+            |[x, lo, hi]| ld::uniform(x, lo, hi),
+            |[_, lo, hi], _| {
+                let [dlo, dhi] = ld::uniform_grad(lo, hi);
+                [0.0, dlo, dhi]
+            },
+        )
     }
     fn support(&self) -> Constraint {
         let lo = self.low.values().map_or(f64::NEG_INFINITY, |v| {

@@ -5,7 +5,7 @@ use rand_distr::{Distribution as _, StandardNormal};
 
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::tensor::{broadcast_shapes, Shape, Tensor};
+use crate::tensor::{broadcast_shapes, custom_elementwise, numel, Shape, Tensor};
 
 /// Fails unless every value of `t` satisfies `ok`; the message names the distribution, the
 /// parameter and the first offending value.
@@ -146,4 +146,110 @@ impl Bcast for Tensor {
             self.broadcast_to(shape)
         }
     }
+}
+
+/// An elementwise function of broadcast inputs (a log-density of the value and the parameters)
+/// as one tape operation: `f(args)` gives the value at each element, `df(args, needs)` the
+/// partial derivatives with respect to each argument (only those whose `needs` flag is set
+/// are read: the inputs on a tape). Where the value is not finite the derivatives are taken as
+/// 0 (a step with such a term is refused anyway, and a masked-out one must not spread NaN).
+///
+/// This is how the numerically careful scalar formulas of [`super::log_density`] become
+/// differentiable `log_prob`s.
+pub(crate) fn fused<const N: usize>(
+    inputs: [&Tensor; N],
+    f: impl Fn([f64; N]) -> f64,
+    df: impl Fn([f64; N], [bool; N]) -> [f64; N],
+) -> Tensor {
+    if let Some(e) = inputs.iter().find_map(|t| t.error()) {
+        return Tensor::poisoned(e.clone());
+    }
+    let mut shape = Shape::new();
+    for t in inputs {
+        match broadcast_shapes(&shape, t.shape()) {
+            Ok(s) => shape = s,
+            Err(e) => return Tensor::poisoned(e),
+        }
+    }
+    let needs: [bool; N] = inputs.map(Tensor::requires_grad);
+    let on_tape: Vec<&Tensor> = inputs
+        .iter()
+        .zip(needs)
+        .filter(|(_, n)| *n)
+        .map(|(t, _)| *t)
+        .collect();
+    if shape.is_empty() {
+        let args: [f64; N] = inputs.map(|t| t.raw()[0]);
+        let v = f(args);
+        if on_tape.is_empty() {
+            return Tensor::scalar(v);
+        }
+        let g = if v.is_finite() {
+            df(args, needs)
+        } else {
+            [0.0; N]
+        };
+        let grads: Vec<Tensor> = (0..N)
+            .filter(|&i| needs[i])
+            .map(|i| Tensor::scalar(g[i]))
+            .collect();
+        return custom_elementwise(&on_tape, Tensor::scalar(v), &grads);
+    }
+    // Each input as a column read with stride 0 (one value) or 1 (one per element).
+    let n = numel(&shape);
+    let mut owned: Vec<Vec<f64>> = Vec::new();
+    let mut which = [usize::MAX; N];
+    for (i, t) in inputs.iter().enumerate() {
+        if t.numel() != 1 && t.shape() != shape.as_slice() {
+            match t.detach().bcast(&shape).to_vec() {
+                Ok(v) => {
+                    which[i] = owned.len();
+                    owned.push(v);
+                }
+                Err(e) => return Tensor::poisoned(e),
+            }
+        }
+    }
+    let cols: [(&[f64], usize); N] = std::array::from_fn(|i| {
+        let c: &[f64] = if which[i] == usize::MAX {
+            inputs[i].raw()
+        } else {
+            &owned[which[i]]
+        };
+        (c, usize::from(c.len() != 1))
+    });
+    let at = |k: usize| -> [f64; N] { std::array::from_fn(|i| cols[i].0[k * cols[i].1]) };
+    let values: Vec<f64> = (0..n).map(|k| f(at(k))).collect();
+    if on_tape.is_empty() {
+        return tensor_of(values, &shape);
+    }
+    let mut grads: Vec<Vec<f64>> = (0..N)
+        .filter(|&i| needs[i])
+        .map(|_| Vec::with_capacity(n))
+        .collect();
+    for (k, v) in values.iter().enumerate() {
+        let g = if v.is_finite() {
+            df(at(k), needs)
+        } else {
+            [0.0; N]
+        };
+        for (slot, i) in (0..N).filter(|&i| needs[i]).enumerate() {
+            grads[slot].push(g[i]);
+        }
+    }
+    let grads: Vec<Tensor> = grads.into_iter().map(|g| tensor_of(g, &shape)).collect();
+    custom_elementwise(&on_tape, tensor_of(values, &shape), &grads)
+}
+
+/// `(x - loc) / scale` as one tape operation, without the spurious overflow of `x - loc` for
+/// finite arguments of opposite signs (`Normal(1e308, 1e308)` at `-1e308` is `z = -2`).
+pub(crate) fn standardized(x: &Tensor, loc: &Tensor, scale: &Tensor) -> Tensor {
+    fused(
+        [x, loc, scale],
+        |[x, l, s]| super::log_density::standardize(x, l, s).0,
+        |[x, l, s], _| {
+            let z = super::log_density::standardize(x, l, s).0;
+            [1.0 / s, -1.0 / s, -z / s]
+        },
+    )
 }

@@ -388,7 +388,7 @@ macro_rules! unary {
 unary!(/// Negation.
     neg, neg_bw, |x| -x, |_x, _y, g| -g);
 unary!(/// Exponential.
-    exp, exp_bw, |x| super::fastmath::exp_full(x), |_x, y, g| g * y);
+    exp, exp_bw, |x| super::fastmath::exp(x), |_x, y, g| g * y);
 unary!(/// Natural logarithm (`-inf` at 0, NaN below).
     ln, ln_bw, |x| x.ln(), |x, _y, g| g / x);
 unary!(/// `ln(1 + x)`, accurate near 0.

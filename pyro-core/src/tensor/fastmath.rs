@@ -10,10 +10,20 @@ const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 /// 1.5 * 2^52: adding it rounds to an integer held in the low mantissa bits.
 const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
 
-/// `e^x`, with `x` clamped to `[-708, 709]` (so tiny results stay normal).
+/// `e^x` over the whole `f64` range: `inf` above ~709.78 (`+inf` included), subnormal results
+/// between ~-708.4 and ~-745.13, 0 below (`-inf` included), NaN for NaN. Relative error below
+/// 4e-16 for normal results; subnormal ones are rounded once, to the nearest subnormal.
+///
+/// The input is clamped to `[-746, 710]` (beyond which the result is 0 or `inf` anyway) and the
+/// power of two `2^n`, `n` in `[-1077, 1025]`, is applied as two normal factors `2^h 2^(n-h)`
+/// with `h` the nearest integer to `n / 2`: one factor alone would overflow or underflow at the
+/// ends. The product `p 2^h` is exact and the second multiplication rounds once, to `inf` on
+/// overflow and to a subnormal where the result is one. Branch-free and without `floor` or a
+/// 64-bit arithmetic shift (neither is an instruction on baseline x86-64 / AVX2), so that the
+/// loops vectorise.
 #[inline(always)]
 pub(crate) fn exp(x: f64) -> f64 {
-    let x = x.clamp(-708.0, 709.0);
+    let x = x.clamp(-746.0, 710.0);
     let m = x * LOG2E + ROUND_MAGIC;
     let n = m - ROUND_MAGIC;
     let r = (x - n * LN2_HI) - n * LN2_LO;
@@ -32,22 +42,17 @@ pub(crate) fn exp(x: f64) -> f64 {
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    let ni = (m.to_bits() as i64).wrapping_sub(ROUND_MAGIC.to_bits() as i64);
-    let scale = f64::from_bits(((ni + 1023) as u64) << 52);
-    p * scale
+    // n and h = n/2 rounded, as integers read from the low mantissa bits.
+    let magic = ROUND_MAGIC.to_bits() as i64;
+    let ni = (m.to_bits() as i64).wrapping_sub(magic);
+    let hi = ((n * 0.5 + ROUND_MAGIC).to_bits() as i64).wrapping_sub(magic);
+    p * pow2(hi) * pow2(ni.wrapping_sub(hi))
 }
 
-/// `e^x` for the tensor `exp`: [`exp`] inside its range, exact 0 below (so that `exp(-inf) = 0`,
-/// which masks rely on) and `inf` above. Branch-free, so it vectorises.
+/// `2^k` for `k` in `[-1022, 1023]`, by writing the exponent bits.
 #[inline(always)]
-pub(crate) fn exp_full(x: f64) -> f64 {
-    let y = exp(x);
-    let y = if x < -745.2 { 0.0 } else { y };
-    if x > 709.78 {
-        f64::INFINITY
-    } else {
-        y
-    }
+fn pow2(k: i64) -> f64 {
+    f64::from_bits((k.wrapping_add(1023) as u64) << 52)
 }
 
 /// `ln(1 + u)` for `u` in `[0, 1]`.
@@ -141,7 +146,7 @@ pub(crate) fn zip_into<F: Fn(f64, f64) -> f64>(out: &mut [f64], a: &[f64], b: &[
 #[target_feature(enable = "avx2")]
 unsafe fn acc_exp_avx2(acc: &mut [f64], x: &[f64], shift: &[f64]) {
     for ((a, &v), &m) in acc.iter_mut().zip(x).zip(shift) {
-        *a += exp_full(v - m);
+        *a += exp(v - m);
     }
 }
 
@@ -155,7 +160,7 @@ pub(crate) fn acc_exp(acc: &mut [f64], x: &[f64], shift: &[f64]) {
         return;
     }
     for ((a, &v), &m) in acc.iter_mut().zip(x).zip(shift) {
-        *a += exp_full(v - m);
+        *a += exp(v - m);
     }
 }
 
@@ -163,11 +168,7 @@ pub(crate) fn acc_exp(acc: &mut [f64], x: &[f64], shift: &[f64]) {
 #[target_feature(enable = "avx2")]
 unsafe fn grad_exp_avx2(out: &mut [f64], g: &[f64], x: &[f64], y: &[f64]) {
     for (((o, &gi), &xi), &yi) in out.iter_mut().zip(g).zip(x).zip(y) {
-        *o = if gi == 0.0 {
-            0.0
-        } else {
-            gi * exp_full(xi - yi)
-        };
+        *o = if gi == 0.0 { 0.0 } else { gi * exp(xi - yi) };
     }
 }
 
@@ -181,11 +182,7 @@ pub(crate) fn grad_exp(out: &mut [f64], g: &[f64], x: &[f64], y: &[f64]) {
         return;
     }
     for (((o, &gi), &xi), &yi) in out.iter_mut().zip(g).zip(x).zip(y) {
-        *o = if gi == 0.0 {
-            0.0
-        } else {
-            gi * exp_full(xi - yi)
-        };
+        *o = if gi == 0.0 { 0.0 } else { gi * exp(xi - yi) };
     }
 }
 
@@ -219,6 +216,42 @@ mod tests {
             worst = worst.max(rel(exp(x), x.exp()));
         }
         assert!(worst < 4e-16, "exp worst relative error {worst}");
+    }
+
+    #[test]
+    fn exp_covers_the_overflow_and_subnormal_ranges() {
+        // Normal results up to the overflow threshold ln(f64::MAX) = 709.782712893384.
+        let mut worst: f64 = 0.0;
+        let mut x = 700.0;
+        while x < 709.78 {
+            worst = worst.max(rel(exp(x), x.exp()));
+            x += 0.001;
+        }
+        assert!(
+            worst < 4e-16,
+            "exp worst relative error near overflow {worst}"
+        );
+        assert!(rel(exp(709.5), 1.354_986_319_314_632_8e308) < 4e-16);
+        assert_eq!(exp(709.79), f64::INFINITY);
+        assert_eq!(exp(1e300), f64::INFINITY);
+        assert_eq!(exp(f64::INFINITY), f64::INFINITY);
+        // Subnormal results: at most one subnormal step (4.9e-324) from the correctly rounded one.
+        let step = f64::from_bits(1);
+        let mut x = -708.5;
+        while x > -745.5 {
+            let (got, want) = (exp(x), x.exp());
+            assert!(
+                (got - want).abs() <= step,
+                "exp({x}) = {got:e}, want {want:e}"
+            );
+            x -= 0.0007;
+        }
+        assert!((exp(-740.0) - 4.2e-322).abs() <= step);
+        assert_eq!(exp(-745.2), 0.0);
+        assert_eq!(exp(-1e300), 0.0);
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+        assert!(exp(f64::NAN).is_nan());
+        assert_eq!(exp(0.0), 1.0);
     }
 
     #[test]

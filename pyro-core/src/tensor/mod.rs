@@ -54,7 +54,10 @@ pub use backward::Gradients;
 pub use broadcast::broadcast_shapes;
 pub(crate) use cholesky::factor as cholesky_factor;
 pub use custom::{custom_elementwise, masked_fill, solve_lower_triangular};
-pub use special_fns::{digamma, erf, lgamma, trigamma};
+pub(crate) use special_fns::bd0_diff;
+pub use special_fns::{
+    bd0, digamma, erf, lbeta, lgamma, lgamma1p, log1p_square, stirlerr, trigamma,
+};
 pub(crate) use tape::NodeRef;
 pub use tape::Tape;
 pub use tape::TapeStorage;

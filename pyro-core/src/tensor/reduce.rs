@@ -334,7 +334,7 @@ fn logsumexp_strided(x: &[f64], n: usize, s: usize) -> f64 {
         return m;
     }
     m + (0..n)
-        .map(|k| super::fastmath::exp_full(x[k * s] - m))
+        .map(|k| super::fastmath::exp(x[k * s] - m))
         .sum::<f64>()
         .ln()
 }
