@@ -8,6 +8,7 @@
 //! For reference, NUTS gives mu ≈ 4.4 ± 3.3, tau ≈ 3.6 ± 3.2 (median ≈ 2.7); a mean-field guide
 //! underestimates the spread of tau, as variational inference tends to.
 
+use pyro::data::load_table;
 use pyro::infer::summary::{format_table, summary};
 use pyro::prelude::*;
 
@@ -22,40 +23,34 @@ fn eight_schools(y: &[f64], sigma: &[f64]) {
     });
 }
 
-fn read_csv(path: &str) -> pyro::Result<(Vec<String>, Vec<Vec<String>>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| pyro::Error::file(path, e.to_string()))?;
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let rows = lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            l.split(',')
-                .map(|s| s.trim_matches('"').to_string())
-                .collect()
-        })
-        .collect();
-    Ok((header, rows))
-}
+const USAGE: &str = "usage: eight_schools (no arguments)";
 
-fn column(header: &[String], rows: &[Vec<String>], name: &str) -> Vec<f64> {
-    let j = header.iter().position(|h| h == name).expect("column");
-    rows.iter().map(|r| r[j].parse().expect("number")).collect()
+/// This example takes no arguments: any is refused with the usage line.
+fn parse_args() -> Result<(), lexopt::Error> {
+    use lexopt::prelude::*;
+    if let Some(arg) = lexopt::Parser::from_env().next()? {
+        if matches!(arg, Short('h') | Long("help")) {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        return Err(arg.unexpected());
+    }
+    Ok(())
 }
 
 fn main() -> pyro::Result<()> {
+    parse_args().unwrap_or_else(|e| {
+        eprintln!("eight_schools: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/tables/stevedata__eight_schools.csv"
     );
-    let (header, rows) = read_csv(path)?;
-    let y = column(&header, &rows, "est");
-    let sigma = column(&header, &rows, "se");
-    let schools: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    let table = load_table(path)?;
+    let y = table.column_f64("est")?;
+    let sigma = table.column_f64("se")?;
+    let schools = table.column_str("school")?;
 
     let guide = AutoNormal::new(eight_schools);
     let adam = Adam::new(AdamConfig {

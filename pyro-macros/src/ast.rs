@@ -182,7 +182,7 @@ fn signature(f: &mut Function, which: Which, errors: &mut Errors) {
     if let Some(t) = &sig.constness {
         errors.at(t.span, format!("{what} cannot be `const`"));
     }
-    if let Some(t) = &sig.unsafety {
+    if let syn::Safety::Unsafe(t) = &sig.safety {
         errors.at(t.span, format!("{what} cannot be `unsafe`"));
     }
     if let Some(abi) = &sig.abi {

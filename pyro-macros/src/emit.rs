@@ -8,8 +8,8 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote_spanned, ToTokens};
 use syn::{Block, Expr, ExprClosure, ExprForLoop, Pat};
 
+use crate::kind::Kind;
 use crate::scope::Scopes;
-use crate::site::Kind;
 
 /// The constraints that `constraint = name` may name bare.
 const NULLARY_CONSTRAINTS: &[&str] = &[

@@ -6,13 +6,14 @@
 //!
 //! The crate is organised like thiserror and serde_derive: `attr` reads the attribute's
 //! arguments, `ast` the function (a typed view over syn's tree), `walk` goes over the parsed body
-//! with syn's `VisitMut`, rewriting each site macro (`site` parses its arguments, `name` reads
-//! its name, `emit` writes its code) and recording the sites, their `#[cfg]`s and their place in
-//! the control flow (`flow`, with `scope` for the names bound on the way); `valid` holds the
-//! checks the macro makes itself (a fixed name twice on one path, a fixed name in a loop),
-//! `expand` generates the `Model` implementation with the static description and, for a guide,
-//! the comparisons rustc evaluates, and `fallback` what is emitted when the function cannot be
-//! expanded. Errors are collected (`ctxt`) and reported together.
+//! with syn's `VisitMut` (`foreign` for the arguments of other macros), rewriting each of this
+//! crate's site macros (`kind` tells which they are, `site` parses their arguments, `name` reads
+//! a site's name, `emit` writes the code) and recording the sites, their `#[cfg]`s and their
+//! place in the control flow (`flow`, with `scope` for the names bound on the way); `valid`
+//! holds the checks the macro makes itself (a fixed name twice on one path, a fixed name in a
+//! loop), `expand` generates the `Model` implementation with the static description and, for a
+//! guide, the comparisons rustc evaluates, and `fallback` what is emitted when the function
+//! cannot be expanded. Errors are collected (`ctxt`) and reported together.
 
 use proc_macro::TokenStream;
 
@@ -23,6 +24,8 @@ mod emit;
 mod expand;
 mod fallback;
 mod flow;
+mod foreign;
+mod kind;
 mod name;
 mod scope;
 mod site;
@@ -44,7 +47,7 @@ mod walk;
 /// A `#[guide(model = coin)]` is compared with it at compile time.
 ///
 /// `#[model(crate = path)]` names the `pyro` crate when the dependency is renamed in
-/// `Cargo.toml` (`pp = { package = "pyro", .. }`: `#[model(crate = pp)]`).
+/// `Cargo.toml` (`pp = { package = "pyro-ppl", .. }`: `#[model(crate = pp)]`).
 ///
 /// ```
 /// use pyro::prelude::*;

@@ -81,6 +81,7 @@ pub fn bindings(pat: &Pat, out: &mut Vec<String>) {
         Pat::Tuple(p) => p.elems.iter().for_each(|c| bindings(c, out)),
         Pat::TupleStruct(p) => p.elems.iter().for_each(|c| bindings(c, out)),
         Pat::Type(p) => bindings(&p.pat, out),
+        Pat::Guard(p) => bindings(&p.pat, out),
         _ => {}
     }
 }

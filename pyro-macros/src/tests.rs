@@ -7,9 +7,9 @@ use syn::visit_mut::VisitMut;
 
 use crate::ctxt::Errors;
 use crate::emit::Emit;
+use crate::kind::{recognise, Kind};
 use crate::name::{classify, format_prefix, Name};
 use crate::scope::Scopes;
-use crate::site::{recognise, Kind};
 use crate::walk::{context_ident, Entry, Walker};
 
 #[test]

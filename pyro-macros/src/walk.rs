@@ -7,18 +7,18 @@
 //! `plate!` and `markov!`, and the arguments of other macros (`println!("{:?}", sample!(..))`).
 //! Nested items (`fn`, `mod`, ...) are not entered: they are not part of this function.
 
-use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
-use syn::punctuated::Punctuated;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Attribute, Block, Expr, Item, Macro, Path, Stmt, Token};
 
 use crate::ctxt::Errors;
 use crate::emit::Emit;
 use crate::flow::{Flow, Node};
+use crate::kind::{self, Kind};
 use crate::name::{classify, Name};
 use crate::scope::Scopes;
-use crate::site::{self, Kind, Parsed, PlateBody, Site};
+use crate::site::{self, Parsed, PlateBody, Site};
 
 /// What a site is, for the description and the checks.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -123,8 +123,8 @@ impl<'a> Walker<'a> {
         self.cfgs.truncate(self.cfgs.len() - n);
     }
 
-    fn recognise(&self, path: &Path) -> Option<Kind> {
-        site::recognise(path, self.emit.krate, &self.local_macros)
+    pub(crate) fn recognise(&self, path: &Path) -> Option<Kind> {
+        kind::recognise(path, self.emit.krate, &self.local_macros)
     }
 
     /// Records a site at the current point.
@@ -168,7 +168,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Rewrites one site macro; returns the code it becomes.
-    fn site(&mut self, kind: Kind, mac: &Macro) -> TokenStream {
+    pub(crate) fn site(&mut self, kind: Kind, mac: &Macro) -> TokenStream {
         let span = mac
             .path
             .segments
@@ -330,62 +330,6 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// A macro that is not this crate's: the site macros in its arguments are rewritten where
-    /// its arguments read as expressions (`println!("{}", sample!(..))`, `vec![a, b]`,
-    /// `vec![x; n]`), else by a scan of its tokens.
-    fn foreign(&mut self, mac: &mut Macro) {
-        if !mentions_site_macro(&mac.tokens) {
-            return;
-        }
-        let list = Punctuated::<Expr, Token![,]>::parse_terminated;
-        if let Ok(mut exprs) = syn::parse::Parser::parse2(list, mac.tokens.clone()) {
-            for e in exprs.iter_mut() {
-                self.visit_expr_mut(e);
-            }
-            mac.tokens = exprs.to_token_stream();
-            return;
-        }
-        let repeat = |input: syn::parse::ParseStream| -> syn::Result<(Expr, Token![;], Expr)> {
-            Ok((input.parse()?, input.parse()?, input.parse()?))
-        };
-        if let Ok((mut a, semi, mut b)) = syn::parse::Parser::parse2(repeat, mac.tokens.clone()) {
-            self.visit_expr_mut(&mut a);
-            self.visit_expr_mut(&mut b);
-            mac.tokens = quote!(#a #semi #b);
-            return;
-        }
-        mac.tokens = self.scan(mac.tokens.clone());
-    }
-
-    /// Rewrites the site macros found in arbitrary tokens (`path ! (..)`).
-    fn scan(&mut self, tokens: TokenStream) -> TokenStream {
-        let toks: Vec<TokenTree> = tokens.into_iter().collect();
-        let mut out: Vec<TokenTree> = Vec::with_capacity(toks.len());
-        let mut i = 0;
-        while i < toks.len() {
-            if let Some((consumed, mac)) = macro_at(&toks, i) {
-                if let Some(kind) = self.recognise(&mac.path) {
-                    let start = out.len() - (consumed - 3).min(out.len());
-                    out.truncate(start);
-                    let code = self.site(kind, &mac);
-                    out.push(TokenTree::Group(Group::new(Delimiter::None, code)));
-                    i += 3;
-                    continue;
-                }
-            }
-            match &toks[i] {
-                TokenTree::Group(g) => {
-                    let mut n = Group::new(g.delimiter(), self.scan(g.stream()));
-                    n.set_span(g.span());
-                    out.push(TokenTree::Group(n));
-                }
-                t => out.push(t.clone()),
-            }
-            i += 1;
-        }
-        out.into_iter().collect()
-    }
-
     /// The condition of an `if`/`while`: its `let` patterns bind in the branch (the caller
     /// pushes the scope).
     fn visit_condition(&mut self, cond: &mut Expr) {
@@ -417,72 +361,13 @@ impl<'a> Walker<'a> {
                 (None, false) => Some(Token![;](Span::call_site())),
             };
             *stmt = Stmt::Expr(Expr::Verbatim(quote!(#(#attrs)* #code)), semi);
-        } else if site::diverges(&m.mac.path) {
+        } else if kind::diverges(&m.mac.path) {
             self.flow.diverge();
         } else {
             self.foreign(&mut m.mac);
         }
         self.pop_cfgs(n);
     }
-}
-
-/// Whether the tokens may hold a site macro (an identifier that names one, followed by `!`).
-fn mentions_site_macro(tokens: &TokenStream) -> bool {
-    let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    toks.iter().enumerate().any(|(i, t)| match t {
-        TokenTree::Ident(id) => {
-            crate::site::is_site_name(&id.to_string())
-                && matches!(toks.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
-        }
-        TokenTree::Group(g) => mentions_site_macro(&g.stream()),
-        _ => false,
-    })
-}
-
-/// A macro invocation `path ! (group)` ending at `toks[i..i + 3]` (`name`, `!`, group); the
-/// path is read backwards from `name`. Returns how many tokens the path and invocation take.
-fn macro_at(toks: &[TokenTree], i: usize) -> Option<(usize, Macro)> {
-    let (TokenTree::Ident(name), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(g))) =
-        (&toks[i], toks.get(i + 1), toks.get(i + 2))
-    else {
-        return None;
-    };
-    if bang.as_char() != '!' || !crate::site::is_site_name(&name.to_string()) {
-        return None;
-    }
-    // The path before `name`: `a :: b ::`.
-    let mut start = i;
-    while start >= 3 {
-        let is_sep = matches!((&toks[start - 2], &toks[start - 1]),
-            (TokenTree::Punct(a), TokenTree::Punct(b)) if a.as_char() == ':' && b.as_char() == ':');
-        if !is_sep {
-            break;
-        }
-        match &toks[start - 3] {
-            TokenTree::Ident(_) => start -= 3,
-            _ => break,
-        }
-    }
-    if start >= 2 {
-        let leading = matches!((&toks[start - 2], &toks[start - 1]),
-            (TokenTree::Punct(a), TokenTree::Punct(b)) if a.as_char() == ':' && b.as_char() == ':');
-        if leading {
-            start -= 2;
-        }
-    }
-    let path_tokens: TokenStream = toks[start..=i].iter().cloned().collect();
-    let path: Path = syn::parse2(path_tokens).ok()?;
-    let mac = Macro {
-        path,
-        bang_token: Token![!](bang.span()),
-        delimiter: match g.delimiter() {
-            Delimiter::Brace => syn::MacroDelimiter::Brace(syn::token::Brace(g.delim_span())),
-            Delimiter::Bracket => syn::MacroDelimiter::Bracket(syn::token::Bracket(g.delim_span())),
-            _ => syn::MacroDelimiter::Paren(syn::token::Paren(g.delim_span())),
-        },
-        tokens: g.stream(),
-    };
-    Some((i - start + 3, mac))
 }
 
 impl VisitMut for Walker<'_> {
@@ -540,7 +425,7 @@ impl VisitMut for Walker<'_> {
                     let code = self.site(kind, &m.mac);
                     let attrs = &m.attrs;
                     *e = Expr::Verbatim(quote!(#(#attrs)* #code));
-                } else if site::diverges(&m.mac.path) {
+                } else if kind::diverges(&m.mac.path) {
                     self.flow.diverge();
                 } else {
                     self.foreign(&mut m.mac);
@@ -567,8 +452,8 @@ impl VisitMut for Walker<'_> {
                     self.flow.set(start.clone());
                     self.scopes.push();
                     self.scopes.bind_pat(&arm.pat);
-                    if let Some((_, guard)) = &mut arm.guard {
-                        self.visit_expr_mut(guard);
+                    if let syn::Pat::Guard(g) = &mut arm.pat {
+                        self.visit_expr_mut(&mut g.guard);
                     }
                     self.visit_expr_mut(&mut arm.body);
                     self.scopes.pop();

@@ -1,4 +1,4 @@
-//! Models written against a renamed dependency (`pp = { package = "pyro", .. }` in
+//! Models written against a renamed dependency (`pp = { package = "pyro-ppl", .. }` in
 //! `Cargo.toml`): `#[model(crate = pp)]` tells the macros where the crate is. The crate denies
 //! `clippy::pedantic`, so CI's clippy run checks that the generated code is lint-free.
 #![deny(clippy::pedantic)]
