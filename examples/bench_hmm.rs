@@ -135,6 +135,8 @@ fn init_locs() -> Vec<f64> {
 }
 
 struct HmmGuide;
+impl pyro::infer::GuideFor<HmmModel> for HmmGuide {}
+
 impl Model for HmmGuide {
     type Args<'a> = &'a Data;
     type Output = ();

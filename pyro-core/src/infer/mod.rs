@@ -1,8 +1,13 @@
-//! Inference: the [`Model`] trait, ELBO objectives and stochastic variational inference.
+//! Inference: the [`Model`] trait and its static [`description`], the pairing of a guide with
+//! its model ([`GuideFor`]), ELBO objectives and stochastic variational inference.
 
 pub mod autoguide;
+pub mod description;
 mod discrete;
 mod elbo;
+mod init;
+pub mod language;
+pub mod mcmc;
 mod model;
 mod predictive;
 pub mod summary;
@@ -14,12 +19,13 @@ mod trace_mean_field_elbo;
 
 pub use autoguide::{
     AutoDelta, AutoDiagonalNormal, AutoLowRankMultivariateNormal, AutoMultivariateNormal,
-    AutoNormal, InitLoc,
+    AutoNormal,
 };
 pub use discrete::{infer_discrete, Decode, DiscreteValues};
 pub use elbo::{Elbo, ElboRun};
-pub use model::Model;
-pub use predictive::{NoGuide, Predictive, Samples};
+pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
+pub use model::{same_args, GuideFor, Model, SameArgs, WrittenGuide};
+pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
 pub use svi::Svi;
 pub use trace_elbo::TraceElbo;
 pub use trace_enum_elbo::TraceEnumElbo;
