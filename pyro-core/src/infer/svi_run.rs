@@ -42,21 +42,35 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// The first failed step ends the run with its error; the steps before it stay taken.
     ///
     /// ```
-    /// use pyro::prelude::*;
+    /// use pyro_core::constraints::Constraint;
+    /// use pyro_core::infer::GuideFor;
+    /// use pyro_core::prelude::*;
     ///
-    /// #[model]
-    /// fn model(x: f64) {
-    ///     let z = sample!("z", Normal::new(0.0, 1.0));
-    ///     sample!("x", Normal::new(z, 1.0), obs = x);
+    /// // z ~ N(0, 1), x ~ N(z, 1) observed (`#[model]` writes this impl for you).
+    /// struct Prior;
+    /// impl Model for Prior {
+    ///     type Args<'a> = f64;
+    ///     type Output = ();
+    ///     const NAME: &'static str = "model";
+    ///     fn call<'a>(&self, ctx: &mut Context, x: f64) {
+    ///         let z = ctx.sample("z", Normal::new(0.0, 1.0), None);
+    ///         ctx.sample("x", Normal::new(z, 1.0), Some(x.into()));
+    ///     }
     /// }
-    ///
-    /// #[guide(model = model)]
-    /// fn guide(_x: f64) {
-    ///     let loc = param!("loc", 0.0);
-    ///     sample!("z", Normal::new(loc, 0.7));
+    /// struct Guide;
+    /// impl Model for Guide {
+    ///     type Args<'a> = f64;
+    ///     type Output = ();
+    ///     const NAME: &'static str = "guide";
+    ///     fn call<'a>(&self, ctx: &mut Context, _x: f64) {
+    ///         let loc = ctx.param("loc", || 0.0, Constraint::Real);
+    ///         ctx.sample("z", Normal::new(loc, 0.7), None);
+    ///     }
     /// }
+    /// impl GuideFor<Prior> for Guide {}
     ///
-    /// # fn main() -> pyro::Result<()> {
+    /// # fn main() -> pyro_core::Result<()> {
+    /// let (model, guide) = (Prior, Guide);
     /// let adam = Adam::new(AdamConfig { lr: 0.05, ..Default::default() });
     /// let mut svi = Svi::new(model, guide, adam, TraceElbo::default()).seed(0);
     /// let losses = svi.run(2000, 2.0)?;
@@ -81,22 +95,37 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     ///
     /// ```
     /// use std::ops::ControlFlow;
-    /// use pyro::prelude::*;
+    /// use pyro_core::constraints::Constraint;
+    /// use pyro_core::infer::GuideFor;
+    /// use pyro_core::prelude::*;
     ///
-    /// #[model]
-    /// fn model(x: f64) {
-    ///     let z = sample!("z", Normal::new(0.0, 1.0));
-    ///     sample!("x", Normal::new(z, 1.0), obs = x);
+    /// // z ~ N(0, 1), x ~ N(z, 1) observed (`#[model]` writes this impl for you).
+    /// struct Prior;
+    /// impl Model for Prior {
+    ///     type Args<'a> = f64;
+    ///     type Output = ();
+    ///     const NAME: &'static str = "model";
+    ///     fn call<'a>(&self, ctx: &mut Context, x: f64) {
+    ///         let z = ctx.sample("z", Normal::new(0.0, 1.0), None);
+    ///         ctx.sample("x", Normal::new(z, 1.0), Some(x.into()));
+    ///     }
     /// }
-    ///
-    /// #[guide(model = model)]
-    /// fn guide(_x: f64) {
-    ///     let loc = param!("loc", 0.0);
-    ///     sample!("z", Normal::new(loc, 0.7));
+    /// struct Guide;
+    /// impl Model for Guide {
+    ///     type Args<'a> = f64;
+    ///     type Output = ();
+    ///     const NAME: &'static str = "guide";
+    ///     fn call<'a>(&self, ctx: &mut Context, _x: f64) {
+    ///         let loc = ctx.param("loc", || 0.0, Constraint::Real);
+    ///         ctx.sample("z", Normal::new(loc, 0.7), None);
+    ///     }
     /// }
+    /// impl GuideFor<Prior> for Guide {}
     ///
-    /// # fn main() -> pyro::Result<()> {
-    /// let mut svi = Svi::new(model, guide, Adam::new(AdamConfig::default()), TraceElbo::default());
+    /// # fn main() -> pyro_core::Result<()> {
+    /// let (model, guide) = (Prior, Guide);
+    /// let adam = Adam::new(AdamConfig::default());
+    /// let mut svi = Svi::new(model, guide, adam, TraceElbo::default());
     /// // Stop once the guide's mean has moved half-way to the posterior mean 1.
     /// let losses = svi.run_with(10_000, 2.0, |s| {
     ///     if s.step % 1000 == 0 {
