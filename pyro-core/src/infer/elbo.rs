@@ -45,12 +45,14 @@ where
     M::Args<'a>: Clone,
 {
     ctx.begin_run(true);
-    let (_, tr) = ctx.with_handler(TraceMessenger::new(), |ctx| guide.call(ctx, args.clone()));
+    let guide_tracer = TraceMessenger::with_trace(ctx.take_trace());
+    let (_, tr) = ctx.with_handler(guide_tracer, |ctx| guide.call(ctx, args.clone()));
     if let Some(e) = ctx.take_error() {
         return Err(in_function(e, G::NAME));
     }
     ctx.begin_run(false);
-    let ((_, replay), tr_model) = ctx.with_handler(TraceMessenger::new(), |ctx| {
+    let model_tracer = TraceMessenger::with_trace(ctx.take_trace());
+    let ((_, replay), tr_model) = ctx.with_handler(model_tracer, |ctx| {
         ctx.with_handler(ReplayMessenger::new(tr.into_trace()), |ctx| {
             model.call(ctx, args)
         })

@@ -8,8 +8,6 @@
 //! These functions are public so that the generated code can name them; a model written by
 //! hand calls the methods of [`Context`] instead.
 
-use std::borrow::Cow;
-
 use super::Model;
 use crate::constraints::Constraint;
 use crate::distributions::{Discrete, IntoDistribution};
@@ -31,13 +29,13 @@ pub trait IntoSiteName {
 
 impl IntoSiteName for &'static str {
     fn into_site_name(self) -> SiteName {
-        Cow::Borrowed(self)
+        SiteName::new_static(self)
     }
 }
 
 impl IntoSiteName for String {
     fn into_site_name(self) -> SiteName {
-        Cow::Owned(self)
+        SiteName::from(self)
     }
 }
 
