@@ -69,7 +69,7 @@ use crate::trace::SiteName;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a neural module",
     label = "not a neural module",
-    note = "`module!(name, &net)` takes a reference to a network implementing `pyro::nn::Module` (`Linear`, `Mlp`, or a type of yours)"
+    note = "a neural network implements `pyro::nn::Module` (`Linear`, `Mlp`, or a type of yours that declares its parameters and its forward pass); `module!(name, &net)` binds one"
 )]
 pub trait Module {
     /// What the forward pass returns: a `Tensor`, or a tuple of them for a network with several
