@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+pub use crate::checkpoint::Dtype;
+
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
 use crate::tensor::{Shape, Tensor};
