@@ -1,5 +1,6 @@
 //! Inference: the [`Model`] trait and its static [`description`], the pairing of a guide with
-//! its model ([`GuideFor`]), ELBO objectives and stochastic variational inference.
+//! its model ([`GuideFor`]), ELBO objectives and stochastic variational inference, MCMC, and
+//! [`render_model`], the structure of a model as a picture.
 
 pub mod autoguide;
 pub mod description;
@@ -10,6 +11,7 @@ pub mod language;
 pub mod mcmc;
 mod model;
 mod predictive;
+pub mod render;
 pub mod summary;
 mod svi;
 mod svi_run;
@@ -27,6 +29,7 @@ pub use elbo::{Elbo, ElboRun};
 pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
 pub use model::{same_args, GuideFor, Model, SameArgs, WrittenGuide};
 pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
+pub use render::{render_model, ModelGraph};
 pub use svi::Svi;
 pub use svi_run::StepInfo;
 pub use trace_elbo::TraceElbo;

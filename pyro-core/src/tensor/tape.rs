@@ -227,6 +227,48 @@ fn record_op(
     }
 }
 
+impl Tape {
+    /// The id of `t` on this tape, if it is recorded here.
+    pub(crate) fn id(&self, t: &Tensor) -> Option<u32> {
+        t.node.as_ref().filter(|n| n.tape.same(self)).map(|n| n.id)
+    }
+
+    /// What node `start` was computed from, as far as `stop` says: walks the recorded operations
+    /// back from `start` and returns `stop(id)` of every node on the way for which it is `Some`,
+    /// without looking further back than those nodes (`render_model`: the sites a site's
+    /// distribution depends on directly, not through other sites). In the order first reached.
+    pub(crate) fn sources<T: PartialEq>(
+        &self,
+        start: u32,
+        stop: impl Fn(u32) -> Option<T>,
+    ) -> Vec<T> {
+        let nodes = self.nodes.borrow();
+        let mut seen = vec![false; nodes.len()];
+        let mut todo = vec![start];
+        let mut found = Vec::new();
+        while let Some(id) = todo.pop() {
+            let Some(s) = seen.get_mut(id as usize) else {
+                continue;
+            };
+            if std::mem::replace(s, true) {
+                continue;
+            }
+            if id != start {
+                if let Some(t) = stop(id) {
+                    if !found.contains(&t) {
+                        found.push(t);
+                    }
+                    continue;
+                }
+            }
+            if let NodeKind::Op { parents, .. } = &nodes[id as usize].kind {
+                todo.extend(parents.iter().rev());
+            }
+        }
+        found
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
