@@ -6,6 +6,7 @@ pub mod autoguide;
 pub mod description;
 mod discrete;
 mod elbo;
+mod export;
 mod init;
 pub mod language;
 pub mod mcmc;
