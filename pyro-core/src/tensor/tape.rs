@@ -242,7 +242,7 @@ impl Tape {
         start: u32,
         stop: impl Fn(u32) -> Option<T>,
     ) -> Vec<T> {
-        let nodes = self.nodes.borrow();
+        let nodes = self.inner.nodes.borrow();
         let mut seen = vec![false; nodes.len()];
         let mut todo = vec![start];
         let mut found = Vec::new();
