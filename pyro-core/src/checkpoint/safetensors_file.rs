@@ -365,7 +365,7 @@ pub(crate) fn save(path: &Path, store: &ParamStore, extras: Extras, dtype: Dtype
 
 impl ParamStore {
     /// Saves the parameters as a safetensors file that PyTorch and NumPy read (layout: the
-    /// "Safetensors checkpoints" section of the [`crate::params`] docs), with the guarantees of
+    /// "Checkpoints" section of the [`crate::params`] docs), with the guarantees of
     /// [`ParamStore::save`]. [`ParamStore::load`] reads it back (it tells the two formats apart
     /// by their first bytes).
     pub fn save_safetensors(&self, path: impl AsRef<Path>, dtype: Dtype) -> Result<()> {
