@@ -152,6 +152,12 @@ impl Emit<'_> {
         quote_spanned!(span=> #l::#f(#name, #value, #ctx))
     }
 
+    /// `module!(name, network)`.
+    pub fn module(&self, span: Span, name: &Expr, module: &Expr) -> TokenStream {
+        let (l, ctx) = (self.language(span), &self.ctx);
+        quote_spanned!(span=> #l::module(#name, #module, #ctx))
+    }
+
     pub fn call(&self, span: Span, model: &Expr, args: &[Expr]) -> TokenStream {
         let (l, ctx) = (self.language(span), &self.ctx);
         let args = match args {

@@ -48,7 +48,7 @@ where
     let guide_tracer = TraceMessenger::with_trace(ctx.take_trace());
     let (_, tr) = ctx.with_handler(guide_tracer, |ctx| guide.call(ctx, args.clone()));
     if let Some(e) = ctx.take_error() {
-        return Err(in_function(e, G::NAME));
+        return Err(e.in_function(G::NAME));
     }
     ctx.begin_run(false);
     let model_tracer = TraceMessenger::with_trace(ctx.take_trace());
@@ -58,21 +58,11 @@ where
         })
     });
     if let Some(e) = ctx.take_error() {
-        return Err(in_function(e, M::NAME));
+        return Err(e.in_function(M::NAME));
     }
     let (model_trace, guide_trace) = (tr_model.into_trace(), replay.into_trace());
     check_match(&model_trace, &guide_trace, M::NAME, G::NAME)?;
     Ok((model_trace, guide_trace))
-}
-
-fn in_function(e: Error, f: &str) -> Error {
-    match e {
-        Error::Site { site, source } => Error::Site {
-            site: format!("{site}` in `{f}"),
-            source,
-        },
-        other => other,
-    }
 }
 
 /// Every latent model site must be sampled by the guide (unless enumerated), and every guide

@@ -24,6 +24,8 @@ pub struct Svi<M, G, O, L> {
     /// Scratch copies of the parameters a step updates, committed only when all are finite
     /// (kept between steps so that their buffers are reused).
     scratch: Vec<Vec<f64>>,
+    /// Whether [`Svi::run`] draws a progress bar (when standard error is a terminal).
+    pub(super) progress: bool,
 }
 
 impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
@@ -44,6 +46,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
             rng: rng_from_seed(0),
             storage: StepStorage::default(),
             scratch: Vec::new(),
+            progress: true,
         }
     }
 
