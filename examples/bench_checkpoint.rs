@@ -10,7 +10,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use pyro::nn::vae::{Vae, VaeConfig};
+#[path = "common/vae_model.rs"]
+mod vae_model;
+use vae_model::{guide, model, Vae, VaeConfig};
 use pyro::params::Dtype;
 use pyro::prelude::*;
 
@@ -62,14 +64,14 @@ fn main() -> pyro::Result<()> {
         z_dim: 50,
     });
     let mut svi = Svi::new(
-        vae.model.clone(),
-        vae.guide.clone(),
+        model,
+        guide,
         Adam::new(AdamConfig::default()),
         TraceElbo::default(),
     )
     .seed(0);
     let x = Tensor::new((0..784 * 8).map(|i| (i % 2) as f64).collect(), &[8, 784])?;
-    svi.step(&x)?;
+    svi.step((&vae, &x))?;
     let n: usize = svi
         .params()
         .entries()
