@@ -12,9 +12,9 @@ use std::time::Instant;
 
 #[path = "common/vae_model.rs"]
 mod vae_model;
-use vae_model::{guide, model, Vae, VaeConfig};
 use pyro::params::Dtype;
 use pyro::prelude::*;
+use vae_model::{guide, model, Vae, VaeConfig};
 
 const USAGE: &str = "usage: bench_checkpoint [--runs N]";
 
