@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pyro::infer::render::{graphviz_available, NodeRole};
 use pyro::infer::render_model;
-use pyro::nn::vae::{Vae, VaeConfig};
+#[path = "../examples/common/vae_model.rs"]
+mod vae_model;
 use pyro::prelude::*;
+use vae_model::{Vae, VaeConfig};
 
 #[model]
 fn coin(data: &[f64]) {
@@ -172,13 +174,13 @@ fn the_vae_draws_z_in_the_data_plate_and_the_decoder_parameters_feed_the_likelih
         z_dim: 2,
     });
     let x = Tensor::new((0..24).map(|i| (i % 2) as f64).collect(), &[4, 6]).unwrap();
-    let g = render_model(&vae.model, &x).unwrap();
-    let z = g.node("z").unwrap();
+    let g = render_model(&vae_model::model, (&vae, &x)).unwrap();
+    let z = g.node("latent").unwrap();
     assert_eq!((z.role, z.distribution), (NodeRole::Latent, "Normal"));
     assert_eq!(g.plates[z.plates[0]].name, "data");
     assert_eq!(g.plate("data").unwrap().size, 4);
-    assert_eq!(g.node("x").unwrap().role, NodeRole::Factor);
-    assert_eq!(g.edges(), [("z".to_string(), "x".to_string())]);
+    assert_eq!(g.node("obs").unwrap().role, NodeRole::Observed);
+    assert_eq!(g.edges(), [("latent".to_string(), "obs".to_string())]);
 
     // With parameters: every decoder parameter feeds `x` and nothing else; `z` reads none.
     let params: Vec<String> = g
@@ -193,12 +195,12 @@ fn the_vae_draws_z_in_the_data_plate_and_the_decoder_parameters_feed_the_likelih
         "{params:?}"
     );
     let g = g.with_params(true);
-    let mut want = pairs(&[("z", "x")]);
-    want.extend(params.iter().map(|p| (p.clone(), "x".to_string())));
+    let mut want = pairs(&[("latent", "obs")]);
+    want.extend(params.iter().map(|p| (p.clone(), "obs".to_string())));
     assert_eq!(g.edges().into_iter().collect::<BTreeSet<_>>(), want);
     let dot = read_dot(&g.to_dot());
     assert_eq!(dot.edges, want);
-    assert_eq!(dot.nodes["z"].1, ["data (4)"]);
+    assert_eq!(dot.nodes["latent"].1, ["data (4)"]);
     assert!(dot.nodes[&params[0]].0.contains("shape=plain"));
 }
 
