@@ -2,11 +2,15 @@
 
 pub mod autoguide;
 mod discrete;
+#[cfg(feature = "mpi")]
+mod distributed;
 mod elbo;
 mod init;
 pub mod mcmc;
 mod model;
+mod parallel;
 mod predictive;
+mod shard;
 pub mod summary;
 mod svi;
 mod trace_elbo;
@@ -22,8 +26,12 @@ pub use discrete::{infer_discrete, Decode, DiscreteValues};
 pub use elbo::{Elbo, ElboRun};
 pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
 pub use model::Model;
+pub use parallel::{ParallelSvi, Shards};
 pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
+pub(crate) use shard::ShardRole;
 pub use svi::Svi;
+#[cfg(feature = "mpi")]
+pub use distributed::DistributedSvi;
 pub use trace_elbo::TraceElbo;
 pub use trace_enum_elbo::TraceEnumElbo;
 pub use trace_graph_elbo::{Baseline, TraceGraphElbo};
