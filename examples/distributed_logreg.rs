@@ -44,7 +44,9 @@ fn logreg(d: &Rows) {
 /// The whole data set, the same on every rank: X ~ N(0, 1), y ~ Bernoulli(sigmoid(X w_true)).
 fn generate(seed: u64) -> (Vec<f64>, Vec<f64>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let xs: Vec<f64> = (0..N * D).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let xs: Vec<f64> = (0..N * D)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
     let w_true: Vec<f64> = (0..D).map(|_| StandardNormal.sample(&mut rng)).collect();
     let u = Uniform::new(0.0, 1.0).expect("valid range");
     let ys = (0..N)
@@ -67,7 +69,9 @@ fn rows(xs: &[f64], ys: &[f64], range: std::ops::Range<usize>) -> pyro::Result<R
 /// Fits on `comm` (each rank with `data`, its rows): the posterior's unconstrained parameters
 /// (locations, then log-scales) and the median time per step.
 fn fit(comm: &SimpleCommunicator, data: &Rows, steps: usize) -> pyro::Result<(Vec<f64>, f64)> {
-    let guide = AutoNormal::new(logreg).init_loc(InitLoc::Zero).init_scale(0.1);
+    let guide = AutoNormal::new(logreg)
+        .init_loc(InitLoc::Zero)
+        .init_scale(0.1);
     let adam = Adam::new(AdamConfig {
         lr: 0.01,
         ..Default::default()
@@ -83,7 +87,11 @@ fn fit(comm: &SimpleCommunicator, data: &Rows, steps: usize) -> pyro::Result<(Ve
     }
     times.sort_by(f64::total_cmp);
     let mut params = svi.params().unconstrained("AutoNormal.locs.w")?.to_vec()?;
-    params.extend(svi.params().unconstrained("AutoNormal.scales.w")?.to_vec()?);
+    params.extend(
+        svi.params()
+            .unconstrained("AutoNormal.scales.w")?
+            .to_vec()?,
+    );
     Ok((params, times[steps / 2]))
 }
 

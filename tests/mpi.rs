@@ -7,10 +7,10 @@
 
 use std::process::Command;
 
+use pyro::infer::DistributedSvi;
 use pyro::mpi::collective::SystemOperation;
 use pyro::mpi::topology::{Communicator, SimpleCommunicator};
 use pyro::mpi::traits::CommunicatorCollectives;
-use pyro::infer::DistributedSvi;
 use pyro::prelude::*;
 
 fn main() {
@@ -44,7 +44,11 @@ fn launch() {
         .expect("mpirun starts");
     print!("{}", String::from_utf8_lossy(&out.stdout));
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the 2-rank run failed: {}", out.status);
+    assert!(
+        out.status.success(),
+        "the 2-rank run failed: {}",
+        out.status
+    );
     println!("mpi test: 2 ranks ok");
 }
 
@@ -158,6 +162,8 @@ fn rank_main() {
     let _ = std::fs::remove_dir_all(&dir);
     world.barrier();
     if rank == 0 {
-        println!("rank 0: distributed fit equals the single-process fit; errors and checkpoints ok");
+        println!(
+            "rank 0: distributed fit equals the single-process fit; errors and checkpoints ok"
+        );
     }
 }

@@ -207,7 +207,10 @@ fn a_failing_shard_is_named() {
         .parallel(shards)
         .threads(2);
     let e = svi.step().unwrap_err().to_string();
-    assert!(e.contains("shard 2 (rows 50..75)") && e.contains("unreadable rows"), "{e}");
+    assert!(
+        e.contains("shard 2 (rows 50..75)") && e.contains("unreadable rows"),
+        "{e}"
+    );
     assert!(svi.params().is_empty() || svi.params().scalar("a_loc").unwrap() == 0.0);
 }
 

@@ -182,6 +182,11 @@ impl Clone for Box<dyn Distribution> {
 
 /// What `sample!` accepts as its distribution: a distribution or the `Result` of its constructor,
 /// so that model code needs no `?` and an invalid parameter becomes an error naming the site.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a distribution",
+    label = "expected a distribution",
+    note = "`sample!` takes a distribution such as `Normal::new(0.0, 1.0)` (or the `Result` its constructor returns)"
+)]
 pub trait IntoDistribution {
     /// The distribution type.
     type Dist: Distribution + 'static;

@@ -114,7 +114,13 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo + Clone> DistributedSvi<M, G, O, 
             }
         });
         let n = self.svi.params.len();
-        let sizes: Vec<usize> = self.svi.params.entries().iter().map(|e| e.value.len()).collect();
+        let sizes: Vec<usize> = self
+            .svi
+            .params
+            .entries()
+            .iter()
+            .map(|e| e.value.len())
+            .collect();
         let total = 2 + n + sizes.iter().sum::<usize>();
         self.send.clear();
         self.send.resize(total, 0.0);

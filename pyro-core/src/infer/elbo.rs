@@ -1,6 +1,6 @@
 //! The interface shared by the ELBO objectives.
 
-use super::Model;
+use super::{GuideFor, Model};
 use crate::error::{Error, Result};
 use crate::handlers::{Context, ReplayMessenger, TraceMessenger};
 use crate::tensor::Tensor;
@@ -26,7 +26,7 @@ pub trait Elbo {
     ) -> Result<ElboRun>
     where
         M: Model,
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone;
 
     /// The number of particles (joint draws) one evaluation averages.

@@ -1,11 +1,14 @@
-//! Inference: the [`Model`] trait, ELBO objectives and stochastic variational inference.
+//! Inference: the [`Model`] trait and its static [`description`], the pairing of a guide with
+//! its model ([`GuideFor`]), ELBO objectives and stochastic variational inference.
 
 pub mod autoguide;
+pub mod description;
 mod discrete;
 #[cfg(feature = "mpi")]
 mod distributed;
 mod elbo;
 mod init;
+pub mod language;
 pub mod mcmc;
 mod model;
 mod parallel;
@@ -23,15 +26,15 @@ pub use autoguide::{
     AutoNormal,
 };
 pub use discrete::{infer_discrete, Decode, DiscreteValues};
+#[cfg(feature = "mpi")]
+pub use distributed::DistributedSvi;
 pub use elbo::{Elbo, ElboRun};
 pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
-pub use model::Model;
+pub use model::{same_args, GuideFor, Model, SameArgs, WrittenGuide};
 pub use parallel::{ParallelSvi, Shards};
 pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
 pub(crate) use shard::ShardRole;
 pub use svi::Svi;
-#[cfg(feature = "mpi")]
-pub use distributed::DistributedSvi;
 pub use trace_elbo::TraceElbo;
 pub use trace_enum_elbo::TraceEnumElbo;
 pub use trace_graph_elbo::{Baseline, TraceGraphElbo};

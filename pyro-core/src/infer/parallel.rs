@@ -237,11 +237,7 @@ where
             }
             let particles = self.particles().0;
             let ok = units.iter().filter_map(|u| u.as_ref().ok());
-            return Ok(sum_grads(
-                self.svi.params.len(),
-                ok,
-                1.0 / particles as f64,
-            ));
+            return Ok(sum_grads(self.svi.params.len(), ok, 1.0 / particles as f64));
         }
         Err(Error::Invalid(format!(
             "parallel SVI: the model and guide kept creating parameters in {MAX_PARAM_ROUNDS} \

@@ -1,6 +1,6 @@
 //! `Predictive`: posterior and posterior-predictive samples.
 
-use super::Model;
+use super::{GuideFor, Model};
 use crate::error::{Error, Result};
 use crate::handlers::{
     Context, ReplayMessenger, SubstituteMessenger, TraceMessenger, UnconditionMessenger,
@@ -62,6 +62,9 @@ impl Model for NoGuide {
     const NAME: &'static str = "no guide";
     fn call<'a>(&self, _ctx: &mut Context, _args: ()) {}
 }
+
+/// The prior guides every model: its latent sites are drawn from the model itself.
+impl<M: Model> GuideFor<M> for NoGuide {}
 
 impl<M: Model> Predictive<M, NoGuide> {
     /// Prior predictive: latent sites from the prior, parameters from `params`.
@@ -125,8 +128,12 @@ impl<M: Model> Predictive<M, McmcDraws<M>> {
 }
 
 impl<M: Model, G: Model> Predictive<M, G> {
-    /// Posterior predictive with `guide` and the fitted `params` (e.g. `svi.params()`).
-    pub fn new(model: M, guide: G, params: &ParamStore, num_samples: usize) -> Self {
+    /// Posterior predictive with `guide` and the fitted `params` (e.g. `svi.params()`). `guide`
+    /// must be a guide of `model` ([`GuideFor`]).
+    pub fn new(model: M, guide: G, params: &ParamStore, num_samples: usize) -> Self
+    where
+        G: GuideFor<M>,
+    {
         Predictive {
             model,
             guide: Some(guide),

@@ -173,7 +173,9 @@ pub(crate) fn sum_grads<'r>(
     for u in units {
         loss += u.loss * weight;
         for (i, g) in &u.grads {
-            let Some(slot) = acc.get_mut(*i) else { continue };
+            let Some(slot) = acc.get_mut(*i) else {
+                continue;
+            };
             match slot {
                 Some(a) => a.iter_mut().zip(g).for_each(|(a, g)| *a += g * weight),
                 None => *slot = Some(g.iter().map(|g| g * weight).collect()),

@@ -1,6 +1,6 @@
 //! Stochastic variational inference.
 
-use super::{Elbo, Model};
+use super::{Elbo, GuideFor, Model};
 use crate::error::{Error, Result};
 use crate::handlers::Context;
 use crate::optim::Optimizer;
@@ -28,7 +28,13 @@ pub struct Svi<M, G, O, L> {
 
 impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// SVI of `model` with variational family `guide`, seeded with 0 (see [`Svi::seed`]).
-    pub fn new(model: M, guide: G, optim: O, loss: L) -> Self {
+    ///
+    /// `guide` must be a guide of `model` ([`GuideFor`]): a guide of another model, or the two
+    /// passed in the wrong order, do not compile.
+    pub fn new(model: M, guide: G, optim: O, loss: L) -> Self
+    where
+        G: GuideFor<M>,
+    {
         Svi {
             model,
             guide,
@@ -106,7 +112,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// into scratch copies and committed only when every one is finite.
     pub fn step<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         self.with_context(true, |svi, ctx| {
@@ -128,7 +134,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// its *unconstrained* value), without a step.
     pub fn loss_and_grads<'a>(&mut self, args: M::Args<'a>) -> Result<(f64, Vec<(String, Tensor)>)>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         self.with_context(true, |svi, ctx| {
@@ -199,7 +205,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// The loss at the current parameters, without a step.
     pub fn evaluate_loss<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         self.with_context(false, |svi, ctx| {

@@ -16,7 +16,7 @@ use super::{bernoulli_logits_log_prob_sum, Activation, Linear, Mlp, Module};
 use crate::distributions::Normal;
 use crate::error::Result;
 use crate::handlers::{Context, PlateOpts};
-use crate::infer::{Elbo, Model, TraceElbo};
+use crate::infer::{Elbo, GuideFor, Model, TraceElbo, WrittenGuide};
 use crate::params::ParamStore;
 use crate::rng::{rng_from_seed, Rng};
 use crate::tensor::{TapeStorage, Tensor};
@@ -164,6 +164,9 @@ impl Model for VaeModel {
         ctx.factor("x", bernoulli_logits_log_prob_sum(&logits, x));
     }
 }
+
+impl GuideFor<VaeModel> for VaeGuide {}
+impl WrittenGuide for VaeGuide {}
 
 impl Model for VaeGuide {
     type Args<'a> = &'a Tensor;
