@@ -16,7 +16,7 @@ use mpi::traits::{CommunicatorCollectives, Root};
 use rand::RngCore;
 
 use super::shard::{particle_seed, run_unit, sum_grads, ShardRole, UnitResult};
-use super::{Elbo, Model, Svi};
+use super::{Elbo, GuideFor, Model, Svi};
 use crate::error::{Error, Result};
 use crate::optim::Optimizer;
 use crate::params::ParamStore;
@@ -96,7 +96,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo + Clone> DistributedSvi<M, G, O, 
     /// the error of the lowest failing rank, naming it.
     pub fn step<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         let step_seed = self.svi.rng_mut().next_u64();
@@ -192,7 +192,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo + Clone> DistributedSvi<M, G, O, 
     /// This rank's units (one per particle), at the current parameters.
     fn units<'a>(&mut self, step_seed: u64, args: M::Args<'a>) -> Result<Vec<UnitResult>>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         let (particles, one) = self.particles();
@@ -232,7 +232,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo + Clone> DistributedSvi<M, G, O, 
     /// the same seed, and broadcasts rank 0's values.
     fn sync<'a>(&mut self, step_seed: u64, args: M::Args<'a>) -> Result<()>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         let local = self.units(step_seed, args).map(|units| {

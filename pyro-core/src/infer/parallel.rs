@@ -19,7 +19,7 @@ use std::sync::Arc;
 use rand::RngCore;
 
 use super::shard::{particle_seed, run_unit, sum_grads, ShardRole, UnitResult};
-use super::{Elbo, Model, Svi};
+use super::{Elbo, GuideFor, Model, Svi};
 use crate::error::{Error, Result};
 use crate::optim::Optimizer;
 use crate::params::ParamStore;
@@ -94,6 +94,8 @@ impl<A> Shards<A> {
 /// ```
 /// use pyro_core::prelude::*;
 /// use pyro_core::infer::Shards;
+/// use pyro_core::constraints::Constraint;
+/// use pyro_core::handlers::PlateOpts;
 ///
 /// // y_i ~ N(mu, 1), mu ~ N(0, 10): the rows of plate "data" are split into 4 shards.
 /// fn model(ctx: &mut Context, y: &Tensor) {
@@ -113,6 +115,7 @@ impl<A> Shards<A> {
 /// #     fn call<'a>(&self, ctx: &mut Context, y: &'a Tensor) { model(ctx, y) } }
 /// # impl Model for G { type Args<'a> = &'a Tensor; type Output = (); const NAME: &'static str = "guide";
 /// #     fn call<'a>(&self, ctx: &mut Context, y: &'a Tensor) { guide(ctx, y) } }
+/// # impl pyro_core::infer::GuideFor<M> for G {}
 /// let ys: Vec<f64> = (0..1000).map(|i| (i % 7) as f64).collect();
 /// let shards = Shards::new("data", ys.len(), 4, move |rows| Tensor::new(ys[rows.clone()].to_vec(), &[rows.len()]));
 /// let adam = Adam::new(AdamConfig { lr: 0.05, ..Default::default() });
@@ -171,7 +174,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
 impl<M, G, O, L, A> ParallelSvi<M, G, O, L, A>
 where
     M: for<'a> Model<Args<'a> = &'a A> + Clone + Sync + 'static,
-    G: for<'a> Model<Args<'a> = &'a A> + Clone + Sync + 'static,
+    G: GuideFor<M> + for<'a> Model<Args<'a> = &'a A> + Clone + Sync + 'static,
     O: Optimizer,
     L: Elbo + Clone + Sync + 'static,
     A: 'static,
@@ -315,7 +318,7 @@ where
 impl<M, G, L, A> Worker<M, G, L, A>
 where
     M: for<'a> Model<Args<'a> = &'a A>,
-    G: for<'a> Model<Args<'a> = &'a A>,
+    G: GuideFor<M> + for<'a> Model<Args<'a> = &'a A>,
     L: Elbo,
 {
     /// Unit `u`: particle `u / n_shards` on shard `u % n_shards`, at the parameters `params`.
@@ -328,18 +331,18 @@ where
         shards: &Shards<A>,
     ) -> Result<UnitResult> {
         let (p, s) = (u / n_shards, u % n_shards);
-        if !self.data.contains_key(&s) {
-            let rows = shards.rows_of(s);
-            let d = (shards.make)(rows.clone()).map_err(|e| {
-                Error::Invalid(format!(
-                    "building shard {s} (rows {}..{}) of the data: {e}",
-                    rows.start, rows.end
-                ))
-            })?;
-            self.data.insert(s, d);
-        }
-        let Some(data) = self.data.get(&s) else {
-            unreachable!("inserted above")
+        let data = match self.data.entry(s) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let rows = shards.rows_of(s);
+                let d = (shards.make)(rows.clone()).map_err(|e| {
+                    Error::Invalid(format!(
+                        "building shard {s} (rows {}..{}) of the data: {e}",
+                        rows.start, rows.end
+                    ))
+                })?;
+                v.insert(d)
+            }
         };
         self.params.sync_from(params);
         let seed = particle_seed(step_seed, p);

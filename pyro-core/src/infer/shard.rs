@@ -10,7 +10,7 @@
 //! shard of a particle, so the global latent variables are the same draws everywhere; inside the
 //! plate each shard draws from its own generator.
 
-use super::{Elbo, Model};
+use super::{Elbo, GuideFor, Model};
 use crate::distributions::Distribution;
 use crate::error::{Error, Result};
 use crate::handlers::Context;
@@ -113,7 +113,7 @@ pub(crate) fn run_unit<'a, M, G, L>(
 ) -> (Result<UnitResult>, ParamStore, TapeStorage)
 where
     M: Model,
-    G: Model<Args<'a> = M::Args<'a>>,
+    G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
     M::Args<'a>: Clone,
     L: Elbo,
 {
@@ -135,7 +135,7 @@ fn unit_in<'a, M, G, L>(
 ) -> Result<UnitResult>
 where
     M: Model,
-    G: Model<Args<'a> = M::Args<'a>>,
+    G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
     M::Args<'a>: Clone,
     L: Elbo,
 {
