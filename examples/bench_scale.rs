@@ -42,7 +42,9 @@ fn logreg(d: &Rows) {
 /// The data of `distributed_logreg` (same seed, same draws).
 fn generate(seed: u64) -> (Vec<f64>, Vec<f64>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let xs: Vec<f64> = (0..N * D).map(|_| StandardNormal.sample(&mut rng)).collect();
+    let xs: Vec<f64> = (0..N * D)
+        .map(|_| StandardNormal.sample(&mut rng))
+        .collect();
     let w_true: Vec<f64> = (0..D).map(|_| StandardNormal.sample(&mut rng)).collect();
     let u = Uniform::new(0.0, 1.0).expect("valid range");
     let ys = (0..N)
@@ -70,7 +72,9 @@ fn adam() -> Adam {
 }
 
 fn guide() -> AutoNormal<logreg> {
-    AutoNormal::new(logreg).init_loc(InitLoc::Zero).init_scale(0.1)
+    AutoNormal::new(logreg)
+        .init_loc(InitLoc::Zero)
+        .init_scale(0.1)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

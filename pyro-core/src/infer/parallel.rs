@@ -110,7 +110,8 @@ impl<A> Shards<A> {
 ///     let scale = ctx.param("scale", || 1.0, Constraint::Positive);
 ///     ctx.sample("mu", Normal::new(loc, scale), None);
 /// }
-/// # struct M; struct G;
+/// # #[derive(Clone)] struct M;
+/// # #[derive(Clone)] struct G;
 /// # impl Model for M { type Args<'a> = &'a Tensor; type Output = (); const NAME: &'static str = "model";
 /// #     fn call<'a>(&self, ctx: &mut Context, y: &'a Tensor) { model(ctx, y) } }
 /// # impl Model for G { type Args<'a> = &'a Tensor; type Output = (); const NAME: &'static str = "guide";
