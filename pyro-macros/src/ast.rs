@@ -41,6 +41,9 @@ pub struct Function {
     pub sig_ok: bool,
     /// Whether the function declares type or const parameters (an error).
     pub generic: bool,
+    /// Whether it takes `self` (an error): a method in an `impl` block, where no unit struct can
+    /// be defined.
+    pub method: bool,
 }
 
 /// What the attribute was applied to.
@@ -132,6 +135,7 @@ pub fn parse(item: TokenStream, which: Which, errors: &mut Errors) -> Item {
         output: quote!(()),
         sig_ok: true,
         generic: false,
+        method: false,
     };
     for a in raw.attrs {
         if is_attr(&a, "doc") {
@@ -215,7 +219,13 @@ fn signature(f: &mut Function, which: Which, errors: &mut Errors) {
     let mut normalise = Lifetimes(f.lifetime.clone());
     for arg in &sig.inputs {
         match arg {
-            FnArg::Receiver(r) => errors.spanned(r, format!("{what} cannot take `self`")),
+            FnArg::Receiver(r) => {
+                f.method = true;
+                errors.spanned(
+                    r,
+                    format!("{what} cannot take `self`: a model is a value of its own type, which a method cannot define; pass what it needs as an argument instead (`fn model(vae: &Vae, x: &Tensor)`, with networks bound by `module!`)"),
+                );
+            }
             FnArg::Typed(t) => {
                 if let Type::ImplTrait(_) = &*t.ty {
                     errors.spanned(&t.ty, format!("{what} cannot take `impl Trait` arguments"));
