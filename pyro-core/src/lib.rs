@@ -19,6 +19,7 @@ pub mod params;
 mod pool;
 pub mod rng;
 mod site_name;
+mod spare;
 pub mod tensor;
 pub mod trace;
 pub mod transforms;

@@ -8,29 +8,35 @@ use crate::error::{Error, Result};
 use crate::params::ParamStore;
 use crate::pool::BoxPool;
 use crate::rng::{rng_from_seed, Rng};
+use crate::spare::Spare;
 use crate::tensor::{Tape, TapeStorage, Tensor};
-use crate::trace::{InferConfig, PlateStack, SiteKind, SiteName, Trace};
+use crate::trace::{InferConfig, PlateStack, SiteKind, SiteName, Trace, TraceStorage};
 use crate::transforms::{biject_to, Transform};
 
 /// The reusable allocations of a [`Context`] between two steps of an inference loop: the tape,
 /// the blocks of boxed distributions and handlers, cleared traces and the vectors of one run.
 /// [`crate::infer::Svi`] keeps one, so that a step after the first allocates (almost) nothing.
+///
+/// It is `Send` by construction: what it keeps of the step's tensors, traces and handlers is
+/// the capacity of emptied vectors ([`Spare`]), raw blocks ([`BoxPool`]) and a cleared tape
+/// that no tensor refers to ([`TapeStorage`]), so an `Svi` can move to another thread.
 #[derive(Default)]
 pub struct StepStorage {
     tape: TapeStorage,
     pool: BoxPool,
-    stack: Vec<Box<dyn Messenger>>,
-    leaves: Vec<(usize, Tensor)>,
-    constrained: Vec<Option<Tensor>>,
-    traces: Vec<Trace>,
+    stack: Spare<Box<dyn Messenger>>,
+    leaves: Spare<(usize, Tensor)>,
+    constrained: Spare<Option<Tensor>>,
+    traces: Vec<TraceStorage>,
     subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
     ranges: Vec<std::sync::Arc<[usize]>>,
 }
 
-// SAFETY: a `StepStorage` is only built by `Context::into_step_parts`, which empties every vector
-// and clears every trace first: what is left is capacity, raw blocks (`BoxPool`, itself `Send`)
-// and a recycled tape (`TapeStorage`, itself `Send`). No `Rc` or handler survives in it.
-unsafe impl Send for StepStorage {}
+// `Svi` relies on this being `Send` with no `unsafe impl` of its own: checked at compile time.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<StepStorage>();
+};
 
 impl From<TapeStorage> for StepStorage {
     fn from(tape: TapeStorage) -> StepStorage {
@@ -101,12 +107,12 @@ impl Context {
             params,
             rng,
             tape: Tape::from_storage(tape),
-            stack,
+            stack: stack.into_vec(),
             pool,
-            traces,
+            traces: traces.into_iter().map(Trace::from_storage).collect(),
             error: None,
-            leaves,
-            constrained,
+            leaves: leaves.into_vec(),
+            constrained: constrained.into_vec(),
             plates: PlateStack::new(),
             grad_params: true,
             subsamples,
@@ -127,23 +133,21 @@ impl Context {
             params,
             rng,
             tape,
-            mut stack,
+            stack,
             pool,
-            mut traces,
-            mut leaves,
-            mut constrained,
+            traces,
+            leaves,
+            constrained,
             mut subsamples,
             ranges,
             ..
         } = self;
         // Everything that refers to the tape goes before it is recycled.
-        stack.clear();
-        leaves.clear();
-        constrained.clear();
+        let stack = Spare::new(stack);
+        let leaves = Spare::new(leaves);
+        let constrained = Spare::new(constrained);
         subsamples.clear();
-        for t in &mut traces {
-            t.clear();
-        }
+        let traces = traces.into_iter().map(Trace::into_storage).collect();
         let storage = StepStorage {
             tape: tape.recycle(),
             pool,
