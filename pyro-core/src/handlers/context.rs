@@ -71,6 +71,8 @@ pub struct Context {
     pub(crate) subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
     /// `0..n` for the sizes of full (not subsampled) plates, kept across steps.
     pub(crate) ranges: Vec<std::sync::Arc<[usize]>>,
+    /// Set when this run evaluates one shard of a sharded plate (threads or MPI ranks).
+    pub(crate) shard: Option<crate::infer::ShardRole>,
 }
 
 impl Context {
@@ -115,6 +117,7 @@ impl Context {
             grad_params: true,
             subsamples,
             ranges,
+            shard: None,
         }
     }
 
@@ -270,6 +273,10 @@ impl Context {
         }
         if msg.value.is_none() && msg.error.is_none() {
             if let Some(d) = &msg.dist {
+                if let Some(e) = self.shard.as_ref().and_then(|r| r.refuse_draw(d.as_ref())) {
+                    msg.error = Some(e);
+                    return;
+                }
                 match draw(d.as_ref(), &mut self.rng) {
                     Ok(v) => msg.value = Some(v),
                     Err(e) => msg.error = Some(e),
@@ -319,12 +326,17 @@ impl Context {
             name,
             dist: Some(dist),
             value: obs,
-            // Subsampled plates scale the log-density by size / subsample_size: unbiased.
-            scale: self
-                .plates
-                .iter()
-                .map(|p| p.size as f64 / p.subsample_size as f64)
-                .product(),
+            // Subsampled plates scale the log-density by size / subsample_size: unbiased. A site
+            // outside a sharded plate counts on the first shard only (scale 0 on the others), so
+            // that the shards' sums are the ELBO of the whole data.
+            scale: match &self.shard {
+                Some(r) if !r.counts(&self.plates) => 0.0,
+                _ => self
+                    .plates
+                    .iter()
+                    .map(|p| p.size as f64 / p.subsample_size as f64)
+                    .product(),
+            },
             mask: None,
             plates: self.plates.clone(),
             infer,
