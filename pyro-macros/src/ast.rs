@@ -41,6 +41,8 @@ pub struct Function {
     pub sig_ok: bool,
     /// Whether the function declares type or const parameters (an error).
     pub generic: bool,
+    /// Whether it takes `self` (an error): a method, which is kept as a method (see `fallback`).
+    pub method: bool,
 }
 
 /// What the attribute was applied to.
@@ -132,6 +134,7 @@ pub fn parse(item: TokenStream, which: Which, errors: &mut Errors) -> Item {
         output: quote!(()),
         sig_ok: true,
         generic: false,
+        method: false,
     };
     for a in raw.attrs {
         if is_attr(&a, "doc") {
@@ -213,10 +216,25 @@ fn signature(f: &mut Function, which: Which, errors: &mut Errors) {
         f.lifetime = l.clone();
     }
     let mut normalise = Lifetimes(f.lifetime.clone());
+    let mut lint_attrs = Vec::new();
     for arg in &sig.inputs {
         match arg {
-            FnArg::Receiver(r) => errors.spanned(r, format!("{what} cannot take `self`")),
+            FnArg::Receiver(r) => {
+                f.method = true;
+                errors.spanned(
+                    r,
+                    format!("{what} cannot take `self`: a model or guide is a free function, not a method"),
+                );
+            }
             FnArg::Typed(t) => {
+                // Lint attributes on an argument (`#[allow(unused_variables)] x: f64`) apply to
+                // the generated `call`, whose pattern binds it.
+                let lints = ["allow", "warn", "deny", "expect", "forbid"];
+                for a in &t.attrs {
+                    if lints.iter().any(|l| a.path().is_ident(l)) {
+                        lint_attrs.push(a.clone());
+                    }
+                }
                 if let Type::ImplTrait(_) = &*t.ty {
                     errors.spanned(&t.ty, format!("{what} cannot take `impl Trait` arguments"));
                     continue;
@@ -227,6 +245,7 @@ fn signature(f: &mut Function, which: Which, errors: &mut Errors) {
             }
         }
     }
+    f.others.extend(lint_attrs);
     f.output = match &sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, t) => {

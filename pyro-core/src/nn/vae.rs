@@ -146,6 +146,7 @@ impl Vae {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl Model for VaeModel {
     type Args<'a> = &'a Tensor;
     type Output = ();
@@ -165,9 +166,11 @@ impl Model for VaeModel {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl GuideFor<VaeModel> for VaeGuide {}
 impl WrittenGuide for VaeGuide {}
 
+#[diagnostic::do_not_recommend]
 impl Model for VaeGuide {
     type Args<'a> = &'a Tensor;
     type Output = ();
