@@ -830,83 +830,141 @@ avx2_dispatch! {
     }
 }
 
-avx2_dispatch! {
-    /// `C[m, n] = A[m, k] B[k, n]`: eight columns of a row of `C` at a time, held in two
-    /// vector registers while the `k` products are added in.
-    fn gemm_nn_small(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
-        for i in 0..m {
-            let ai = &a[i * k..(i + 1) * k];
-            let ci = &mut c[i * n..(i + 1) * n];
-            let mut col = 0;
-            while col + 8 <= n {
-                let mut acc = [0.0; 8];
-                for (l, &x) in ai.iter().enumerate() {
-                    let bl = &b[l * n + col..l * n + col + 8];
-                    for q in 0..8 {
-                        acc[q] += x * bl[q];
-                    }
-                }
-                ci[col..col + 8].copy_from_slice(&acc);
-                col += 8;
-            }
-            for (q, cq) in ci.iter_mut().enumerate().skip(col) {
-                *cq = ai.iter().enumerate().map(|(l, &x)| x * b[l * n + q]).sum();
-            }
-        }
+/// `C[m, n] = A[m, k] B[k, n]`: each row of `C` a combination of the rows of `B`.
+fn gemm_nn_small(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    for i in 0..m {
+        combine_rows(&mut c[i * n..(i + 1) * n], &a[i * k..], 1, b, k);
     }
 }
 
-avx2_dispatch! {
-    fn gemm_nt_small(m: usize, n: usize, k: usize, w: &[f64], b: &[f64], t: &mut [f64]) {
-        for i in 0..m {
-            let wi = &w[i * n..(i + 1) * n];
-            for l in 0..k {
-                t[i * k + l] = dot(wi, &b[l * n..(l + 1) * n]);
-            }
-        }
-    }
-}
-
-/// Dot product with four independent partial sums (one vector register).
-#[inline(always)]
-fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (a, b) in xc.zip(yc) {
-        for q in 0..4 {
-            acc[q] += a[q] * b[q];
-        }
-    }
-    let mut s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
-    for q in 0..xr.len().min(yr.len()) {
-        s += xr[q] * yr[q];
-    }
-    s
-}
-
-avx2_dispatch! {
-    /// `T[k, n] = A[m, k]ᵀ W[m, n]`, eight columns at a time as in [`gemm_nn_small`].
-    fn gemm_tn_small(m: usize, k: usize, n: usize, a: &[f64], w: &[f64], t: &mut [f64]) {
+/// `T[m, k] = W[m, n] B[k, n]ᵀ`: dot products of rows.
+fn gemm_nt_small(m: usize, n: usize, k: usize, w: &[f64], b: &[f64], t: &mut [f64]) {
+    for i in 0..m {
+        let wi = &w[i * n..(i + 1) * n];
         for l in 0..k {
-            let tl = &mut t[l * n..(l + 1) * n];
-            let mut col = 0;
-            while col + 8 <= n {
-                let mut acc = [0.0; 8];
-                for i in 0..m {
-                    let x = a[i * k + l];
-                    let wi = &w[i * n + col..i * n + col + 8];
-                    for q in 0..8 {
-                        acc[q] += x * wi[q];
-                    }
-                }
-                tl[col..col + 8].copy_from_slice(&acc);
-                col += 8;
-            }
-            for (q, tq) in tl.iter_mut().enumerate().skip(col) {
-                *tq = (0..m).map(|i| a[i * k + l] * w[i * n + q]).sum();
-            }
+            t[i * k + l] = dot(wi, &b[l * n..(l + 1) * n]);
         }
+    }
+}
+
+/// `T[k, n] = A[m, k]ᵀ W[m, n]`: each row of `T` a combination of the rows of `W`.
+fn gemm_tn_small(m: usize, k: usize, n: usize, a: &[f64], w: &[f64], t: &mut [f64]) {
+    for l in 0..k {
+        combine_rows(&mut t[l * n..(l + 1) * n], &a[l..], k, w, m);
+    }
+}
+
+/// `out[q] = Σ_l coef[l cs] rows[l n + q]` for `q < n = out.len()` and `l < count`.
+fn combine_rows(out: &mut [f64], coef: &[f64], cs: usize, rows: &[f64], count: usize) {
+    let n = out.len();
+    assert!(
+        count == 0 || (coef.len() > (count - 1) * cs && rows.len() >= count * n),
+        "log-space contraction: row combination out of bounds"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just now); the assertion above bounds every
+        // element read.
+        unsafe { simd::combine_rows(out, coef, cs, rows, count) };
+        return;
+    }
+    out.fill(0.0);
+    for l in 0..count {
+        let x = coef[l * cs];
+        for (o, &r) in out.iter_mut().zip(&rows[l * n..(l + 1) * n]) {
+            *o += x * r;
+        }
+    }
+}
+
+/// `Σ x[q] y[q]`.
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len());
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just now); both slices hold `n` values.
+        return unsafe { simd::dot(&x[..n], &y[..n]) };
+    }
+    x[..n].iter().zip(&y[..n]).map(|(a, b)| a * b).sum()
+}
+
+/// The two product kernels with explicit AVX2/FMA vectors: eight (or four) output columns held
+/// in registers while the products are added in.
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use std::arch::x86_64::*;
+
+    /// See [`super::combine_rows`]; the caller checks the bounds and the CPU features.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn combine_rows(
+        out: &mut [f64],
+        coef: &[f64],
+        cs: usize,
+        rows: &[f64],
+        count: usize,
+    ) {
+        let n = out.len();
+        let (o, r, c) = (out.as_mut_ptr(), rows.as_ptr(), coef.as_ptr());
+        let mut q = 0;
+        while q + 8 <= n {
+            let (mut a0, mut a1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+            for l in 0..count {
+                let x = _mm256_set1_pd(*c.add(l * cs));
+                let p = r.add(l * n + q);
+                a0 = _mm256_fmadd_pd(x, _mm256_loadu_pd(p), a0);
+                a1 = _mm256_fmadd_pd(x, _mm256_loadu_pd(p.add(4)), a1);
+            }
+            _mm256_storeu_pd(o.add(q), a0);
+            _mm256_storeu_pd(o.add(q + 4), a1);
+            q += 8;
+        }
+        if q + 4 <= n {
+            let mut a0 = _mm256_setzero_pd();
+            for l in 0..count {
+                let x = _mm256_set1_pd(*c.add(l * cs));
+                a0 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r.add(l * n + q)), a0);
+            }
+            _mm256_storeu_pd(o.add(q), a0);
+            q += 4;
+        }
+        while q < n {
+            let mut s = 0.0;
+            for l in 0..count {
+                s = (*c.add(l * cs)).mul_add(*r.add(l * n + q), s);
+            }
+            *o.add(q) = s;
+            q += 1;
+        }
+    }
+
+    /// See [`super::dot`]; `x` and `y` have the same length.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot(x: &[f64], y: &[f64]) -> f64 {
+        let n = x.len();
+        let (px, py) = (x.as_ptr(), y.as_ptr());
+        let (mut a0, mut a1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        let mut q = 0;
+        while q + 8 <= n {
+            a0 = _mm256_fmadd_pd(_mm256_loadu_pd(px.add(q)), _mm256_loadu_pd(py.add(q)), a0);
+            a1 = _mm256_fmadd_pd(
+                _mm256_loadu_pd(px.add(q + 4)),
+                _mm256_loadu_pd(py.add(q + 4)),
+                a1,
+            );
+            q += 8;
+        }
+        if q + 4 <= n {
+            a0 = _mm256_fmadd_pd(_mm256_loadu_pd(px.add(q)), _mm256_loadu_pd(py.add(q)), a0);
+            q += 4;
+        }
+        let v = _mm256_add_pd(a0, a1);
+        let h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+        let mut s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+        while q < n {
+            s = (*px.add(q)).mul_add(*py.add(q), s);
+            q += 1;
+        }
+        s
     }
 }
 
@@ -1039,6 +1097,46 @@ mod tests {
                     (g - w).abs() < 1e-13 * (1.0 + w.abs()),
                     "{sa:?} {sb:?}: {g} vs {w}"
                 );
+            }
+        }
+    }
+
+    /// The small kernels against plain sums, for every width: the vector paths take eight
+    /// columns, then four, then one at a time, and each remainder must be right.
+    #[test]
+    fn small_kernels_agree_with_plain_sums_at_every_width() {
+        let val = |i: usize| ((i * 7919 + 13) % 101) as f64 / 17.0 - 3.0;
+        for (m, k) in [(1, 1), (3, 2), (2, 5)] {
+            for n in 0..21 {
+                let a: Vec<f64> = (0..m * k).map(val).collect();
+                let b: Vec<f64> = (0..k * n).map(|i| val(i + 5)).collect();
+                let w: Vec<f64> = (0..m * n).map(|i| val(i + 11)).collect();
+                let close = |g: f64, want: f64| (g - want).abs() < 1e-12 * (1.0 + want.abs());
+                let mut c = vec![f64::NAN; m * n];
+                gemm_nn_small(m, k, n, &a, &b, &mut c);
+                for i in 0..m {
+                    for q in 0..n {
+                        let want: f64 = (0..k).map(|l| a[i * k + l] * b[l * n + q]).sum();
+                        assert!(close(c[i * n + q], want), "nn {m} {k} {n}");
+                    }
+                }
+                let bt: Vec<f64> = (0..k * n).map(|i| val(i + 7)).collect(); // [k, n]
+                let mut t = vec![f64::NAN; m * k];
+                gemm_nt_small(m, n, k, &w, &bt, &mut t);
+                for i in 0..m {
+                    for l in 0..k {
+                        let want: f64 = (0..n).map(|q| w[i * n + q] * bt[l * n + q]).sum();
+                        assert!(close(t[i * k + l], want), "nt {m} {k} {n}");
+                    }
+                }
+                let mut t = vec![f64::NAN; k * n];
+                gemm_tn_small(m, k, n, &a, &w, &mut t);
+                for l in 0..k {
+                    for q in 0..n {
+                        let want: f64 = (0..m).map(|i| a[i * k + l] * w[i * n + q]).sum();
+                        assert!(close(t[l * n + q], want), "tn {m} {k} {n}");
+                    }
+                }
             }
         }
     }
