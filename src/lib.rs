@@ -13,13 +13,15 @@
 extern crate self as pyro;
 
 pub use pyro_core::*;
-pub use pyro_macros::{call, deterministic, factor, guide, markov, model, param, plate, sample};
+pub use pyro_macros::{
+    call, deterministic, factor, guide, markov, model, module, param, plate, sample,
+};
 
 /// The names most programs need: distributions, constraints, `Svi`, ELBOs, optimisers, tensors
 /// and the macros.
 pub mod prelude {
     pub use pyro_core::prelude::*;
     pub use pyro_macros::{
-        call, deterministic, factor, guide, markov, model, param, plate, sample,
+        call, deterministic, factor, guide, markov, model, module, param, plate, sample,
     };
 }

@@ -33,6 +33,10 @@ impl ParamEntry {
     }
     /// The unconstrained value.
     pub fn unconstrained(&self) -> Tensor {
+        if let [v] = self.value[..] {
+            // One value: kept inline, no copy of the vector.
+            return Tensor::full(&self.shape, v);
+        }
         Tensor::new(self.value.clone(), &self.shape).unwrap_or_else(Tensor::poisoned)
     }
     /// The constrained value.

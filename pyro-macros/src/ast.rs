@@ -41,7 +41,8 @@ pub struct Function {
     pub sig_ok: bool,
     /// Whether the function declares type or const parameters (an error).
     pub generic: bool,
-    /// Whether it takes `self` (an error): a method, which is kept as a method (see `fallback`).
+    /// Whether it takes `self` (an error): a method in an `impl` block, where no unit struct can
+    /// be defined.
     pub method: bool,
 }
 
@@ -223,7 +224,7 @@ fn signature(f: &mut Function, which: Which, errors: &mut Errors) {
                 f.method = true;
                 errors.spanned(
                     r,
-                    format!("{what} cannot take `self`: a model or guide is a free function, not a method"),
+                    format!("{what} cannot take `self`: a model is a value of its own type, which a method cannot define; pass what it needs as an argument instead (`fn model(vae: &Vae, x: &Tensor)`, with networks bound by `module!`)"),
                 );
             }
             FnArg::Typed(t) => {

@@ -47,6 +47,29 @@ impl Emit<'_> {
         respan(self.krate, span)
     }
 
+    /// A site name: `format!(...)` becomes `SiteName::from_args(format_args!(...))`, the same
+    /// text formatted straight into the name's inline buffer instead of a fresh `String` each
+    /// time the model runs; any other expression is passed as it is.
+    fn name(&self, name: &Expr) -> TokenStream {
+        if let Expr::Macro(m) = name {
+            let path = &m.mac.path;
+            let is_format = path.is_ident("format")
+                || (path.segments.len() == 2
+                    && matches!(path.segments[0].ident.to_string().as_str(), "std" | "alloc")
+                    && path.segments[1].ident == "format");
+            if is_format && m.attrs.is_empty() {
+                let span = path
+                    .segments
+                    .last()
+                    .map_or_else(Span::call_site, |s| s.ident.span());
+                let krate = self.krate(span);
+                let args = &m.mac.tokens;
+                return quote_spanned!(span=> #krate::trace::SiteName::from_args(::core::format_args!(#args)));
+            }
+        }
+        name.to_token_stream()
+    }
+
     pub fn sample(
         &self,
         span: Span,
@@ -55,6 +78,7 @@ impl Emit<'_> {
         obs: Option<&Expr>,
         enumerate: bool,
     ) -> TokenStream {
+        let name = &self.name(name);
         let (l, ctx) = (self.language(span), &self.ctx);
         match (obs, enumerate) {
             (Some(obs), _) => {
@@ -72,6 +96,7 @@ impl Emit<'_> {
         init: &Expr,
         constraint: Option<TokenStream>,
     ) -> TokenStream {
+        let name = &self.name(name);
         let (l, ctx, krate) = (self.language(span), &self.ctx, self.krate(span));
         let constraint =
             constraint.unwrap_or_else(|| quote_spanned!(span=> #krate::constraints::real()));
@@ -121,9 +146,16 @@ impl Emit<'_> {
 
     /// `factor!` and `deterministic!`.
     pub fn value(&self, span: Span, kind: Kind, name: &Expr, value: &Expr) -> TokenStream {
+        let name = &self.name(name);
         let (l, ctx) = (self.language(span), &self.ctx);
         let f = Ident::new(kind.name(), span);
         quote_spanned!(span=> #l::#f(#name, #value, #ctx))
+    }
+
+    /// `module!(name, network)`.
+    pub fn module(&self, span: Span, name: &Expr, module: &Expr) -> TokenStream {
+        let (l, ctx) = (self.language(span), &self.ctx);
+        quote_spanned!(span=> #l::module(#name, #module, #ctx))
     }
 
     /// `call!`. `described`: whether the sub-model is an entry of the caller's description
@@ -170,6 +202,7 @@ impl Emit<'_> {
         dim: Option<&Expr>,
         body: &ExprClosure,
     ) -> TokenStream {
+        let name = &self.name(name);
         let (l, ctx, krate) = (self.language(span), &self.ctx, self.krate(span));
         let option = |e: Option<&Expr>| match e {
             Some(e) => quote_spanned!(span=> ::core::option::Option::Some(#e)),
@@ -202,6 +235,7 @@ impl Emit<'_> {
         pat: &Pat,
         block: &Block,
     ) -> TokenStream {
+        let name = &self.name(name);
         let (l, ctx, krate) = (self.language(span), &self.ctx, self.krate(span));
         let subsample = match subsample {
             Some(e) => quote_spanned!(span=> ::core::option::Option::Some(#e)),

@@ -42,6 +42,21 @@ pub fn expand(which: Which, args: TokenStream, item: TokenStream) -> TokenStream
             return quote!(#tokens #errors);
         }
     };
+    if f.method {
+        // In an `impl` block no unit struct can be defined: the method is kept, without its
+        // body, so that its callers add no errors.
+        let (others, vis, sig) = (&f.others, &f.vis, &f.sig);
+        let (cfgs, docs) = (&f.cfgs, &f.docs);
+        let errors = errors.to_compile_errors();
+        return quote! {
+            #(#cfgs)*
+            #(#docs)*
+            #(#others)*
+            #[allow(unused_variables)]
+            #vis #sig { ::core::unreachable!("the method did not compile") }
+            #errors
+        };
+    }
     let Some(block) = f.body.clone().filter(|_| f.sig_ok) else {
         // A signature the macro cannot use, or a body with a syntax error (which rustc reports):
         // the unit struct and its impls still, so that uses of the function add no errors.

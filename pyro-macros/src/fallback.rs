@@ -11,9 +11,6 @@ use crate::attr::Attr;
 use crate::expand::{guide_items, unit_struct};
 
 pub fn expand(f: &Function, attr: &Attr) -> TokenStream {
-    if f.method {
-        return method(f);
-    }
     let krate = &attr.krate;
     let (name, cfgs) = (&f.name, &f.cfgs);
     let name_str = name.to_string();
@@ -44,24 +41,5 @@ pub fn expand(f: &Function, attr: &Attr) -> TokenStream {
         }
 
         #guide
-    }
-}
-
-/// A method (a function taking `self`, most likely in an `impl` block, where no struct can be
-/// declared): kept as the method it is, its body not run, so that its callers add no errors.
-fn method(f: &Function) -> TokenStream {
-    let (vis, sig) = (&f.vis, &f.sig);
-    let attrs = f
-        .docs
-        .iter()
-        .chain(&f.cfgs)
-        .chain(&f.deprecated)
-        .chain(&f.others);
-    quote! {
-        #(#attrs)*
-        #[allow(unused_variables, clippy::diverging_sub_expression)]
-        #vis #sig {
-            ::core::unreachable!("the function did not compile")
-        }
     }
 }

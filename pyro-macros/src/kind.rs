@@ -15,6 +15,7 @@ pub enum Kind {
     Call,
     Plate,
     Markov,
+    Module,
 }
 
 impl Kind {
@@ -27,6 +28,7 @@ impl Kind {
             "call" => Kind::Call,
             "plate" => Kind::Plate,
             "markov" => Kind::Markov,
+            "module" => Kind::Module,
             _ => return None,
         })
     }
@@ -40,6 +42,7 @@ impl Kind {
             Kind::Call => "call",
             Kind::Plate => "plate",
             Kind::Markov => "markov",
+            Kind::Module => "module",
         }
     }
 
@@ -52,6 +55,7 @@ impl Kind {
             Kind::Call => "`call!(model, arguments...)`",
             Kind::Plate => "`plate!(name, size, |idx| { ... })` or `plate!(name, size, for i { ... })`, with optional `subsample_size = k` and `dim = -d` before the body",
             Kind::Markov => "`markov!(for t in steps { ... })`, optionally `markov!(history = h, for t in steps { ... })`",
+            Kind::Module => "`module!(name, &network)`",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Procedural macros of pyro-rs: `#[model]`, `#[guide]` and the site macros (`sample!`,
-//! `param!`, `plate!`, `factor!`, `deterministic!`, `call!`, `markov!`) that they rewrite.
+//! `param!`, `plate!`, `factor!`, `deterministic!`, `call!`, `markov!`, `module!`) that they
+//! rewrite.
 //!
 //! Use them through the `pyro` facade crate (`use pyro::prelude::*;`): the generated code refers
 //! to `::pyro` (or to the path given by `#[model(crate = path)]` for a renamed dependency).
@@ -169,6 +170,49 @@ pub fn sample(_input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn param(_input: TokenStream) -> TokenStream {
     expand::outside("param").into()
+}
+
+/// A neural network in a model or guide (Pyro's `pyro.module`): `module!(name, &network)` binds
+/// the network's parameters under `name.*` in the parameter store (created on first sight from
+/// the network's initialisation, read through the context like `param!`, so optimisers,
+/// handlers and checkpoints see them) and returns the bound network, whose `forward` records on
+/// the tape.
+///
+/// `network` is a reference to a value implementing `pyro::nn::Module` (`Linear`, `Mlp`, or a
+/// type of yours), usually passed to the model as an argument. A stored weight whose shape
+/// differs from the one the network declares is an error naming the parameter. Binding the same
+/// name twice in one run reads the same parameters (like `param!`).
+///
+/// Only valid inside a `#[model]` or `#[guide]` function.
+///
+/// ```
+/// use pyro::nn::{Activation, Mlp};
+/// use pyro::prelude::*;
+///
+/// #[model]
+/// fn regression(net: &Mlp, x: &Tensor, y: &Tensor) {
+///     let net = module!("net", net);
+///     let n = x.shape()[0];
+///     plate!("data", n, |_| {
+///         let loc = net.forward(x).reshape(&[n]);
+///         sample!("y", Normal::new(loc, 0.1), obs = y);
+///     });
+/// }
+///
+/// #[guide(model = regression)]
+/// fn no_latents(_net: &Mlp, _x: &Tensor, _y: &Tensor) {}
+///
+/// let net = Mlp::new(&[1, 8, 1], Activation::Tanh, Activation::Identity);
+/// let x = Tensor::new(vec![0.0, 0.5, 1.0], &[3, 1]).unwrap();
+/// let y = Tensor::from_slice(&[0.0, 0.25, 1.0]);
+/// let adam = Adam::new(AdamConfig::default());
+/// let mut svi = Svi::new(regression, no_latents, adam, TraceElbo::default());
+/// svi.step((&net, &x, &y)).unwrap();
+/// assert_eq!(svi.params().get("net.0.weight").unwrap().shape(), &[8, 1]);
+/// ```
+#[proc_macro]
+pub fn module(_input: TokenStream) -> TokenStream {
+    expand::outside("module").into()
 }
 
 /// Runs another `#[model]` (or `#[guide]`) with the same handler context:

@@ -59,6 +59,11 @@ pub enum Site {
         history: Option<Expr>,
         looped: Box<ExprForLoop>,
     },
+    /// `module!(name, network)`.
+    Module {
+        name: Expr,
+        module: Expr,
+    },
 }
 
 /// The result of parsing: the site, or (after an error) the expressions that could be read, to
@@ -154,6 +159,7 @@ pub fn parse(
         Kind::Call => cx.call(),
         Kind::Plate => cx.plate(),
         Kind::Markov => cx.markov(),
+        Kind::Module => cx.module(),
     };
     let Args { used, errors, .. } = cx;
     match site {
@@ -366,6 +372,16 @@ impl Args<'_> {
             self.unexpected(a, usage);
         }
         Some(Site::Value { name, value })
+    }
+
+    fn module(&mut self) -> Option<Site> {
+        let pos = self.positional(2)?;
+        let [name, module]: [Expr; 2] = pos.try_into().ok()?;
+        let usage = self.kind.usage();
+        while let Some(a) = self.args.pop_front() {
+            self.unexpected(a, usage);
+        }
+        Some(Site::Module { name, module })
     }
 
     fn call(&mut self) -> Option<Site> {

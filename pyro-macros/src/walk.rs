@@ -335,6 +335,16 @@ impl<'a> Walker<'a> {
                 self.flow.closure_loop_end(saved);
                 self.emit.markov(span, history.as_ref(), &looped)
             }
+            Site::Module {
+                mut name,
+                mut module,
+            } => {
+                // Not a site of the description: its parameters are named `name.*`, and, like
+                // `param!`, binding the same network twice reads the same parameters.
+                self.visit_expr_mut(&mut name);
+                self.visit_expr_mut(&mut module);
+                self.emit.module(span, &name, &module)
+            }
         }
     }
 

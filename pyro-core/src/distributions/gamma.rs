@@ -9,7 +9,7 @@ use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
 use crate::rng::Rng;
-use crate::tensor::{custom_elementwise, digamma, Shape, Tensor};
+use crate::tensor::{custom_elementwise, digamma, Data, Shape, Tensor};
 
 /// Gamma(concentration α, rate β): density `β^α x^(α-1) e^(-βx) / Γ(α)` on `x > 0`.
 ///
@@ -77,6 +77,11 @@ pub(crate) fn standard_gamma_rsample(alpha: &Tensor, shape: &[usize], rng: &mut 
     });
     if !alpha.requires_grad() {
         return z;
+    }
+    if let (Data::Scalar(a), Data::Scalar(x)) = (&alpha.data, &z.data) {
+        // One draw: the local derivative inline.
+        let dz = Tensor::full(z.shape(), pathwise_grad(*a, *x));
+        return custom_elementwise(&[alpha], z, &[dz]);
     }
     let a = alpha.detach().bcast(shape);
     let (Ok(av), Ok(zv)) = (a.values(), z.values()) else {
@@ -337,6 +342,9 @@ impl Distribution for Gamma {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

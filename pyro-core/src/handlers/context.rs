@@ -6,10 +6,40 @@ use crate::constraints::Constraint;
 use crate::distributions::{Distribution, IntoDistribution};
 use crate::error::{Error, Result};
 use crate::params::ParamStore;
+use crate::pool::BoxPool;
 use crate::rng::{rng_from_seed, Rng};
 use crate::tensor::{Tape, TapeStorage, Tensor};
-use crate::trace::{InferConfig, PlateFrame, SiteKind, SiteName};
+use crate::trace::{InferConfig, PlateStack, SiteKind, SiteName, Trace};
 use crate::transforms::{biject_to, Transform};
+
+/// The reusable allocations of a [`Context`] between two steps of an inference loop: the tape,
+/// the blocks of boxed distributions and handlers, cleared traces and the vectors of one run.
+/// [`crate::infer::Svi`] keeps one, so that a step after the first allocates (almost) nothing.
+#[derive(Default)]
+pub struct StepStorage {
+    tape: TapeStorage,
+    pool: BoxPool,
+    stack: Vec<Box<dyn Messenger>>,
+    leaves: Vec<(usize, Tensor)>,
+    constrained: Vec<Option<Tensor>>,
+    traces: Vec<Trace>,
+    subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
+    ranges: Vec<std::sync::Arc<[usize]>>,
+}
+
+// SAFETY: a `StepStorage` is only built by `Context::into_step_parts`, which empties every vector
+// and clears every trace first: what is left is capacity, raw blocks (`BoxPool`, itself `Send`)
+// and a recycled tape (`TapeStorage`, itself `Send`). No `Rc` or handler survives in it.
+unsafe impl Send for StepStorage {}
+
+impl From<TapeStorage> for StepStorage {
+    fn from(tape: TapeStorage) -> StepStorage {
+        StepStorage {
+            tape,
+            ..StepStorage::default()
+        }
+    }
+}
 
 /// The execution context of models and guides. The macros pass it implicitly; inference
 /// algorithms create one per step.
@@ -18,58 +48,123 @@ pub struct Context {
     pub(crate) rng: Rng,
     pub(crate) tape: Tape,
     stack: Vec<Box<dyn Messenger>>,
+    /// Blocks for boxed distributions and handlers, reused across sites and steps.
+    pub(crate) pool: BoxPool,
+    /// Cleared traces, for the next runs to record into.
+    traces: Vec<Trace>,
     error: Option<Error>,
     /// Unconstrained leaves of the parameters read in this run: (store position, leaf).
     pub(crate) leaves: Vec<(usize, Tensor)>,
     /// Constrained value of each parameter read in this run, by store position.
     constrained: Vec<Option<Tensor>>,
     /// Active plates, outermost first.
-    pub(crate) plates: Vec<PlateFrame>,
+    pub(crate) plates: PlateStack,
     /// Whether `param!` values are recorded as differentiable leaves.
     pub(crate) grad_params: bool,
     /// Subsample indices drawn in this step, by plate name.
-    pub(crate) subsamples: Vec<(String, std::rc::Rc<[usize]>)>,
+    pub(crate) subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
+    /// `0..n` for the sizes of full (not subsampled) plates, kept across steps.
+    pub(crate) ranges: Vec<std::sync::Arc<[usize]>>,
 }
 
 impl Context {
     /// A standalone context with an empty parameter store and a seeded generator.
     pub fn new(seed: u64) -> Context {
-        Context::from_parts(
+        Context::from_step_parts(
             ParamStore::new(),
             rng_from_seed(seed),
-            TapeStorage::default(),
+            StepStorage::default(),
         )
     }
 
-    /// A context over an existing parameter store and generator.
+    /// A context over an existing parameter store and generator, reusing a recycled tape.
     pub fn from_parts(params: ParamStore, rng: Rng, storage: TapeStorage) -> Context {
+        Context::from_step_parts(params, rng, StepStorage::from(storage))
+    }
+
+    /// A context over an existing parameter store and generator, reusing the allocations of an
+    /// earlier step (see [`Context::into_step_parts`]).
+    pub fn from_step_parts(params: ParamStore, rng: Rng, storage: StepStorage) -> Context {
+        let StepStorage {
+            tape,
+            pool,
+            stack,
+            leaves,
+            constrained,
+            traces,
+            subsamples,
+            ranges,
+        } = storage;
         Context {
             params,
             rng,
-            tape: Tape::from_storage(storage),
-            stack: Vec::new(),
+            tape: Tape::from_storage(tape),
+            stack,
+            pool,
+            traces,
             error: None,
-            leaves: Vec::new(),
-            constrained: Vec::new(),
-            plates: Vec::new(),
+            leaves,
+            constrained,
+            plates: PlateStack::new(),
             grad_params: true,
-            subsamples: Vec::new(),
+            subsamples,
+            ranges,
         }
     }
 
     /// Takes the context apart again (the tape is recycled for reuse).
     pub fn into_parts(self) -> (ParamStore, Rng, TapeStorage) {
+        let (params, rng, storage) = self.into_step_parts();
+        (params, rng, storage.tape)
+    }
+
+    /// Takes the context apart, keeping all its reusable allocations for the next step.
+    pub fn into_step_parts(self) -> (ParamStore, Rng, StepStorage) {
         let Context {
             params,
             rng,
             tape,
-            leaves,
-            constrained,
+            mut stack,
+            pool,
+            mut traces,
+            mut leaves,
+            mut constrained,
+            mut subsamples,
+            ranges,
             ..
         } = self;
-        drop(leaves);
-        drop(constrained);
-        (params, rng, tape.recycle())
+        // Everything that refers to the tape goes before it is recycled.
+        stack.clear();
+        leaves.clear();
+        constrained.clear();
+        subsamples.clear();
+        for t in &mut traces {
+            t.clear();
+        }
+        let storage = StepStorage {
+            tape: tape.recycle(),
+            pool,
+            stack,
+            leaves,
+            constrained,
+            traces,
+            subsamples,
+            ranges,
+        };
+        (params, rng, storage)
+    }
+
+    /// A cleared trace to record a run into (recycled from an earlier run when there is one).
+    pub(crate) fn take_trace(&mut self) -> Trace {
+        self.traces.pop().unwrap_or_default()
+    }
+
+    /// Gives a trace back for a later run to reuse its allocations.
+    pub(crate) fn recycle_trace(&mut self, mut trace: Trace) {
+        if self.traces.len() < 8 {
+            trace.clear();
+            self.traces.push(trace);
+        }
     }
 
     /// The parameter store.
@@ -112,14 +207,15 @@ impl Context {
         handler: H,
         f: impl FnOnce(&mut Context) -> R,
     ) -> (R, H) {
-        self.stack.push(Box::new(handler));
+        let boxed: Box<dyn Messenger> = self.pool.alloc(handler);
+        self.stack.push(boxed);
         let r = f(self);
         let h = self
             .stack
             .pop()
             .and_then(|b| b.into_any().downcast::<H>().ok());
         match h {
-            Some(h) => (r, *h),
+            Some(h) => (r, self.pool.unbox(h)),
             // Only reachable if `f` unbalanced the stack, which the public API cannot do.
             None => unreachable!("handler stack unbalanced"),
         }
@@ -208,7 +304,8 @@ impl Context {
             let e = e.clone().at_site(&name);
             return self.fail(e);
         }
-        let dist = match super::plate::fit_to_plates(&name, Box::new(dist), &self.plates) {
+        let dist = self.pool.boxed_dist(dist);
+        let dist = match super::plate::fit_to_plates(&name, dist, &self.plates, &mut self.pool) {
             Ok(d) => d,
             Err(e) => return self.fail(e),
         };
@@ -255,7 +352,7 @@ impl Context {
             is_observed: false,
             scale: 1.0,
             mask: None,
-            plates: Vec::new(),
+            plates: PlateStack::new(),
             infer: InferConfig::default(),
             stop: false,
             error: None,
@@ -264,9 +361,17 @@ impl Context {
         self.finish(msg)
     }
 
-    fn finish(&mut self, msg: Message) -> Tensor {
-        if let Some(e) = msg.error {
-            return self.fail(e.at_site(&msg.name));
+    fn finish(&mut self, mut msg: Message) -> Tensor {
+        let value = self.finish_value(&msg);
+        if let Some(d) = msg.dist.take() {
+            self.pool.recycle(d);
+        }
+        value
+    }
+
+    fn finish_value(&mut self, msg: &Message) -> Tensor {
+        if let Some(e) = &msg.error {
+            return self.fail(e.clone().at_site(&msg.name));
         }
         // An enumerated value carries its own dimension left of the batch: not a misfit.
         if let (Some(d), Some(v), false) = (&msg.dist, &msg.value, msg.infer.enumerate) {
@@ -275,13 +380,13 @@ impl Context {
             }
         }
 
-        match msg.value {
+        match &msg.value {
             Some(v) => match v.error() {
                 Some(e) => {
                     let e = e.clone().at_site(&msg.name);
                     self.fail(e)
                 }
-                None => v,
+                None => v.clone(),
             },
             None => self.fail(Error::Invalid("no value was produced".into()).at_site(&msg.name)),
         }

@@ -8,12 +8,11 @@
 //! These functions are public so that the generated code can name them; a model written by
 //! hand calls the methods of [`Context`] instead.
 
-use std::borrow::Cow;
-
 use super::{Model, SubModel};
 use crate::constraints::Constraint;
 use crate::distributions::{Discrete, IntoDistribution};
 use crate::handlers::{Context, PlateOpts};
+use crate::nn::{Bound, Module};
 use crate::tensor::Tensor;
 use crate::trace::{InferConfig, SiteName};
 
@@ -31,13 +30,13 @@ pub trait IntoSiteName {
 
 impl IntoSiteName for &'static str {
     fn into_site_name(self) -> SiteName {
-        Cow::Borrowed(self)
+        SiteName::new_static(self)
     }
 }
 
 impl IntoSiteName for String {
     fn into_site_name(self) -> SiteName {
-        Cow::Owned(self)
+        SiteName::from(self)
     }
 }
 
@@ -96,6 +95,18 @@ pub fn param<N: IntoSiteName, T: Into<Tensor>>(
     ctx: &mut Context,
 ) -> Tensor {
     ctx.param(name.into_site_name(), init, constraint)
+}
+
+/// `module!(name, &net)`: binds the network's parameters under `name.*` (see
+/// [`nn::module`](crate::nn::module)) and returns the bound network, whose `forward` records on
+/// the tape.
+#[inline]
+pub fn module<'m, N: IntoSiteName, M: Module + ?Sized>(
+    name: N,
+    module: &'m M,
+    ctx: &mut Context,
+) -> Bound<'m, M> {
+    crate::nn::bind(ctx, name.into_site_name(), module)
 }
 
 /// `factor!(name, log_density)`.

@@ -174,7 +174,7 @@ impl<M: Model, G: Model> Predictive<M, G> {
                     let (_, tr) =
                         ctx.with_handler(TraceMessenger::new(), |ctx| g.call(ctx, args.clone()));
                     if let Some(e) = ctx.take_error() {
-                        return Err(e);
+                        return Err(e.in_function(G::NAME));
                     }
                     tr.into_trace()
                 }
@@ -198,7 +198,7 @@ impl<M: Model, G: Model> Predictive<M, G> {
                 })
             });
             if let Some(e) = ctx.take_error() {
-                return Err(e);
+                return Err(e.in_function(M::NAME));
             }
             traces.push(tr.into_trace());
             returns.push(r);

@@ -2,11 +2,11 @@
 
 use super::{Elbo, GuideFor, Model};
 use crate::error::{Error, Result};
-use crate::handlers::Context;
+use crate::handlers::{Context, StepStorage};
 use crate::optim::Optimizer;
 use crate::params::ParamStore;
 use crate::rng::{rng_from_seed, Rng, RngState};
-use crate::tensor::{TapeStorage, Tensor};
+use crate::tensor::Tensor;
 
 /// Stochastic variational inference: fits the parameters of `guide` (and of `model`) by
 /// stochastic gradient steps on an ELBO.
@@ -20,10 +20,12 @@ pub struct Svi<M, G, O, L> {
     loss: L,
     params: ParamStore,
     rng: Rng,
-    storage: TapeStorage,
+    storage: StepStorage,
     /// Scratch copies of the parameters a step updates, committed only when all are finite
     /// (kept between steps so that their buffers are reused).
     scratch: Vec<Vec<f64>>,
+    /// Whether [`Svi::run`] draws a progress bar (when standard error is a terminal).
+    pub(super) progress: bool,
 }
 
 impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
@@ -42,8 +44,9 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
             loss,
             params: ParamStore::new(),
             rng: rng_from_seed(0),
-            storage: TapeStorage::default(),
+            storage: StepStorage::default(),
             scratch: Vec::new(),
+            progress: true,
         }
     }
 
@@ -92,10 +95,10 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     ) -> Result<R> {
         let params = std::mem::take(&mut self.params);
         let rng = std::mem::replace(&mut self.rng, rng_from_seed(0));
-        let mut ctx = Context::from_parts(params, rng, std::mem::take(&mut self.storage));
+        let mut ctx = Context::from_step_parts(params, rng, std::mem::take(&mut self.storage));
         ctx.grad_params = grad;
         let r = f(self, &mut ctx);
-        let (params, rng, storage) = ctx.into_parts();
+        let (params, rng, storage) = ctx.into_step_parts();
         self.params = params;
         self.rng = rng;
         self.storage = storage;

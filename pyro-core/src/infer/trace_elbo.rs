@@ -89,7 +89,13 @@ impl Elbo for TraceElbo {
                 return Err(non_finite_site(&[&mt, &gt]));
             }
             loss -= e / n as f64;
-            surrogate = surrogate - surr * (1.0 / n as f64);
+            surrogate = if n == 1 {
+                -surr
+            } else {
+                surrogate - surr * (1.0 / n as f64)
+            };
+            ctx.recycle_trace(mt);
+            ctx.recycle_trace(gt);
         }
         if let Some(e) = surrogate.error() {
             return Err(Error::clone(e));

@@ -62,7 +62,7 @@ impl Tensor {
             Err(e) => return Tensor::poisoned(e),
         };
         let (ash, bsh) = (pad(&self.shape, n), pad(&other.shape, n));
-        let plan = match Plan::new(&ash, &bsh, axis) {
+        let plan = match Plan::cached(&ash, &bsh, axis) {
             Ok(p) => p,
             Err(msg) => {
                 return Tensor::poisoned(Error::shape(
@@ -113,7 +113,7 @@ impl Tensor {
                 other.shape.as_slice()
             ));
         };
-        let plan = match Plan::new(&ash, &bsh, axis) {
+        let plan = match Plan::cached(&ash, &bsh, axis) {
             Ok(p) => p,
             Err(msg) => {
                 return fail(format!(
@@ -175,7 +175,7 @@ fn log_matmul_exp_bw(args: &BackwardArgs<'_>) -> InputGrads {
 }
 
 fn backward_with(args: &BackwardArgs<'_>, ash: &[usize], bsh: &[usize], axis: usize) -> InputGrads {
-    let Ok(plan) = Plan::new(ash, bsh, axis) else {
+    let Ok(plan) = Plan::cached(ash, bsh, axis) else {
         unreachable!("the forward pass checked the shapes")
     };
     let Aux::Values(saved, _) = args.aux else {
@@ -264,6 +264,24 @@ fn push_offsets(out: &mut Vec<usize>, axes: &[usize], sizes: &[usize], strides: 
     }
 }
 
+/// How many recent plans each thread keeps (an HMM step uses one; a model with several chains
+/// or factor shapes a few).
+const PLANS_KEPT: usize = 8;
+
+/// Plans whose offset tables are longer than this are not kept.
+const PLAN_KEEP_LEN: usize = 1 << 12;
+
+/// The shapes and axis a [`Plan`] was made for.
+type PlanKey = (Shape, Shape, usize);
+
+thread_local! {
+    /// The most recently used plans, most recent first: a markov loop contracts factors of the
+    /// same shapes at every step, forward and backward, and building the offset tables each time
+    /// cost about a tenth of the contraction.
+    static PLANS: std::cell::RefCell<Vec<(PlanKey, Rc<Plan>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Plan {
     fn new(x: &[usize], y: &[usize], axis: usize) -> Result<Plan, String> {
         let n = x.len();
@@ -331,6 +349,35 @@ impl Plan {
         };
         let unit = |t: &[usize]| t.iter().enumerate().all(|(k, &o)| o == k);
         plan.k_unit = unit(plan.table(Table::BK)) && unit(plan.table(Table::OK));
+        Ok(plan)
+    }
+
+    /// [`Plan::new`], reusing the plan of a recent call with the same shapes and axis.
+    fn cached(x: &[usize], y: &[usize], axis: usize) -> Result<Rc<Plan>, String> {
+        let hit = PLANS.with(|cell| {
+            let mut plans = cell.try_borrow_mut().ok()?;
+            let at = plans
+                .iter()
+                .position(|((a, b, d), _)| *d == axis && a.as_slice() == x && b.as_slice() == y)?;
+            // Most recent first, so that the lookup usually stops at the first entry.
+            plans[..=at].rotate_right(1);
+            Some(Rc::clone(&plans[0].1))
+        });
+        if let Some(plan) = hit {
+            return Ok(plan);
+        }
+        let plan = Rc::new(Plan::new(x, y, axis)?);
+        if plan.tables.len() > PLAN_KEEP_LEN {
+            // Large tables cost little next to their contraction; keeping them would hold memory.
+            return Ok(plan);
+        }
+        PLANS.with(|cell| {
+            if let Ok(mut plans) = cell.try_borrow_mut() {
+                plans.truncate(PLANS_KEPT - 1);
+                let key = (Shape::from_slice(x), Shape::from_slice(y), axis);
+                plans.insert(0, (key, Rc::clone(&plan)));
+            }
+        });
         Ok(plan)
     }
 
@@ -1139,6 +1186,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Plans are kept per (shapes, axis): the same shapes summed over another axis, and more
+    /// shapes than are kept, still give the right sums; a repeated call reuses its plan.
+    #[test]
+    fn kept_plans_are_told_apart_by_shapes_and_axis() {
+        let v = |shape: &[usize], seed: usize| {
+            let n: usize = shape.iter().product();
+            let vals = (0..n)
+                .map(|i| ((i * 31 + seed * 7) % 23) as f64 / 4.0 - 3.0)
+                .collect();
+            Tensor::new(vals, shape).unwrap()
+        };
+        let (a, b) = (v(&[3, 3, 1], 1), v(&[3, 1, 3], 2));
+        for _ in 0..2 {
+            for dim in 0..2 {
+                let got = a.logsumexp_add(&b, dim, false).to_vec().unwrap();
+                for (g, w) in got.iter().zip(naive(&a, &b, dim)) {
+                    assert!((g - w).abs() < 1e-13 * (1.0 + w.abs()), "dim {dim}");
+                }
+            }
+            // More distinct shapes than are kept, in between.
+            for n in 1..=PLANS_KEPT + 2 {
+                let (x, y) = (v(&[n, 2], n), v(&[n, 1], n + 1));
+                let got = x.logsumexp_add(&y, 0, false).to_vec().unwrap();
+                for (g, w) in got.iter().zip(naive(&x, &y, 0)) {
+                    assert!((g - w).abs() < 1e-13 * (1.0 + w.abs()), "n {n}");
+                }
+            }
+        }
+        let key = |p: &Rc<Plan>| Rc::as_ptr(p);
+        let (p1, p2) = (
+            Plan::cached(&[3, 3, 1], &[3, 1, 3], 1).unwrap(),
+            Plan::cached(&[3, 3, 1], &[3, 1, 3], 1).unwrap(),
+        );
+        assert_eq!(key(&p1), key(&p2));
+        let p3 = Plan::cached(&[3, 3, 1], &[3, 1, 3], 0).unwrap();
+        assert_ne!(key(&p1), key(&p3));
     }
 
     #[test]

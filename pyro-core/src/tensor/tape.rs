@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use smallvec::SmallVec;
 
-use super::backward::{Aux, BackwardFn};
+use super::backward::{Aux, BackwardFn, GradBuf};
 use super::{Data, Shape, Tensor};
 
 pub(crate) enum NodeKind {
@@ -19,6 +19,9 @@ pub(crate) enum NodeKind {
         backward: BackwardFn,
         parents: SmallVec<[u32; 3]>,
         aux: Aux,
+        /// The backward function reads single-precision inputs through
+        /// `BackwardArgs::inputs_f32` (their `f64` slices are then left empty, not widened).
+        f32_inputs: bool,
     },
 }
 
@@ -28,10 +31,17 @@ pub(crate) struct Node {
     pub(crate) kind: NodeKind,
 }
 
+/// What a tape handle shares: the nodes, and the gradient slots of the last sweep (kept so that
+/// the next sweep reuses their allocation).
+pub(crate) struct TapeInner {
+    pub(crate) nodes: RefCell<Vec<Node>>,
+    pub(crate) spare_grads: RefCell<Vec<Option<GradBuf>>>,
+}
+
 /// A handle on an autodiff tape. Cloning the handle shares the tape.
 #[derive(Clone)]
 pub struct Tape {
-    pub(crate) nodes: Rc<RefCell<Vec<Node>>>,
+    pub(crate) inner: Rc<TapeInner>,
 }
 
 /// Where a tracked tensor lives on its tape.
@@ -41,15 +51,17 @@ pub(crate) struct NodeRef {
     pub(crate) id: u32,
 }
 
-/// The storage of a cleared tape, kept between steps so that its capacity is reused.
+/// The storage of a cleared tape, kept between steps so that its allocations (the shared handle
+/// and the node and gradient vectors) are reused.
 ///
-/// It holds no node (the vector is empty), hence no `Rc`, which is why it may cross threads:
-/// an `Svi` that owns it stays `Send`.
+/// It holds a tape that no tensor refers to any more, with no node, hence no `Rc` but its own
+/// unique one, which is why it may cross threads: an `Svi` that owns it stays `Send`.
 #[derive(Default)]
-pub struct TapeStorage(Vec<Node>);
+pub struct TapeStorage(Option<Rc<TapeInner>>);
 
-// SAFETY: a `TapeStorage` is only ever built from a cleared vector (`Tape::recycle`), so it owns
-// no `Node` and therefore no `Rc`; only its allocation moves between threads.
+// SAFETY: a `TapeStorage` is only ever built by `Tape::recycle` from the last handle on a tape
+// (strong count 1, no weak handle) after clearing its vectors: no other handle can observe the
+// reference count, and the vectors own no `Rc`. Moving it to another thread moves sole ownership.
 unsafe impl Send for TapeStorage {}
 
 impl Default for Tape {
@@ -62,33 +74,38 @@ impl Tape {
     /// A new, empty tape.
     pub fn new() -> Tape {
         Tape {
-            nodes: Rc::new(RefCell::new(Vec::new())),
+            inner: Rc::new(TapeInner {
+                nodes: RefCell::new(Vec::new()),
+                spare_grads: RefCell::new(Vec::new()),
+            }),
         }
     }
 
-    /// A tape that reuses the allocation of a recycled one.
+    /// A tape that reuses the allocations of a recycled one.
     pub fn from_storage(storage: TapeStorage) -> Tape {
-        Tape {
-            nodes: Rc::new(RefCell::new(storage.0)),
+        match storage.0 {
+            Some(inner) => Tape { inner },
+            None => Tape::new(),
         }
     }
 
     /// Clears the tape and returns its storage for reuse. If tensors recorded on it are still
-    /// alive elsewhere, the tape stays with them and fresh storage is returned.
+    /// alive elsewhere, the tape stays with them and empty storage is returned.
     pub fn recycle(self) -> TapeStorage {
-        match Rc::try_unwrap(self.nodes) {
-            Ok(cell) => {
-                let mut v = cell.into_inner();
-                v.clear();
-                TapeStorage(v)
+        let mut inner = self.inner;
+        match Rc::get_mut(&mut inner) {
+            Some(t) => {
+                t.nodes.get_mut().clear();
+                t.spare_grads.get_mut().clear();
+                TapeStorage(Some(inner))
             }
-            Err(_) => TapeStorage::default(),
+            None => TapeStorage::default(),
         }
     }
 
     /// Number of recorded nodes.
     pub fn len(&self) -> usize {
-        self.nodes.borrow().len()
+        self.inner.nodes.borrow().len()
     }
 
     /// Whether nothing is recorded.
@@ -98,7 +115,7 @@ impl Tape {
 
     /// Whether two handles refer to the same tape.
     pub fn same(&self, other: &Tape) -> bool {
-        Rc::ptr_eq(&self.nodes, &other.nodes)
+        Rc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Records `value` as a differentiable leaf and returns the tracked tensor.
@@ -122,7 +139,7 @@ impl Tape {
     }
 
     fn push(&self, node: Node) -> u32 {
-        let mut nodes = self.nodes.borrow_mut();
+        let mut nodes = self.inner.nodes.borrow_mut();
         nodes.push(node);
         (nodes.len() - 1) as u32
     }
@@ -149,6 +166,29 @@ pub(crate) fn record(
     backward: BackwardFn,
     aux: Aux,
 ) -> Tensor {
+    record_op(inputs, shape, data, backward, aux, false)
+}
+
+/// [`record`] for an operation whose backward function reads `f32` inputs itself, through
+/// `BackwardArgs::inputs_f32`, so that the sweep does not widen them.
+pub(crate) fn record_f32(
+    inputs: &[&Tensor],
+    shape: Shape,
+    data: Data,
+    backward: BackwardFn,
+    aux: Aux,
+) -> Tensor {
+    record_op(inputs, shape, data, backward, aux, true)
+}
+
+fn record_op(
+    inputs: &[&Tensor],
+    shape: Shape,
+    data: Data,
+    backward: BackwardFn,
+    aux: Aux,
+    f32_inputs: bool,
+) -> Tensor {
     if matches!(data, Data::Poison(_)) {
         return Tensor {
             shape,
@@ -174,6 +214,7 @@ pub(crate) fn record(
             backward,
             parents,
             aux,
+            f32_inputs,
         },
     });
     Tensor {
