@@ -253,6 +253,32 @@ impl ParamStore {
         c.is_finite() && e.constraint.check(&c)
     }
 
+    /// Adds `entry` (made by another store over the same model) unless its name is taken.
+    pub(crate) fn adopt(&mut self, entry: ParamEntry) {
+        if self.position(&entry.name).is_none() {
+            self.push(entry);
+        }
+    }
+
+    /// Makes this store a copy of `other`: by copying values alone when both hold the same
+    /// parameters in the same order (the common case, no allocation), by cloning otherwise.
+    pub(crate) fn sync_from(&mut self, other: &ParamStore) {
+        let same = self.entries.len() == other.entries.len()
+            && self
+                .entries
+                .iter()
+                .zip(&other.entries)
+                .all(|(a, b)| a.name == b.name && a.shape == b.shape);
+        if same {
+            for (a, b) in self.entries.iter_mut().zip(&other.entries) {
+                a.value.copy_from_slice(&b.value);
+                a.verified = b.verified;
+            }
+        } else {
+            *self = other.clone();
+        }
+    }
+
     /// Entry by position.
     pub(crate) fn at(&self, i: usize) -> &ParamEntry {
         &self.entries[i]

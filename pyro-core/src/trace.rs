@@ -7,6 +7,7 @@ use smallvec::SmallVec;
 use crate::distributions::Distribution;
 use crate::error::{Error, Result};
 use crate::pool::BoxPool;
+use crate::spare::Spare;
 use crate::tensor::Tensor;
 
 pub use crate::site_name::SiteName;
@@ -119,6 +120,15 @@ pub struct Trace {
     pool: BoxPool,
 }
 
+/// The allocations of a cleared [`Trace`], kept between steps: `Send` by construction, since
+/// no site (hence no tensor or distribution) is left in it.
+#[derive(Default)]
+pub(crate) struct TraceStorage {
+    sites: Spare<Site>,
+    index: HashMap<SiteName, usize>,
+    pool: BoxPool,
+}
+
 /// Below this many sites, lookups scan linearly: cheaper than hashing for small models.
 const LINEAR_LOOKUP: usize = 16;
 
@@ -212,6 +222,25 @@ impl Trace {
             }
         }
         self.index.clear();
+    }
+
+    /// Clears the trace and keeps its allocations.
+    pub(crate) fn into_storage(mut self) -> TraceStorage {
+        self.clear();
+        TraceStorage {
+            sites: Spare::new(self.sites),
+            index: self.index,
+            pool: self.pool,
+        }
+    }
+
+    /// An empty trace over the allocations of a cleared one.
+    pub(crate) fn from_storage(storage: TraceStorage) -> Trace {
+        Trace {
+            sites: storage.sites.into_vec(),
+            index: storage.index,
+            pool: storage.pool,
+        }
     }
 
     /// The pool that distributions of new sites are copied into.

@@ -117,6 +117,11 @@ impl Distribution for Bernoulli {
     fn log_prob_sum(&self, value: &Tensor) -> Tensor {
         match &self.probs {
             Some(p) => log_density_sum::<FromProbs, 2>([p, value]),
+            // Logits and values of one shape (a likelihood over a plate): value and gradient
+            // in one pass.
+            None if self.logits().shape() == value.shape() => {
+                super::fused::bernoulli_logits_sum(self.logits(), value)
+            }
             None => log_density_sum::<FromLogits, 2>([self.logits(), value]),
         }
     }

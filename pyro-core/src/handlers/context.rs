@@ -8,29 +8,35 @@ use crate::error::{Error, Result};
 use crate::params::ParamStore;
 use crate::pool::BoxPool;
 use crate::rng::{rng_from_seed, Rng};
+use crate::spare::Spare;
 use crate::tensor::{Tape, TapeStorage, Tensor};
-use crate::trace::{InferConfig, PlateStack, SiteKind, SiteName, Trace};
+use crate::trace::{InferConfig, PlateStack, SiteKind, SiteName, Trace, TraceStorage};
 use crate::transforms::{biject_to, Transform};
 
 /// The reusable allocations of a [`Context`] between two steps of an inference loop: the tape,
 /// the blocks of boxed distributions and handlers, cleared traces and the vectors of one run.
 /// [`crate::infer::Svi`] keeps one, so that a step after the first allocates (almost) nothing.
+///
+/// It is `Send` by construction: what it keeps of the step's tensors, traces and handlers is
+/// the capacity of emptied vectors ([`Spare`]), raw blocks ([`BoxPool`]) and a cleared tape
+/// that no tensor refers to ([`TapeStorage`]), so an `Svi` can move to another thread.
 #[derive(Default)]
 pub struct StepStorage {
     tape: TapeStorage,
     pool: BoxPool,
-    stack: Vec<Box<dyn Messenger>>,
-    leaves: Vec<(usize, Tensor)>,
-    constrained: Vec<Option<Tensor>>,
-    traces: Vec<Trace>,
+    stack: Spare<Box<dyn Messenger>>,
+    leaves: Spare<(usize, Tensor)>,
+    constrained: Spare<Option<Tensor>>,
+    traces: Vec<TraceStorage>,
     subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
     ranges: Vec<std::sync::Arc<[usize]>>,
 }
 
-// SAFETY: a `StepStorage` is only built by `Context::into_step_parts`, which empties every vector
-// and clears every trace first: what is left is capacity, raw blocks (`BoxPool`, itself `Send`)
-// and a recycled tape (`TapeStorage`, itself `Send`). No `Rc` or handler survives in it.
-unsafe impl Send for StepStorage {}
+// `Svi` relies on this being `Send` with no `unsafe impl` of its own: checked at compile time.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<StepStorage>();
+};
 
 impl From<TapeStorage> for StepStorage {
     fn from(tape: TapeStorage) -> StepStorage {
@@ -65,6 +71,8 @@ pub struct Context {
     pub(crate) subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
     /// `0..n` for the sizes of full (not subsampled) plates, kept across steps.
     pub(crate) ranges: Vec<std::sync::Arc<[usize]>>,
+    /// Set when this run evaluates one shard of a sharded plate (threads or MPI ranks).
+    pub(crate) shard: Option<crate::infer::ShardRole>,
 }
 
 impl Context {
@@ -99,16 +107,17 @@ impl Context {
             params,
             rng,
             tape: Tape::from_storage(tape),
-            stack,
+            stack: stack.into_vec(),
             pool,
-            traces,
+            traces: traces.into_iter().map(Trace::from_storage).collect(),
             error: None,
-            leaves,
-            constrained,
+            leaves: leaves.into_vec(),
+            constrained: constrained.into_vec(),
             plates: PlateStack::new(),
             grad_params: true,
             subsamples,
             ranges,
+            shard: None,
         }
     }
 
@@ -124,23 +133,21 @@ impl Context {
             params,
             rng,
             tape,
-            mut stack,
+            stack,
             pool,
-            mut traces,
-            mut leaves,
-            mut constrained,
+            traces,
+            leaves,
+            constrained,
             mut subsamples,
             ranges,
             ..
         } = self;
         // Everything that refers to the tape goes before it is recycled.
-        stack.clear();
-        leaves.clear();
-        constrained.clear();
+        let stack = Spare::new(stack);
+        let leaves = Spare::new(leaves);
+        let constrained = Spare::new(constrained);
         subsamples.clear();
-        for t in &mut traces {
-            t.clear();
-        }
+        let traces = traces.into_iter().map(Trace::into_storage).collect();
         let storage = StepStorage {
             tape: tape.recycle(),
             pool,
@@ -266,6 +273,10 @@ impl Context {
         }
         if msg.value.is_none() && msg.error.is_none() {
             if let Some(d) = &msg.dist {
+                if let Some(e) = self.shard.as_ref().and_then(|r| r.refuse_draw(d.as_ref())) {
+                    msg.error = Some(e);
+                    return;
+                }
                 match draw(d.as_ref(), &mut self.rng) {
                     Ok(v) => msg.value = Some(v),
                     Err(e) => msg.error = Some(e),
@@ -315,12 +326,17 @@ impl Context {
             name,
             dist: Some(dist),
             value: obs,
-            // Subsampled plates scale the log-density by size / subsample_size: unbiased.
-            scale: self
-                .plates
-                .iter()
-                .map(|p| p.size as f64 / p.subsample_size as f64)
-                .product(),
+            // Subsampled plates scale the log-density by size / subsample_size: unbiased. A site
+            // outside a sharded plate counts on the first shard only (scale 0 on the others), so
+            // that the shards' sums are the ELBO of the whole data.
+            scale: match &self.shard {
+                Some(r) if !r.counts(&self.plates) => 0.0,
+                _ => self
+                    .plates
+                    .iter()
+                    .map(|p| p.size as f64 / p.subsample_size as f64)
+                    .product(),
+            },
             mask: None,
             plates: self.plates.clone(),
             infer,

@@ -46,6 +46,16 @@ impl Context {
         f: impl FnOnce(&mut Context, &[usize]) -> R,
     ) -> R {
         let name = name.into();
+        // Inside a sharded plate, draws (its subsample too) come from the shard's own generator,
+        // derived from the step's seed and the shard index: local latent variables of different
+        // shards are independent, a shard's draws do not depend on how shards map to threads,
+        // and the generator outside the plate, which draws the global latent variables, advances
+        // alike on every shard.
+        let shard_rng = match &mut self.shard {
+            Some(role) if name == role.plate.as_str() => Some(role.plate_rng()),
+            _ => None,
+        };
+        let outer_rng = shard_rng.map(|rng| std::mem::replace(&mut self.rng, rng));
         let (frame, idx) = match self.open_plate(name.clone(), size, &opts, true) {
             Ok(x) => x,
             Err(e) => {
@@ -66,6 +76,9 @@ impl Context {
             self.plates.push(frame);
         }
         let r = f(self, &idx);
+        if let Some(rng) = outer_rng {
+            self.rng = rng;
+        }
         if pushed {
             self.plates.pop();
         }

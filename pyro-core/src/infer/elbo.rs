@@ -28,6 +28,21 @@ pub trait Elbo {
         M: Model,
         G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone;
+
+    /// The number of particles (joint draws) one evaluation averages.
+    fn num_particles(&self) -> usize {
+        1
+    }
+
+    /// This estimator for a single particle, when its particles are independent (no state
+    /// shared between them, such as a running baseline): the parallel drivers then evaluate the
+    /// particles apart and average them. `None` (the default) runs all particles together.
+    fn one_particle(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// Runs the guide under `trace`, then the model under `trace(replay(.., guide_trace))`, and checks

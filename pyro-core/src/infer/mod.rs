@@ -4,12 +4,16 @@
 pub mod autoguide;
 pub mod description;
 mod discrete;
+#[cfg(feature = "mpi")]
+mod distributed;
 mod elbo;
 mod init;
 pub mod language;
 pub mod mcmc;
 mod model;
+mod parallel;
 mod predictive;
+mod shard;
 pub mod summary;
 mod svi;
 mod svi_run;
@@ -23,10 +27,14 @@ pub use autoguide::{
     AutoNormal,
 };
 pub use discrete::{infer_discrete, Decode, DiscreteValues};
+#[cfg(feature = "mpi")]
+pub use distributed::DistributedSvi;
 pub use elbo::{Elbo, ElboRun};
 pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
 pub use model::{same_args, GuideFor, Model, SameArgs, SubModel, WrittenGuide};
+pub use parallel::{ParallelSvi, Shards};
 pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
+pub(crate) use shard::ShardRole;
 pub use svi::Svi;
 pub use svi_run::StepInfo;
 pub use trace_elbo::TraceElbo;

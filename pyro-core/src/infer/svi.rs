@@ -14,11 +14,11 @@ use crate::tensor::Tensor;
 /// `Svi` owns its parameter store, optimiser state and random generator: two `Svi`s never share
 /// state, and an `Svi` can move to another thread.
 pub struct Svi<M, G, O, L> {
-    model: M,
-    guide: G,
+    pub(crate) model: M,
+    pub(crate) guide: G,
     optim: O,
-    loss: L,
-    params: ParamStore,
+    pub(crate) loss: L,
+    pub(crate) params: ParamStore,
     rng: Rng,
     storage: StepStorage,
     /// Scratch copies of the parameters a step updates, committed only when all are finite
@@ -123,62 +123,12 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
                 .loss
                 .loss_and_surrogate(ctx, &svi.model, &svi.guide, args)?;
             let grads = ctx.tape.backward(&run.surrogate)?;
-            // Check every gradient before touching any parameter.
-            for (i, leaf) in &ctx.leaves {
-                if let Some(g) = grads.slice(leaf) {
-                    svi.optim.check_param(*i, ctx.params.at(*i).name())?;
-                    if g.iter().any(|v| !v.is_finite()) {
-                        return Err(Error::NonFinite {
-                            what: "gradient",
-                            name: ctx.params.at(*i).name().to_string(),
-                        });
-                    }
-                }
-            }
-            svi.optim.begin_step();
-            if svi.scratch.len() < ctx.leaves.len() {
-                svi.scratch.resize_with(ctx.leaves.len(), Vec::new);
-            }
-            let mut refused = None;
-            for ((i, leaf), scratch) in ctx.leaves.iter().zip(&mut svi.scratch) {
-                let Some(g) = grads.slice(leaf) else { continue };
-                let entry = ctx.params.at(*i);
-                scratch.clear();
-                scratch.extend_from_slice(&entry.value);
-                svi.optim.stage(*i, entry.name(), scratch, g);
-                if refused.is_some() {
-                    continue;
-                }
-                let name = entry.name();
-                if scratch.iter().any(|v| !v.is_finite()) {
-                    refused = Some(Error::NonFinite {
-                        what: "updated value",
-                        name: name.to_string(),
-                    });
-                } else if !svi.optim.staged_state_is_finite(*i) {
-                    refused = Some(Error::NonFinite {
-                        what: "optimiser state",
-                        name: name.to_string(),
-                    });
-                } else if !ctx.params.admissible(*i, scratch) {
-                    refused = Some(Error::Invalid(format!(
-                        "the update of parameter `{name}` would take its constrained value outside \
-                         {:?} or to infinity (the transform from unconstrained space overflows or \
-                         underflows); the step was refused and no parameter was changed",
-                        entry.constraint()
-                    )));
-                }
-            }
-            if let Some(e) = refused {
-                svi.optim.rollback_step();
-                return Err(e);
-            }
-            svi.optim.commit_step();
-            for ((i, leaf), scratch) in ctx.leaves.iter().zip(&svi.scratch) {
-                if grads.slice(leaf).is_some() {
-                    ctx.params.values_mut(*i).1.copy_from_slice(scratch);
-                }
-            }
+            let by_param: Vec<(usize, &[f64])> = ctx
+                .leaves
+                .iter()
+                .filter_map(|(i, leaf)| grads.slice(leaf).map(|g| (*i, g)))
+                .collect();
+            apply_update(&mut svi.optim, &mut ctx.params, &mut svi.scratch, &by_param)?;
             Ok(run.loss)
         })
     }
@@ -243,6 +193,18 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
         Ok(())
     }
 
+    /// Applies one optimiser step with the given gradients (by store position), all or nothing,
+    /// as [`Svi::step`] does: the drivers that compute gradients elsewhere (threads, MPI ranks)
+    /// end their steps here.
+    pub(crate) fn apply_gradients(&mut self, grads: &[(usize, &[f64])]) -> Result<()> {
+        apply_update(&mut self.optim, &mut self.params, &mut self.scratch, grads)
+    }
+
+    /// The generator, for drivers that derive the seeds of a step from it.
+    pub(crate) fn rng_mut(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+
     /// The loss at the current parameters, without a step.
     pub fn evaluate_loss<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
@@ -256,4 +218,66 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
                 .loss)
         })
     }
+}
+
+/// One optimiser step on `params` from `grads` (unconstrained, by store position). Every gradient
+/// is checked before any parameter changes; the updates are staged in `scratch` and committed only
+/// when every new value and optimiser state is finite and admissible.
+fn apply_update<O: Optimizer>(
+    optim: &mut O,
+    params: &mut ParamStore,
+    scratch: &mut Vec<Vec<f64>>,
+    grads: &[(usize, &[f64])],
+) -> Result<()> {
+    for (i, g) in grads {
+        optim.check_param(*i, params.at(*i).name())?;
+        if g.iter().any(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "gradient",
+                name: params.at(*i).name().to_string(),
+            });
+        }
+    }
+    optim.begin_step();
+    if scratch.len() < grads.len() {
+        scratch.resize_with(grads.len(), Vec::new);
+    }
+    let mut refused = None;
+    for ((i, g), scratch) in grads.iter().zip(scratch.iter_mut()) {
+        let entry = params.at(*i);
+        scratch.clear();
+        scratch.extend_from_slice(&entry.value);
+        optim.stage(*i, entry.name(), scratch, g);
+        if refused.is_some() {
+            continue;
+        }
+        let name = entry.name();
+        if scratch.iter().any(|v| !v.is_finite()) {
+            refused = Some(Error::NonFinite {
+                what: "updated value",
+                name: name.to_string(),
+            });
+        } else if !optim.staged_state_is_finite(*i) {
+            refused = Some(Error::NonFinite {
+                what: "optimiser state",
+                name: name.to_string(),
+            });
+        } else if !params.admissible(*i, scratch) {
+            refused = Some(Error::Invalid(format!(
+                "the update of parameter `{name}` would take its constrained value outside \
+                 {:?} or to infinity (the transform from unconstrained space overflows or \
+                 underflows); the step was refused and no parameter was changed",
+                entry.constraint()
+            )));
+        }
+    }
+    if let Some(e) = refused {
+        optim.rollback_step();
+        return Err(e);
+    }
+    optim.commit_step();
+    for ((i, _), scratch) in grads.iter().zip(scratch.iter()) {
+        params.values_mut(*i).1.copy_from_slice(scratch);
+    }
+    Ok(())
 }

@@ -66,6 +66,14 @@ pub(crate) fn with_guide_terms(log_p: Tensor, guide: &Trace) -> Result<(Tensor, 
 }
 
 impl Elbo for TraceElbo {
+    fn num_particles(&self) -> usize {
+        self.num_particles.max(1)
+    }
+
+    fn one_particle(&self) -> Option<Self> {
+        Some(TraceElbo { num_particles: 1 })
+    }
+
     fn loss_and_surrogate<'a, M, G>(
         &mut self,
         ctx: &mut Context,

@@ -131,6 +131,17 @@ where
 }
 
 impl Elbo for TraceEnumElbo {
+    fn num_particles(&self) -> usize {
+        self.num_particles.max(1)
+    }
+
+    fn one_particle(&self) -> Option<Self> {
+        Some(TraceEnumElbo {
+            num_particles: 1,
+            ..self.clone()
+        })
+    }
+
     fn loss_and_surrogate<'a, M, G>(
         &mut self,
         ctx: &mut Context,

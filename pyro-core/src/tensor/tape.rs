@@ -54,14 +54,17 @@ pub(crate) struct NodeRef {
 /// The storage of a cleared tape, kept between steps so that its allocations (the shared handle
 /// and the node and gradient vectors) are reused.
 ///
-/// It holds a tape that no tensor refers to any more, with no node, hence no `Rc` but its own
-/// unique one, which is why it may cross threads: an `Svi` that owns it stays `Send`.
+/// The invariant that makes it `Send` is kept by the type, not by its callers: the field is
+/// private and the only way to fill it is [`Tape::recycle`], which takes the tape only when
+/// its handle is the last one (no strong or weak handle elsewhere: `Rc::get_mut`) and empties
+/// both vectors. What it holds is then one `Rc` that nothing else can reach and vectors with no
+/// element, so no reference count or tensor is shared with the thread it came from.
 #[derive(Default)]
 pub struct TapeStorage(Option<Rc<TapeInner>>);
 
-// SAFETY: a `TapeStorage` is only ever built by `Tape::recycle` from the last handle on a tape
-// (strong count 1, no weak handle) after clearing its vectors: no other handle can observe the
-// reference count, and the vectors own no `Rc`. Moving it to another thread moves sole ownership.
+// SAFETY: see above: the `Rc` is unique (checked by `Rc::get_mut` in `Tape::recycle`, the only
+// constructor of a non-empty storage) and its vectors are empty, so moving the storage to
+// another thread moves sole ownership of an allocation and nothing else.
 unsafe impl Send for TapeStorage {}
 
 impl Default for Tape {
@@ -221,5 +224,39 @@ fn record_op(
         shape,
         data,
         node: Some(NodeRef { tape, id }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_is_kept_only_from_the_last_handle_and_empty() {
+        fn assert_send<S: Send>(_: &S) {}
+        let tape = Tape::new();
+        let x = tape.leaf(Tensor::from(vec![1.0, 2.0]));
+        let y = &x * &x;
+        // A tensor still refers to the tape: the tape stays with it, the storage is empty.
+        let storage = tape.clone().recycle();
+        assert!(storage.0.is_none());
+        assert_eq!(tape.len(), 2, "the live tape is untouched");
+        drop((x, y));
+        let storage = tape.recycle();
+        assert_send(&storage);
+        let inner = storage
+            .0
+            .as_ref()
+            .expect("the last handle gives its storage");
+        assert_eq!(Rc::strong_count(inner), 1);
+        assert_eq!(Rc::weak_count(inner), 0);
+        assert!(inner.nodes.borrow().is_empty() && inner.nodes.borrow().capacity() >= 2);
+        assert!(inner.spare_grads.borrow().is_empty());
+        // It crosses threads and comes back as a usable tape.
+        let storage = std::thread::spawn(move || storage).join().unwrap();
+        let tape = Tape::from_storage(storage);
+        let z = tape.leaf(Tensor::from(3.0));
+        let g = tape.backward(&(&z * &z)).unwrap();
+        assert_eq!(g.get(&z).unwrap().item().unwrap(), 6.0);
     }
 }
