@@ -217,6 +217,7 @@ fn signature(f: &mut Function, which: Which, errors: &mut Errors) {
         f.lifetime = l.clone();
     }
     let mut normalise = Lifetimes(f.lifetime.clone());
+    let mut lint_attrs = Vec::new();
     for arg in &sig.inputs {
         match arg {
             FnArg::Receiver(r) => {
@@ -227,6 +228,14 @@ fn signature(f: &mut Function, which: Which, errors: &mut Errors) {
                 );
             }
             FnArg::Typed(t) => {
+                // Lint attributes on an argument (`#[allow(unused_variables)] x: f64`) apply to
+                // the generated `call`, whose pattern binds it.
+                let lints = ["allow", "warn", "deny", "expect", "forbid"];
+                for a in &t.attrs {
+                    if lints.iter().any(|l| a.path().is_ident(l)) {
+                        lint_attrs.push(a.clone());
+                    }
+                }
                 if let Type::ImplTrait(_) = &*t.ty {
                     errors.spanned(&t.ty, format!("{what} cannot take `impl Trait` arguments"));
                     continue;
@@ -237,6 +246,7 @@ fn signature(f: &mut Function, which: Which, errors: &mut Errors) {
             }
         }
     }
+    f.others.extend(lint_attrs);
     f.output = match &sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, t) => {

@@ -38,26 +38,44 @@ pub fn parse(which: Which, args: TokenStream, errors: &mut Errors) -> Attr {
     let mut attr = Attr {
         which,
         model: None,
-        krate: quote!(::pyro),
+        krate: default_crate(),
     };
     let parser = |input: ParseStream| -> syn::Result<()> {
         let mut seen_crate = false;
         while !input.is_empty() {
+            let expected = match which {
+                Which::Model => "`crate = path`",
+                Which::Guide => "`model = path` or `crate = path`",
+            };
             // `crate` is a keyword: accept it as the key.
             let key: Ident = if input.peek(Token![crate]) {
                 let k: Token![crate] = input.parse()?;
                 Ident::new("crate", k.span)
-            } else {
+            } else if input.peek(syn::Ident) {
                 input.parse()?
-            };
-            if !input.peek(Token![=]) {
-                return Err(syn::Error::new(
-                    key.span(),
+            } else {
+                let rest: TokenStream = input.parse()?;
+                return Err(syn::Error::new_spanned(
+                    rest,
                     format!(
-                        "expected `{key} = ...` in the arguments of #[{}]",
+                        "unexpected argument of #[{}]: expected {expected}",
                         which.name()
                     ),
                 ));
+            };
+            if !input.peek(Token![=]) || input.peek(Token![==]) || input.peek(Token![=>]) {
+                let known = key == "crate" || (key == "model" && which == Which::Guide);
+                let message = if known {
+                    format!(
+                        "expected `{key} = ...` in the arguments of #[{}]",
+                        which.name()
+                    )
+                } else if which == Which::Guide {
+                    format!("unknown argument `{key}` of #[guide]: expected `model = path` (the model this guide guides) or `crate = path`")
+                } else {
+                    format!("unknown argument `{key}` of #[model]: expected `crate = path`")
+                };
+                return Err(syn::Error::new(key.span(), message));
             }
             input.parse::<Token![=]>()?;
             if key == "crate" {
@@ -74,17 +92,24 @@ pub fn parse(which: Which, args: TokenStream, errors: &mut Errors) -> Attr {
                 seen_crate = true;
                 attr.krate = quote!(#path);
             } else if key == "model" && which == Which::Guide {
-                let path: Path = input.parse()?;
+                // `model = path` or `model = "path"`.
+                let path: Path = if input.peek(LitStr) {
+                    let lit: LitStr = input.parse()?;
+                    lit.parse()?
+                } else {
+                    input.parse().map_err(|e: syn::Error| {
+                        syn::Error::new(
+                            e.span(),
+                            "expected the path of a model after `model =` (`model = my_model`)",
+                        )
+                    })?
+                };
                 if attr.model.is_some() {
                     errors.at(key.span(), "`model` is given twice");
                 }
                 attr.model = Some(path);
             } else {
                 let _: syn::Expr = input.parse()?;
-                let expected = match which {
-                    Which::Model => "`crate = path`",
-                    Which::Guide => "`model = path` or `crate = path`",
-                };
                 errors.at(
                     key.span(),
                     format!(
@@ -103,6 +128,24 @@ pub fn parse(which: Which, args: TokenStream, errors: &mut Errors) -> Attr {
         errors.push(e);
     }
     attr
+}
+
+/// The path of the `pyro` crate when the attribute does not say (`crate = path`): the name under
+/// which the calling crate's `Cargo.toml` depends on the `pyro-ppl` package (`pyro`, or `pp`
+/// after `pp = { package = "pyro-ppl", .. }`), read with `proc-macro-crate`. Within the package
+/// itself (its tests, examples and doc tests), or when the manifest cannot be read, `::pyro`,
+/// the library's name.
+fn default_crate() -> TokenStream {
+    match proc_macro_crate::crate_name("pyro-ppl") {
+        // The dependency's key when it renames the package (`pp = { package = "pyro-ppl" }`).
+        // A key `pyro-ppl` does not rename it: the library is then `pyro`, its `[lib]` name
+        // (the package's own tests and examples also come here).
+        Ok(proc_macro_crate::FoundCrate::Name(name)) if name != "pyro_ppl" => {
+            let name = Ident::new(&name, Span::call_site());
+            quote!(::#name)
+        }
+        Ok(_) | Err(_) => quote!(::pyro),
+    }
 }
 
 /// The error of a `#[guide]` without `model = ...`.

@@ -5,7 +5,7 @@
 //! macros of their own, are evaluated before it is borrowed.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote_spanned, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::{Block, Expr, ExprClosure, ExprForLoop, Pat};
 
 use crate::kind::Kind;
@@ -158,13 +158,39 @@ impl Emit<'_> {
         quote_spanned!(span=> #l::module(#name, #module, #ctx))
     }
 
-    pub fn call(&self, span: Span, model: &Expr, args: &[Expr]) -> TokenStream {
+    /// `call!`. `described`: whether the sub-model is an entry of the caller's description
+    /// (then the description reports a sub-model that is not a model, and the call here adds
+    /// no second error: see `language::SubModelCall`).
+    pub fn call(&self, span: Span, model: &Expr, args: &[Expr], described: bool) -> TokenStream {
         let (l, ctx) = (self.language(span), &self.ctx);
         let args = match args {
             [a] => a.to_token_stream(),
             many => quote_spanned!(span=> (#(#many,)*)),
         };
-        quote_spanned!(span=> #l::call(&#model, #args, #ctx))
+        let model = reference(model.to_token_stream());
+        if described {
+            let run = Ident::new("run", span);
+            quote_spanned! {span=> {
+                #[allow(unused_imports)]
+                use #l::NotASubModel as _;
+                #l::SubModelCall(#model).#run(#args, #ctx)
+            }}
+        } else {
+            quote_spanned!(span=> #l::call(#model, #args, #ctx))
+        }
+    }
+
+    /// The description's entry for the sub-model of a `call!`: `SiteDesc::call_of(&sub)`, with
+    /// the same tokens and spans wherever it is written (the body, the description, a guide's
+    /// checks).
+    pub fn call_of(&self, record: &crate::walk::CallRecord) -> TokenStream {
+        let span = record.span;
+        let krate = self.krate(span);
+        let model = match &record.model {
+            Some(path) => reference(path.to_token_stream()),
+            None => reference(record.tokens.clone()),
+        };
+        quote_spanned!(span=> #krate::infer::description::SiteDesc::call_of(#model))
     }
 
     pub fn plate(
@@ -256,6 +282,17 @@ impl Emit<'_> {
         let exprs = exprs.iter().filter(|e| !matches!(e, Expr::Closure(_)));
         quote_spanned!(span=> { let _ = (#(#exprs,)*); #value })
     }
+}
+
+/// `&tokens`, the `&` spanned on the first token: the expression's span is the user's tokens.
+fn reference(tokens: TokenStream) -> TokenStream {
+    let span = tokens
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span());
+    let amp = quote_spanned!(span=> &);
+    quote!(#amp #tokens)
 }
 
 /// `tokens` with every span set to `span`.

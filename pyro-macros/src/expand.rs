@@ -82,11 +82,22 @@ pub fn expand(which: Which, args: TokenStream, item: TokenStream) -> TokenStream
         walker.broken,
         walker.uses_context,
     );
+    // A sub-model that is not a model makes its `call!` diverge (the description reports it):
+    // no warning about the code after it.
+    let allow_unreachable = broken || walker.described_calls;
     valid::check(&entries, &flow, &name, &mut errors);
     // After an error the description is not trusted: it says "any site", and the guide is not
     // compared with its model (no follow-on errors).
     let trusted = !broken && !errors.is_fatal();
-    let items = items(&f, &attr, &block, &entries, trusted, broken, uses_context);
+    let items = items(
+        &f,
+        &attr,
+        &block,
+        &entries,
+        trusted,
+        allow_unreachable,
+        uses_context,
+    );
     let errors = errors.to_compile_errors();
     quote!(#items #errors)
 }
@@ -162,6 +173,10 @@ fn items(
 /// The elements of `SITES`.
 fn description(entries: &[Entry], krate: &TokenStream) -> TokenStream {
     let desc = quote!(#krate::infer::description);
+    let emit = Emit {
+        krate,
+        ctx: context_ident(),
+    };
     let mut out = Vec::new();
     for e in entries {
         match e {
@@ -180,10 +195,10 @@ fn description(entries: &[Entry], krate: &TokenStream) -> TokenStream {
             Entry::Call(c) => {
                 let cfgs = &c.cfgs;
                 out.push(match &c.model {
-                    Some(path) => quote! {
-                        #(#[cfg(#cfgs)])*
-                        #desc::SiteDesc::call_of(&#path)
-                    },
+                    Some(_) => {
+                        let entry = emit.call_of(c);
+                        quote!(#(#[cfg(#cfgs)])* #entry)
+                    }
                     None => quote!(#(#[cfg(#cfgs)])* #desc::SiteDesc::UNKNOWN),
                 });
             }
@@ -195,11 +210,24 @@ fn description(entries: &[Entry], krate: &TokenStream) -> TokenStream {
 /// `GuideFor<M>` and `WrittenGuide` for a guide, with the compile-time comparisons when the
 /// guide's description is trusted.
 pub fn guide_items(f: &Function, attr: &Attr, entries: &[Entry], trusted: bool) -> TokenStream {
-    let (Which::Guide, Some(model)) = (attr.which, &attr.model) else {
-        return TokenStream::new();
-    };
     let krate = &attr.krate;
     let (name, cfgs) = (&f.name, &f.cfgs);
+    let model = match (attr.which, &attr.model) {
+        (Which::Guide, Some(model)) => model,
+        (Which::Guide, None) => {
+            // `model = ...` missing or unreadable (an error already): the guide is taken as a
+            // guide of whatever model it is used with, so that `Svi::new(m, g, ..)` adds no
+            // second error.
+            return quote! {
+                #(#cfgs)*
+                const _: () = {
+                    impl<M> #krate::infer::GuideFor<M> for #name {}
+                    impl<M> #krate::infer::GuideFor<M> for &#name {}
+                };
+            };
+        }
+        (Which::Model, _) => return TokenStream::new(),
+    };
     // The model's path is written once, in an alias (rustc shows the type it stands for, never
     // the alias): a path that does not resolve, or is not a type, is one error.
     let alias = syn::Ident::new("ModelOfTheGuide", Span::call_site());
@@ -274,10 +302,9 @@ fn checks(
                     &s.cfgs,
                 )
             }
-            Entry::Call(c) => match &c.model {
-                Some(path) => (quote!(#desc::SiteDesc::call_of(&#path)), &c.tokens, &c.cfgs),
-                None => continue,
-            },
+            // Checked together below, from the guide's description: a `call!` of something
+            // that is not a model is then reported once, by the description.
+            Entry::Call(_) => continue,
             Entry::Site(_) => continue,
         };
         let panic = panic_on(tokens);
@@ -296,10 +323,39 @@ fn checks(
             };
         });
     }
+    let calls: Vec<&crate::walk::CallRecord> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Call(c) if c.model.is_some() => Some(c),
+            _ => None,
+        })
+        .collect();
+    let sub_guides = match calls.as_slice() {
+        [] => None,
+        // One sub-guide: the error underlines its `call!`; several: the guide's name.
+        [one] => Some(panic_on(&one.tokens)),
+        _ => Some(panic_on(name)),
+    }
+    .map(|panic| {
+        quote! {
+            const _: () = {
+                let report = #desc::check_guide_calls(
+                    <#model as #m>::NAME,
+                    <#model as #m>::SITES,
+                    #name_str,
+                    <#name as #m>::SITES,
+                );
+                if !report.is_empty() {
+                    #panic
+                }
+            };
+        }
+    });
     quote! {
         #arguments
         #missing
         #(#own)*
+        #sub_guides
     }
 }
 

@@ -258,9 +258,9 @@ impl Args<'_> {
                 match single_ident(&e).filter(|_| self.kind == Kind::Sample) {
                     Some(flag) => {
                         let hint = if similar(&flag.to_string(), "enumerate") {
-                            " (did you mean `enumerate`?)"
+                            " (did you mean `enumerate`?)".to_string()
                         } else {
-                            ""
+                            format!(" (to observe `{flag}`, write `obs = {flag}`)")
                         };
                         self.errors.at(
                             flag.span(),
@@ -269,10 +269,17 @@ impl Args<'_> {
                             ),
                         );
                     }
-                    None => self.errors.spanned(
-                        &e,
-                        format!("too many arguments: expected {}", self.kind.usage()),
-                    ),
+                    None => {
+                        let hint = if self.kind == Kind::Sample {
+                            " (to observe a value, write `obs = value`)"
+                        } else {
+                            ""
+                        };
+                        self.errors.spanned(
+                            &e,
+                            format!("too many arguments: expected {}{hint}", self.kind.usage()),
+                        );
+                    }
                 }
                 self.used.push(e);
             }

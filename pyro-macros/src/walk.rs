@@ -62,6 +62,8 @@ pub struct CallRecord {
     pub model: Option<Path>,
     /// The model as written, for spans.
     pub tokens: TokenStream,
+    /// The span of the `call!` macro's name.
+    pub span: Span,
     pub cfgs: Vec<TokenStream>,
 }
 
@@ -86,6 +88,8 @@ pub struct Walker<'a> {
     pub broken: bool,
     /// Whether the rewritten body uses the context.
     pub uses_context: bool,
+    /// Whether the body `call!`s a sub-model named by a path (see `Emit::call`).
+    pub described_calls: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -102,6 +106,7 @@ impl<'a> Walker<'a> {
             local_macros: Vec::new(),
             broken: false,
             uses_context: false,
+            described_calls: false,
         }
     }
 
@@ -259,10 +264,13 @@ impl<'a> Walker<'a> {
                 let record = CallRecord {
                     model: self.sub_model(&model),
                     tokens: model.to_token_stream(),
+                    span,
                     cfgs: self.cfgs.clone(),
                 };
+                let described = record.model.is_some();
+                self.described_calls |= described;
                 self.entries.push(Entry::Call(record));
-                self.emit.call(span, &model, &args)
+                self.emit.call(span, &model, &args, described)
             }
             Site::Plate {
                 mut name,

@@ -24,7 +24,7 @@
 //! assert_eq!(REPORT, "guide `g` does not sample site \"z\" of model `m`");
 //! ```
 
-use super::Model;
+use super::SubModel;
 
 /// A site name as far as it is known at compile time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +116,11 @@ impl SiteDesc {
 
     /// The sites of the sub-model `model` (a value: a unit struct, a `const`), run with
     /// `call!(model, ..)`.
-    pub const fn call_of<M: Model>(model: &M) -> SiteDesc {
+    ///
+    /// The bound is [`SubModel`](super::SubModel): the code generated for `call!` writes this
+    /// same call, with the same spans, in the model's body, its description and its guide's
+    /// checks, so that rustc reports a `call!` of something that is not a model once.
+    pub const fn call_of<M: SubModel>(model: &M) -> SiteDesc {
         let _ = model;
         SiteDesc::Call {
             model: M::NAME,
@@ -495,6 +499,28 @@ pub const fn check_guide_sites(
     guide_sites: &[SiteDesc],
 ) -> Report {
     check_sites_via(model_name, model, guide_name, guide_sites, None)
+}
+
+/// The sub-guides of a guide (the `Call` entries of its description) against the model: every
+/// sample site of each must be able to be a latent site of the model. Returns the first
+/// disagreement. (The guide's own sites are checked one by one, each with its own span.)
+pub const fn check_guide_calls(
+    model_name: &str,
+    model: &[SiteDesc],
+    guide_name: &str,
+    guide: &[SiteDesc],
+) -> Report {
+    let mut i = 0;
+    while i < guide.len() {
+        if let SiteDesc::Call { model: sub, sites } = guide[i] {
+            let r = check_sites_via(model_name, model, guide_name, sites, Some(sub));
+            if !r.is_empty() {
+                return r;
+            }
+        }
+        i += 1;
+    }
+    Report::new()
 }
 
 const fn check_sites_via(

@@ -8,7 +8,7 @@
 //! These functions are public so that the generated code can name them; a model written by
 //! hand calls the methods of [`Context`] instead.
 
-use super::Model;
+use super::{Model, SubModel};
 use crate::constraints::Constraint;
 use crate::distributions::{Discrete, IntoDistribution};
 use crate::handlers::{Context, PlateOpts};
@@ -129,11 +129,42 @@ pub fn deterministic<N: IntoSiteName, V: Into<Tensor>>(
     ctx.deterministic(name.into_site_name(), value.into())
 }
 
-/// `call!(model, args..)`: runs `model` with the caller's context.
+/// `call!(model, args..)`: runs `model` with the caller's context (a model that is not named by
+/// a path: a local, a reference, an expression).
 #[inline]
-pub fn call<'a, M: Model>(model: &M, args: M::Args<'a>, ctx: &mut Context) -> M::Output {
+pub fn call<'a, M: SubModel>(model: &M, args: M::Args<'a>, ctx: &mut Context) -> M::Output {
     model.call(ctx, args)
 }
+
+/// `call!(path::to::sub, args..)`: `SubModelCall(&sub).run(args, ctx)` runs the sub-model.
+///
+/// A sub-model named by a path is also an entry of the caller's description
+/// ([`SiteDesc::call_of`](super::description::SiteDesc::call_of)), which requires it to be a
+/// model: when it is not, that is the one error, and this call must add none. So `run` is an
+/// inherent method that exists only for models, and [`NotASubModel::run`] (a trait method, which
+/// method resolution only reaches when the inherent one does not apply) accepts anything and
+/// never returns.
+pub struct SubModelCall<'m, M>(pub &'m M);
+
+impl<M: Model> SubModelCall<'_, M> {
+    /// Runs the sub-model with the caller's context.
+    #[inline]
+    pub fn run<'a>(self, args: M::Args<'a>, ctx: &mut Context) -> M::Output {
+        self.0.call(ctx, args)
+    }
+}
+
+/// The `run` of a [`SubModelCall`] whose sub-model is not a model: the program does not compile
+/// (the caller's description reports it), so this is never run.
+pub trait NotASubModel: Sized {
+    /// Never returns.
+    fn run<A>(self, args: A, ctx: &mut Context) -> ! {
+        let _ = (args, ctx);
+        unreachable!("`call!` of something that is not a model does not compile")
+    }
+}
+
+impl<M> NotASubModel for SubModelCall<'_, M> {}
 
 /// `plate!(name, size, [subsample_size = k,] [dim = d,] |idx| body)`.
 #[inline]

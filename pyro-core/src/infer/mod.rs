@@ -34,7 +34,7 @@ pub use discrete::{infer_discrete, Decode, DiscreteValues};
 pub use distributed::DistributedSvi;
 pub use elbo::{Elbo, ElboRun};
 pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
-pub use model::{same_args, GuideFor, Model, SameArgs, WrittenGuide};
+pub use model::{same_args, GuideFor, Model, SameArgs, SubModel, WrittenGuide};
 pub use parallel::{ParallelSvi, Shards};
 pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
 pub use render::{render_model, ModelGraph};

@@ -32,6 +32,7 @@ pub trait Model {
     fn call<'a>(&self, ctx: &mut Context, args: Self::Args<'a>) -> Self::Output;
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> Model for &M {
     type Args<'a> = M::Args<'a>;
     type Output = M::Output;
@@ -41,6 +42,22 @@ impl<M: Model> Model for &M {
         (**self).call(ctx, args)
     }
 }
+
+/// What the code generated for `call!(sub, ..)` and `#[guide(model = M)]` requires of the model
+/// it names: exactly [`Model`], with an error message of its own. It exists for the messages: a
+/// path that is not a model gets one short error ("`helper` is not a model") with no list of the
+/// types that implement `Model` (which would change whenever an implementor is added), and no
+/// follow-on errors about the model's `Args`. Implemented for every model; not to be implemented
+/// by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "not a model",
+    note = "a model is a function marked `#[model]` (or `#[guide(model = ...)]`), an autoguide, or a type that implements `Model` by hand"
+)]
+pub trait SubModel: Model {}
+
+#[diagnostic::do_not_recommend]
+impl<M: Model + ?Sized> SubModel for M {}
 
 /// A guide of model `M`: what [`Svi`](super::Svi), [`Predictive`](super::Predictive) and the
 /// ELBOs require of their guide, so that a guide of another model, or a model and guide passed

@@ -221,6 +221,7 @@ impl Messenger for ObservedNames {
 /// A model with no guide, for prior predictive checks.
 pub struct NoGuide;
 
+#[diagnostic::do_not_recommend]
 impl Model for NoGuide {
     type Args<'a> = ();
     type Output = ();
@@ -229,6 +230,7 @@ impl Model for NoGuide {
 }
 
 /// The prior guides every model: its latent sites are drawn from the model itself.
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for NoGuide {}
 
 impl<M: Model> Predictive<M, NoGuide> {
@@ -250,6 +252,7 @@ impl<M: Model> Predictive<M, NoGuide> {
 /// arguments.
 pub struct McmcDraws<M>(std::marker::PhantomData<fn() -> M>);
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> Model for McmcDraws<M> {
     type Args<'a> = M::Args<'a>;
     type Output = ();

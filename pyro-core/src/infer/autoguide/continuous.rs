@@ -217,6 +217,7 @@ impl<M: Model> AutoDiagonalNormal<M> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> Model for AutoDiagonalNormal<M> {
     type Args<'a> = M::Args<'a>;
     type Output = ();
@@ -287,6 +288,7 @@ impl<M: Model> AutoMultivariateNormal<M> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> Model for AutoMultivariateNormal<M> {
     type Args<'a> = M::Args<'a>;
     type Output = ();
@@ -370,6 +372,7 @@ impl<M: Model> AutoLowRankMultivariateNormal<M> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> Model for AutoLowRankMultivariateNormal<M> {
     type Args<'a> = M::Args<'a>;
     type Output = ();

@@ -137,6 +137,7 @@ impl<M: Model> AutoNormal<M> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> Model for AutoNormal<M> {
     type Args<'a> = M::Args<'a>;
     type Output = ();
@@ -262,6 +263,7 @@ impl<M: Model> AutoDelta<M> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> Model for AutoDelta<M> {
     type Args<'a> = M::Args<'a>;
     type Output = ();

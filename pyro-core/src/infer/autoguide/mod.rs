@@ -67,15 +67,25 @@ use crate::transforms::{biject_to, unconstrained_shape, Bijector, Transform};
 
 // Each autoguide guides the model it is built from, whatever that model is, and so does a
 // reference to it (`Predictive::new(model, svi.guide(), ..)`).
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for AutoNormal<M> {}
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for AutoDelta<M> {}
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for AutoDiagonalNormal<M> {}
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for AutoMultivariateNormal<M> {}
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for AutoLowRankMultivariateNormal<M> {}
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for &AutoNormal<M> {}
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for &AutoDelta<M> {}
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for &AutoDiagonalNormal<M> {}
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for &AutoMultivariateNormal<M> {}
+#[diagnostic::do_not_recommend]
 impl<M: Model> GuideFor<M> for &AutoLowRankMultivariateNormal<M> {}
 
 pub use super::init::InitLoc;

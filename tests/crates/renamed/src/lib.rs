@@ -1,5 +1,5 @@
 //! Models written against a renamed dependency (`pp = { package = "pyro-ppl", .. }` in
-//! `Cargo.toml`): `#[model(crate = pp)]` tells the macros where the crate is. The crate denies
+//! `Cargo.toml`): the macros find it there, and `#[model(crate = pp)]` names it explicitly. The crate denies
 //! `clippy::pedantic`, so CI's clippy run checks that the generated code is lint-free.
 #![deny(clippy::pedantic)]
 
@@ -43,4 +43,17 @@ pub fn everything(data: &[f64]) -> Tensor {
     factor!("f", -(&z * &z));
     call!(coin, data);
     deterministic!("d", &z * 2.0)
+}
+
+/// Without `crate = ...`: the macros find the renamed dependency in this crate's `Cargo.toml`.
+#[model]
+pub fn detected(x: f64) {
+    let z = sample!("z", Normal::new(0.0, 1.0));
+    sample!("x", Normal::new(z, 1.0), obs = x);
+}
+
+/// A guide of [`detected`], also without `crate = ...`.
+#[guide(model = detected)]
+pub fn detected_guide(_x: f64) {
+    sample!("z", Normal::new(param!("loc", 0.0), 1.0));
 }

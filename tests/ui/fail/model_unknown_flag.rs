@@ -1,0 +1,4 @@
+// `#[model(foo)]`: an unknown argument.
+use pyro::prelude::*;
+#[model(foo)] fn m(x: f64) { sample!("x", Normal::new(0.0, 1.0), obs = x); }
+fn main() { let _ = m; }
