@@ -24,7 +24,10 @@ pub use autoguide::{
 };
 pub use discrete::{infer_discrete, Decode, DiscreteValues};
 pub use elbo::{Elbo, ElboRun};
-pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
+pub use init::{
+    init_loc_fn, init_to_median, init_to_sample, init_to_uniform, init_to_value, InitFn, InitLoc,
+    InitSite,
+};
 pub use model::{same_args, GuideFor, Model, SameArgs, WrittenGuide};
 pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
 pub use svi::Svi;
