@@ -46,7 +46,10 @@ pub enum InitLoc {
 /// The function of an [`InitLoc::Fn`] (shared, so that the strategy clones cheaply and goes to
 /// every MCMC chain). Two are equal when they are the same function object.
 #[derive(Clone)]
-pub struct InitFn(Arc<dyn Fn(&mut InitSite<'_>) -> Option<Tensor> + Send + Sync>);
+pub struct InitFn(Arc<InitFnBody>);
+
+/// The function itself: a site in, its constrained initial value (or `None`) out.
+type InitFnBody = dyn Fn(&mut InitSite<'_>) -> Option<Tensor> + Send + Sync;
 
 impl fmt::Debug for InitFn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
