@@ -81,7 +81,8 @@ fn missing_dynamic_guide_site_is_an_error_naming_site_and_guide() {
         err,
         Error::MissingGuideSite {
             site: "z".into(),
-            guide: "dynamic_guide".into()
+            guide: "dynamic_guide".into(),
+            obs_none: false,
         }
     );
     let msg = err.to_string();

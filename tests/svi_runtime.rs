@@ -84,7 +84,8 @@ fn missing_dynamic_guide_site_is_an_error_naming_site_and_guide() {
         err,
         Error::MissingGuideSite {
             site: "z".into(),
-            guide: "empty_guide".into()
+            guide: "empty_guide".into(),
+            obs_none: false,
         }
     );
 }

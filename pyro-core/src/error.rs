@@ -48,12 +48,17 @@ pub enum Error {
     DuplicateSite(String),
     /// A latent site of the model has no counterpart in the guide (checked at run time for
     /// site names built at run time; literal names are checked at compile time).
-    #[error("the model samples latent site `{site}` but the guide `{guide}` does not")]
+    #[error(
+        "the model samples latent site `{site}`{} but the guide `{guide}` does not",
+        if *.obs_none { " (latent because its `obs` is `None`)" } else { "" }
+    )]
     MissingGuideSite {
         /// Site name.
         site: String,
         /// Name of the guide function.
         guide: String,
+        /// The site is observed on other runs: its `obs` is an `Option`, `None` in this one.
+        obs_none: bool,
     },
     /// A guide site that the model does not have.
     #[error("the guide samples site `{site}` that the model `{model}` does not have")]

@@ -25,6 +25,7 @@ pub mod trace;
 pub mod transforms;
 
 pub use error::{Error, Result};
+pub use handlers::run;
 pub use tensor::{Tape, Tensor};
 
 /// The MPI bindings (rsmpi) that [`infer::DistributedSvi`] runs on: `mpi::initialize()` starts
@@ -40,10 +41,10 @@ pub mod prelude {
     pub use crate::handlers::Context;
     pub use crate::infer::mcmc::{Hmc, Mcmc, McmcSamples, Nuts};
     pub use crate::infer::{
-        infer_discrete, init_to_median, init_to_uniform, init_to_value, AutoDelta,
-        AutoDiagonalNormal, AutoLowRankMultivariateNormal, AutoMultivariateNormal, AutoNormal,
-        Baseline, Decode, Elbo, InitLoc, Model, ParallelSvi, Predictive, Shards, Svi, TraceElbo,
-        TraceEnumElbo, TraceGraphElbo, TraceMeanFieldElbo,
+        infer_discrete, init_loc_fn, init_to_median, init_to_sample, init_to_uniform,
+        init_to_value, AutoDelta, AutoDiagonalNormal, AutoLowRankMultivariateNormal,
+        AutoMultivariateNormal, AutoNormal, Baseline, Decode, Elbo, InitLoc, Model, ParallelSvi,
+        Predictive, Shards, Svi, TraceElbo, TraceEnumElbo, TraceGraphElbo, TraceMeanFieldElbo,
     };
     pub use crate::optim::*;
     pub use crate::params::ParamStore;

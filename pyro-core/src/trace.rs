@@ -46,6 +46,9 @@ pub struct InferConfig {
     /// A guide-only site (e.g. the joint latent of `AutoDiagonalNormal`): scored in the guide,
     /// absent from the model.
     pub is_auxiliary: bool,
+    /// The site's `obs` is an `Option` (`sample!(.., obs = y)` with `y: Option<..>`, Pyro's
+    /// `obs=None`): observed when `Some`, latent when `None`.
+    pub maybe_observed: bool,
 }
 
 /// One site of a trace.

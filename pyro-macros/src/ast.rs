@@ -296,13 +296,4 @@ impl Function {
             _ => quote!((#(#pats,)*)),
         }
     }
-
-    /// The identifiers the arguments bind.
-    pub fn arg_bindings(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for (p, _) in &self.args {
-            crate::scope::bindings(p, &mut out);
-        }
-        out
-    }
 }

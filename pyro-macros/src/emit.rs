@@ -76,11 +76,15 @@ impl Emit<'_> {
         name: &Expr,
         dist: &Expr,
         obs: Option<&Expr>,
+        maybe_observed: bool,
         enumerate: bool,
     ) -> TokenStream {
         let name = &self.name(name);
         let (l, ctx) = (self.language(span), &self.ctx);
         match (obs, enumerate) {
+            (Some(obs), _) if maybe_observed => {
+                quote_spanned!(span=> #l::sample_maybe_observed(#name, #dist, #obs, #ctx))
+            }
             (Some(obs), _) => {
                 quote_spanned!(span=> #l::sample_observed(#name, #dist, #obs, #ctx))
             }

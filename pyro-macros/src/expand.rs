@@ -71,8 +71,10 @@ pub fn expand(which: Which, args: TokenStream, item: TokenStream) -> TokenStream
     let name = f.name.to_string();
     let mut walker = Walker::new(emit, name.clone(), which == Which::Guide, &mut errors);
     walker.scopes.push();
-    for b in f.arg_bindings() {
-        walker.scopes.bind(b);
+    for (pat, ty) in &f.args {
+        walker
+            .scopes
+            .bind_pat_as(pat, crate::obs::is_option_type(ty));
     }
     let mut block = block;
     walker.visit_block_mut(&mut block);

@@ -28,6 +28,7 @@ mod flow;
 mod foreign;
 mod kind;
 mod name;
+mod obs;
 mod scope;
 mod site;
 mod valid;

@@ -5,10 +5,11 @@
 
 use syn::{Item, Pat, Stmt};
 
-/// A stack of scopes, innermost last.
+/// A stack of scopes, innermost last. Each binding records whether it was declared as an
+/// `Option` (see `obs.rs`).
 #[derive(Default)]
 pub struct Scopes {
-    frames: Vec<Vec<String>>,
+    frames: Vec<Vec<(String, bool)>>,
 }
 
 impl Scopes {
@@ -22,21 +23,47 @@ impl Scopes {
 
     /// Binds `name` in the innermost scope.
     pub fn bind(&mut self, name: String) {
+        self.bind_as(name, false);
+    }
+
+    /// Binds `name` in the innermost scope, as an `Option` or not.
+    pub fn bind_as(&mut self, name: String, option: bool) {
         if self.frames.is_empty() {
             self.push();
         }
         if let Some(f) = self.frames.last_mut() {
-            f.push(name);
+            f.push((name, option));
+        }
+    }
+
+    /// Binds every identifier `pat` binds; `option`: the value bound by a bare identifier
+    /// pattern is an `Option` (a `let y = None;`). A pattern with a declared type
+    /// (`y: Option<f64>`) says so itself.
+    pub fn bind_pat_as(&mut self, pat: &Pat, option: bool) {
+        match pat {
+            Pat::Type(t) => {
+                if let Pat::Ident(i) = &*t.pat {
+                    if i.subpat.is_none() {
+                        self.bind_as(i.ident.to_string(), crate::obs::is_option_type(&t.ty));
+                        return;
+                    }
+                }
+                self.bind_pat_as(&t.pat, false);
+            }
+            Pat::Ident(i) if i.subpat.is_none() => self.bind_as(i.ident.to_string(), option),
+            _ => {
+                let mut names = Vec::new();
+                bindings(pat, &mut names);
+                for n in names {
+                    self.bind(n);
+                }
+            }
         }
     }
 
     /// Binds every identifier `pat` binds.
     pub fn bind_pat(&mut self, pat: &Pat) {
-        let mut names = Vec::new();
-        bindings(pat, &mut names);
-        for n in names {
-            self.bind(n);
-        }
+        self.bind_pat_as(pat, false);
     }
 
     /// Binds the items declared among `stmts` (visible in the whole block).
@@ -59,7 +86,17 @@ impl Scopes {
 
     /// Whether `name` is bound locally.
     pub fn is_local(&self, name: &str) -> bool {
-        self.frames.iter().any(|f| f.iter().any(|n| n == name))
+        self.frames.iter().any(|f| f.iter().any(|(n, _)| n == name))
+    }
+
+    /// Whether the innermost binding of `name` is an `Option`.
+    pub fn is_option(&self, name: &str) -> bool {
+        self.frames
+            .iter()
+            .rev()
+            .flat_map(|f| f.iter().rev())
+            .find(|(n, _)| n == name)
+            .is_some_and(|(_, option)| *option)
     }
 }
 

@@ -26,6 +26,8 @@ pub enum Role {
     Latent,
     Enumerated,
     Observed,
+    /// `obs = y` with `y` an `Option`: observed when `Some`, latent when `None`.
+    MaybeObserved,
     Factor,
     Deterministic,
     Param,
@@ -38,6 +40,7 @@ impl Role {
             Role::Latent => "Latent",
             Role::Enumerated => "Enumerated",
             Role::Observed => "Observed",
+            Role::MaybeObserved => "MaybeObserved",
             Role::Factor => "Factor",
             Role::Deterministic => "Deterministic",
             Role::Param => return None,
@@ -216,14 +219,18 @@ impl<'a> Walker<'a> {
                 if let Some(o) = &mut obs {
                     self.visit_expr_mut(o);
                 }
+                let maybe = obs
+                    .as_ref()
+                    .is_some_and(|o| crate::obs::is_option(o, &self.scopes));
                 let role = match (&obs, enumerate) {
+                    (Some(_), _) if maybe => Role::MaybeObserved,
                     (Some(_), _) => Role::Observed,
                     (None, true) => Role::Enumerated,
                     (None, false) => Role::Latent,
                 };
                 self.record(role, &name);
                 self.emit
-                    .sample(span, &name, &dist, obs.as_ref(), enumerate)
+                    .sample(span, &name, &dist, obs.as_ref(), maybe, enumerate)
             }
             Site::Param {
                 mut name,
@@ -425,7 +432,10 @@ impl VisitMut for Walker<'_> {
                         self.flow.set(after);
                     }
                 }
-                self.scopes.bind_pat(&l.pat);
+                let option = l.init.as_ref().is_some_and(|i| {
+                    i.diverge.is_none() && crate::obs::is_option(&i.expr, &self.scopes)
+                });
+                self.scopes.bind_pat_as(&l.pat, option);
                 self.pop_cfgs(n);
             }
             // Nested items are not part of this function.

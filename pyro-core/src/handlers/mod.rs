@@ -24,6 +24,7 @@
 //! assert!(ctx.take_error().is_none());
 //! ```
 
+mod applied;
 mod block;
 mod condition;
 mod context;
@@ -36,6 +37,10 @@ mod seed;
 mod trace;
 mod uncondition;
 
+pub use applied::{
+    block, condition, do_, mask, run, scale, seed, trace, Blocked, Conditioned, Intervened, Masked,
+    Scaled, Seeded, Traced,
+};
 pub use block::BlockMessenger;
 pub use condition::{ConditionMessenger, DoMessenger, SubstituteMessenger};
 pub use context::{Context, StepStorage};

@@ -65,8 +65,9 @@ pub enum SiteRole {
     Enumerated,
     /// `sample!(name, dist, obs = value)`: observed data; the guide must not sample it.
     Observed,
-    /// A site observed on some runs only (reserved for `obs = Option<..>`): the guide may sample
-    /// it, and need not.
+    /// `sample!(name, dist, obs = y)` with `y` an `Option` (Pyro's `obs=None`): observed when
+    /// `Some`, latent when `None`. The guide may sample it, and need not; whether it must (the
+    /// runs where `y` is `None`) is checked when inference runs, and that error says so.
     MaybeObserved,
     /// `factor!(name, log_density)`: a term of the log-density, not a random variable.
     Factor,

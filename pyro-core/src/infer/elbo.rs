@@ -93,6 +93,7 @@ pub(crate) fn check_match(
             return Err(Error::MissingGuideSite {
                 site: s.name.to_string(),
                 guide: guide_name.to_string(),
+                obs_none: s.infer.maybe_observed,
             });
         }
     }

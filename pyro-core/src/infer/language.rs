@@ -58,16 +58,75 @@ pub fn sample<N: IntoSiteName, D: IntoDistribution>(name: N, dist: D, ctx: &mut 
     ctx.sample(name.into_site_name(), dist, None)
 }
 
+/// What `obs =` takes: a number, a `Vec`, slice or array of numbers, or a `Tensor`; and, where
+/// the macro can see that it is one, an `Option` of these (see [`sample_maybe_observed`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be observed",
+    label = "not an observed value",
+    note = "`obs =` takes a number, a `Vec`, slice or array of numbers, or a `Tensor`",
+    note = "an `Option` (observed when `Some`, sampled when `None`) must be one the macro can see: a model argument or a `let` declared `Option<..>`, `None`, `Some(..)`, or `.map(..)`, `.as_ref()`, `.as_deref()`, `.cloned()`, `.copied()` of one"
+)]
+pub trait ObservedValue {
+    /// The value as a tensor.
+    fn into_observed(self) -> Tensor;
+}
+
+macro_rules! observed_value {
+    ($($t:ty),*) => {$(
+        impl ObservedValue for $t {
+            #[inline]
+            fn into_observed(self) -> Tensor {
+                self.into()
+            }
+        }
+    )*};
+}
+
+observed_value!(f64, Tensor, &Tensor, Vec<f64>, &[f64]);
+
+impl<const N: usize> ObservedValue for [f64; N] {
+    #[inline]
+    fn into_observed(self) -> Tensor {
+        self.into()
+    }
+}
+
+impl<const N: usize> ObservedValue for &[f64; N] {
+    #[inline]
+    fn into_observed(self) -> Tensor {
+        self.into()
+    }
+}
+
 /// `sample!(name, dist, obs = value)`: `value` is anything that converts into a tensor (a
 /// number, a `Vec` or slice of numbers, a `Tensor`).
 #[inline]
-pub fn sample_observed<N: IntoSiteName, D: IntoDistribution, V: Into<Tensor>>(
+pub fn sample_observed<N: IntoSiteName, D: IntoDistribution, V: ObservedValue>(
     name: N,
     dist: D,
     value: V,
     ctx: &mut Context,
 ) -> Tensor {
-    ctx.sample(name.into_site_name(), dist, Some(value.into()))
+    ctx.sample(name.into_site_name(), dist, Some(value.into_observed()))
+}
+
+/// `sample!(name, dist, obs = y)` with `y` an `Option` (Pyro's `obs=None`): `Some(v)` observes
+/// the site at `v`, `None` samples it, so that one model serves training (with data) and
+/// prediction (without). The model's description calls the site maybe-observed: its guide may
+/// sample it, and must when `y` is `None` (checked when inference runs).
+#[inline]
+pub fn sample_maybe_observed<N: IntoSiteName, D: IntoDistribution, V: ObservedValue>(
+    name: N,
+    dist: D,
+    value: Option<V>,
+    ctx: &mut Context,
+) -> Tensor {
+    let infer = InferConfig {
+        maybe_observed: true,
+        ..InferConfig::default()
+    };
+    let obs = value.map(ObservedValue::into_observed);
+    ctx.sample_with(name.into_site_name(), dist, obs, infer)
 }
 
 /// `sample!(name, dist, enumerate)`: the distribution must be discrete, which makes enumerating

@@ -33,7 +33,10 @@ pub use discrete::{infer_discrete, Decode, DiscreteValues};
 #[cfg(feature = "mpi")]
 pub use distributed::DistributedSvi;
 pub use elbo::{Elbo, ElboRun};
-pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
+pub use init::{
+    init_loc_fn, init_to_median, init_to_sample, init_to_uniform, init_to_value, InitFn, InitLoc,
+    InitSite,
+};
 pub use model::{same_args, GuideFor, Model, SameArgs, SubModel, WrittenGuide};
 pub use parallel::{ParallelSvi, Shards};
 pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
