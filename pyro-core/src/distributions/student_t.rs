@@ -1,6 +1,6 @@
 //! Student's t distribution.
 
-use super::gamma::standard_gamma_rsample;
+use super::gamma::log_standard_gamma_rsample;
 use super::log_density as ld;
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param, fused, standard_normal};
@@ -86,10 +86,11 @@ impl Distribution for StudentT {
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
         let x = standard_normal(rng, &self.batch);
         let half = &self.df * 0.5;
-        // V / ν = 2 G / ν = G / (ν/2)
-        let g = standard_gamma_rsample(&half, &self.batch, rng);
-        let y = x / (g / &half).sqrt();
-        Ok(&self.loc + &self.scale * y)
+        // V / ν = 2 G / ν = G / (ν/2), in log space: G underflows for a small df.
+        let lg = log_standard_gamma_rsample(&half, &self.batch, rng);
+        let y = x * ((half.ln() - lg) * 0.5).exp();
+        // The heaviest tails reach beyond f64: kept at ±f64::MAX.
+        Ok((&self.loc + &self.scale * y).clamp(-f64::MAX, f64::MAX))
     }
     fn has_rsample(&self) -> bool {
         true
