@@ -38,7 +38,7 @@ pub mod __private {
     pub mod constraint_names {
         pub use pyro_core::constraints::{
             boolean, greater_than, integer_interval, interval, less_than, lower_cholesky,
-            nonnegative_integer, positive, real, real_vector, simplex, unit_interval,
+            nonnegative, nonnegative_integer, positive, real, real_vector, simplex, unit_interval,
         };
     }
 

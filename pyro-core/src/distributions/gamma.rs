@@ -397,7 +397,7 @@ impl Distribution for Gamma {
         )
     }
     fn support(&self) -> Constraint {
-        Constraint::Positive
+        Constraint::Nonnegative
     }
     fn mean(&self) -> Result<Tensor> {
         Ok((&self.concentration / &self.rate).bcast(&self.batch))

@@ -223,6 +223,69 @@ pub(crate) fn binomial_d_probs(k: f64, n: f64, p: f64, q: f64) -> f64 {
     xdivy(k, p) - xdivy(n - k, q)
 }
 
+/// The negative binomial log-mass `ln(Γ(r + k) / (Γ(r) k!) p^r q^k)` at `k` (R's `dnbinom`:
+/// `ln(r / (r + k)) + binomial_raw(r, k, p, q)`, accurate for large `r` and `k`), with `p + q
+/// = 1` and their logarithms given (so that it stays exact where `p` or `q` underflows: then
+/// from the logarithms and `ln B(r, k)`). `-inf` unless `k` is a whole number `>= 0`.
+pub(crate) fn negative_binomial_raw(k: f64, r: f64, p: f64, q: f64, ln_p: f64, ln_q: f64) -> f64 {
+    if k.is_nan() || r.is_nan() || p.is_nan() || q.is_nan() {
+        return f64::NAN;
+    }
+    if !is_count(k, f64::INFINITY) {
+        return f64::NEG_INFINITY;
+    }
+    if k == 0.0 {
+        return r * ln_p;
+    }
+    let n = r + k;
+    if p >= f64::MIN_POSITIVE && q >= f64::MIN_POSITIVE && n.is_finite() {
+        return ln_ratio(r, n) + binomial_raw(r, k, p, q);
+    }
+    r * ln_p + k * ln_q - k.ln() - lbeta(r, k)
+}
+
+/// NegativeBinomial(total_count r, logits l) log-mass at `k` (PyTorch's parameterisation:
+/// `p = sigmoid(l)` is the weight of `k`): [`negative_binomial_raw`] with `sigmoid(-l)`,
+/// `sigmoid(l)`.
+pub(crate) fn negative_binomial(k: f64, r: f64, l: f64) -> f64 {
+    use crate::tensor::fastmath::{sigmoid, softplus};
+    negative_binomial_raw(k, r, sigmoid(-l), sigmoid(l), -softplus(l), -softplus(-l))
+}
+
+/// `(∂/∂r, ∂/∂l)` of [`negative_binomial`].
+pub(crate) fn negative_binomial_grad(k: f64, r: f64, l: f64, need_r: bool) -> [f64; 2] {
+    use crate::tensor::fastmath::{sigmoid, softplus};
+    let dr = if need_r {
+        digamma(r + k) - digamma(r) - softplus(l)
+    } else {
+        0.0
+    };
+    [dr, k - (r + k) * sigmoid(l)]
+}
+
+/// GammaPoisson(concentration a, rate b) log-mass at `k`: [`negative_binomial_raw`] with
+/// `p = b / (1 + b)`, `q = 1 / (1 + b)`.
+pub(crate) fn gamma_poisson(k: f64, a: f64, b: f64) -> f64 {
+    negative_binomial_raw(
+        k,
+        a,
+        b / (1.0 + b),
+        1.0 / (1.0 + b),
+        -(1.0 / b).ln_1p(),
+        -b.ln_1p(),
+    )
+}
+
+/// `(∂/∂a, ∂/∂b)` of [`gamma_poisson`].
+pub(crate) fn gamma_poisson_grad(k: f64, a: f64, b: f64, need_a: bool) -> [f64; 2] {
+    let da = if need_a {
+        digamma(a + k) - digamma(a) - (1.0 / b).ln_1p()
+    } else {
+        0.0
+    };
+    [da, a / b - (a + k) / (1.0 + b)]
+}
+
 // ----- beta, gamma, inverse gamma ---------------------------------------------------------------
 
 /// Beta(a, b) log-density at `x` (R's `dbeta`): the binomial form for `a, b > 2`, the direct

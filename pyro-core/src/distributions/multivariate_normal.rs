@@ -202,7 +202,7 @@ impl Distribution for MultivariateNormal {
         let eps = standard_normal(rng, &shape);
         let eps2 = eps.reshape(&[shape.iter().product::<usize>() / self.n, self.n]);
         let le = eps2.matmul(&self.scale_tril.t()).reshape(&shape);
-        (&self.loc + le).check()
+        (&self.loc + le).clamp(-f64::MAX, f64::MAX).check()
     }
     fn has_rsample(&self) -> bool {
         true

@@ -1,7 +1,7 @@
 //! The normal (Gaussian) distribution.
 
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, standard_normal, standardized};
+use super::util::{affine, batch_of, check_param, standard_normal, standardized};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -64,7 +64,7 @@ impl Distribution for Normal {
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
         let eps = standard_normal(rng, &self.batch);
-        Ok(&self.loc + &self.scale * eps)
+        Ok(affine(&self.loc, &self.scale, &eps))
     }
     fn has_rsample(&self) -> bool {
         true
