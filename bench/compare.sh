@@ -10,7 +10,7 @@
 #   VENV        peer virtual environment (default .venv-peers); created with
 #               bench/peers/install_peers.sh when missing (about 6 GB, 3 minutes)
 #   RUNS        alternations: ours, Pyro, NumPyro, ours, Pyro, NumPyro, ... (default 3)
-#   WORKLOADS   subset of "coin logreg vae-digits hmm" (default all); workloads whose pyro-rs
+#   WORKLOADS   subset of "coin logreg vae-digits hmm nuts" (default all); workloads whose pyro-rs
 #               example is missing are skipped, the peers too
 #   MNIST=1     also run vae-mnist (ours only; no peer script) when MNIST is found
 #   MNIST_EPOCHS  epochs for vae-mnist (default 1)
@@ -33,7 +33,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 VENV=${VENV:-.venv-peers}
 RUNS=${RUNS:-3}
-WORKLOADS=${WORKLOADS:-"coin logreg vae-digits hmm"}
+WORKLOADS=${WORKLOADS:-"coin logreg vae-digits hmm nuts"}
 MNIST=${MNIST:-0}
 MNIST_EPOCHS=${MNIST_EPOCHS:-1}
 PEERS_FULL=${PEERS_FULL:-0}
@@ -137,6 +137,13 @@ for r in $(seq 1 "$RUNS"); do
             run ours hmm "$r" "$BIN/bench_hmm"
             run pyro hmm "$r" "$PY" $PEERS/hmm_pyro.py --runs 1 --threads "$THREADS" "${HMM_PYRO[@]}"
             run numpyro hmm "$r" "$PY" $PEERS/hmm_numpyro.py --runs 1 "${HMM_NUMPYRO[@]}"
+            ;;
+        nuts)
+            # NUTS, 4 chains x (1000 + 1000), eight-schools and logreg. Ours: one thread (chains
+            # one after the other, as NumPyro's chain_method="sequential"), then 4 threads.
+            have bench_nuts || { log "skip nuts: no examples/bench_nuts.rs"; continue; }
+            run ours nuts "$r" "$BIN/bench_nuts"
+            run numpyro nuts "$r" "$PY" $PEERS/nuts_numpyro.py
             ;;
         *) log "unknown workload $w" ;;
         esac

@@ -10,6 +10,7 @@
 //! Model: `mu ~ Normal(-1, 1)`, `sigma ~ HalfNormal(1)`, and per player
 //! `alpha ~ Normal(mu, sigma)`, `r ~ Binomial(45, sigmoid(alpha))`.
 
+use pyro::data::load_table;
 use pyro::infer::summary::{format_table, summarize};
 use pyro::prelude::*;
 
@@ -24,22 +25,34 @@ fn partial_pooling(hits: &[f64], at_bats: f64) {
     });
 }
 
+const USAGE: &str = "usage: baseball (no arguments)";
+
+/// This example takes no arguments: any is refused with the usage line.
+fn parse_args() -> Result<(), lexopt::Error> {
+    use lexopt::prelude::*;
+    if let Some(arg) = lexopt::Parser::from_env().next()? {
+        if matches!(arg, Short('h') | Long("help")) {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        return Err(arg.unexpected());
+    }
+    Ok(())
+}
+
 fn main() -> pyro::Result<()> {
+    parse_args().unwrap_or_else(|e| {
+        eprintln!("baseball: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/tables/pscl__EfronMorris.csv"
     );
-    let text = std::fs::read_to_string(path).map_err(|e| pyro::Error::file(path, e.to_string()))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
-    let (ir, ip, iname) = (col("r"), col("p"), col("name"));
-    let rows: Vec<Vec<&str>> = lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').collect())
-        .collect();
-    let hits: Vec<f64> = rows.iter().map(|r| r[ir].parse().expect("r")).collect();
-    let rest: Vec<f64> = rows.iter().map(|r| r[ip].parse().expect("p")).collect();
+    let table = load_table(path)?;
+    let hits = table.column_f64("r")?;
+    let rest = table.column_f64("p")?;
+    let names = table.column_str("name")?;
     let at_bats = 45.0;
 
     let guide = AutoDiagonalNormal::new(partial_pooling);
@@ -77,7 +90,7 @@ fn main() -> pyro::Result<()> {
         se_pooled += (row.mean - rest[i]).powi(2);
         println!(
             "{:<20} {:>8.3} {:>10.3}   [{:.3}, {:.3}] {:>10.3}",
-            rows[i][iname], raw, row.mean, row.q05, row.q95, rest[i]
+            names[i], raw, row.mean, row.q05, row.q95, rest[i]
         );
     }
     let n = hits.len() as f64;

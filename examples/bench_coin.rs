@@ -254,20 +254,51 @@ fn run(variant: &str, steps: usize, seed: u64) -> pyro::Result<Outcome> {
     })
 }
 
-fn main() -> pyro::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
+const USAGE: &str =
+    "usage: bench_coin [--steps N (2000)] [--runs R (5)] [--variant loop|plate] [--diag]";
+
+struct Args {
+    steps: usize,
+    runs: usize,
+    diag: bool,
+    variant: Option<String>,
+}
+
+fn parse_args() -> Result<Args, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut args = Args {
+        steps: 2000,
+        runs: 5,
+        diag: false,
+        variant: None,
     };
-    let steps: usize = flag("--steps").map_or(2000, |s| s.parse().expect("--steps N"));
-    let runs: usize = flag("--runs").map_or(5, |s| s.parse().expect("--runs N"));
-    if args.iter().any(|a| a == "--diag") {
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("steps") => args.steps = parser.value()?.parse()?,
+            Long("runs") => args.runs = parser.value()?.parse()?,
+            Long("diag") => args.diag = true,
+            Long("variant") => args.variant = Some(parser.value()?.string()?),
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> pyro::Result<()> {
+    let args = parse_args().unwrap_or_else(|e| {
+        eprintln!("bench_coin: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
+    let (steps, runs) = (args.steps, args.runs);
+    if args.diag {
         return diag(steps);
     }
-    let variants: Vec<String> = match flag("--variant") {
+    let variants: Vec<String> = match args.variant {
         Some(v) => vec![v],
         None => vec!["loop".into(), "plate".into()],
     };

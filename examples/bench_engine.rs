@@ -191,10 +191,38 @@ fn elementwise_exp() {
     report("engine-exp-softplus-sigmoid-100k", us, steps, 1_000.0);
 }
 
+const USAGE: &str = "usage: bench_engine [coin|plate|mlp|exp]";
+
+/// The one case to run, if the command line names one.
+fn parse_args() -> Result<Option<String>, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut only = None;
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Value(v) if only.is_none() => {
+                let v = v.string()?;
+                if !["coin", "plate", "mlp", "exp"].contains(&v.as_str()) {
+                    return Err(format!("unknown case `{v}`").into());
+                }
+                only = Some(v);
+            }
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(only)
+}
+
 fn main() {
-    // An optional argument picks one case: coin, plate, mlp or exp.
-    let only = std::env::args().nth(1);
-    let run = |name: &str| only.as_deref().map_or(true, |o| o == name);
+    let only = parse_args().unwrap_or_else(|e| {
+        eprintln!("bench_engine: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
+    let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
     if run("coin") {
         coin();
     }

@@ -189,7 +189,26 @@ fn forward_neg_log_joint(probs: &[f64], locs: &[f64], y: &[Vec<f64>]) -> f64 {
     -total
 }
 
+const USAGE: &str = "usage: bench_hmm (no arguments)";
+
+/// This example takes no arguments: any is refused with the usage line.
+fn parse_args() -> Result<(), lexopt::Error> {
+    use lexopt::prelude::*;
+    if let Some(arg) = lexopt::Parser::from_env().next()? {
+        if matches!(arg, Short('h') | Long("help")) {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        return Err(arg.unexpected());
+    }
+    Ok(())
+}
+
 fn main() -> pyro::Result<()> {
+    parse_args().unwrap_or_else(|e| {
+        eprintln!("bench_hmm: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
     let data = load()?;
     let args: Vec<String> = std::env::args().collect();
     let steps = match args.iter().position(|a| a == "--steps") {

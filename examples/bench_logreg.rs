@@ -95,7 +95,26 @@ fn corr(a: &[f64], b: &[f64]) -> f64 {
     sab / (saa * sbb).sqrt()
 }
 
+const USAGE: &str = "usage: bench_logreg (no arguments)";
+
+/// This example takes no arguments: any is refused with the usage line.
+fn parse_args() -> Result<(), lexopt::Error> {
+    use lexopt::prelude::*;
+    if let Some(arg) = lexopt::Parser::from_env().next()? {
+        if matches!(arg, Short('h') | Long("help")) {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        return Err(arg.unexpected());
+    }
+    Ok(())
+}
+
 fn main() -> pyro::Result<()> {
+    parse_args().unwrap_or_else(|e| {
+        eprintln!("bench_logreg: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     let xs: Vec<f64> = (0..N * D)
         .map(|_| StandardNormal.sample(&mut rng))

@@ -84,18 +84,47 @@ fn train(
     Ok(run)
 }
 
-fn main() -> pyro::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
+const USAGE: &str = "usage: bench_vae [--epochs N (1, MNIST)] [--digits-epochs N (20)] \
+                     [--mnist DIR] [--skip-mnist]";
+
+struct Args {
+    mnist_epochs: usize,
+    digits_epochs: usize,
+    mnist: Option<PathBuf>,
+    skip_mnist: bool,
+}
+
+fn parse_args() -> Result<Args, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut args = Args {
+        mnist_epochs: 1,
+        digits_epochs: 20,
+        mnist: None,
+        skip_mnist: false,
     };
-    let mnist_epochs: usize = flag("--epochs").and_then(|s| s.parse().ok()).unwrap_or(1);
-    let digits_epochs: usize = flag("--digits-epochs")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("epochs") => args.mnist_epochs = parser.value()?.parse()?,
+            Long("digits-epochs") => args.digits_epochs = parser.value()?.parse()?,
+            Long("mnist") => args.mnist = Some(parser.value()?.into()),
+            Long("skip-mnist") => args.skip_mnist = true,
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> pyro::Result<()> {
+    let args = parse_args().unwrap_or_else(|e| {
+        eprintln!("bench_vae: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
+    let (mnist_epochs, digits_epochs) = (args.mnist_epochs, args.digits_epochs);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
 
     // ----- vae-digits -----
@@ -120,11 +149,11 @@ fn main() -> pyro::Result<()> {
     );
 
     // ----- vae-mnist -----
-    if args.iter().any(|a| a == "--skip-mnist") {
+    if args.skip_mnist {
         return Ok(());
     }
-    let candidates: Vec<PathBuf> = flag("--mnist")
-        .map(PathBuf::from)
+    let candidates: Vec<PathBuf> = args
+        .mnist
         .into_iter()
         .chain([root.join("data/mnist"), root.join("../shared/data/mnist")])
         .collect();

@@ -26,7 +26,26 @@ fn coin_guide(_data: &[f64]) {
     sample!("latent_fairness", Beta::new(alpha_q, beta_q));
 }
 
+const USAGE: &str = "usage: coin (no arguments)";
+
+/// This example takes no arguments: any is refused with the usage line.
+fn parse_args() -> Result<(), lexopt::Error> {
+    use lexopt::prelude::*;
+    if let Some(arg) = lexopt::Parser::from_env().next()? {
+        if matches!(arg, Short('h') | Long("help")) {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        return Err(arg.unexpected());
+    }
+    Ok(())
+}
+
 fn main() -> pyro::Result<()> {
+    parse_args().unwrap_or_else(|e| {
+        eprintln!("coin: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
     let data = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
     let adam = Adam::new(AdamConfig {
         lr: 0.0005,

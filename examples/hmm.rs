@@ -187,17 +187,33 @@ fn log_likelihood_per_step(
     Ok((-loss - masked as f64 * (k as f64).ln()) / steps as f64)
 }
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+const USAGE: &str = "usage: hmm [--epochs N (10)] [--states K (16)] [--batch B (20)]";
+
+/// `(epochs, states, batch)` from the command line.
+fn parse_args() -> Result<(usize, usize, usize), lexopt::Error> {
+    use lexopt::prelude::*;
+    let (mut epochs, mut k, mut batch) = (10, 16, 20);
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("epochs") => epochs = parser.value()?.parse()?,
+            Long("states") => k = parser.value()?.parse()?,
+            Long("batch") => batch = parser.value()?.parse()?,
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok((epochs, k, batch))
 }
 
 fn main() -> pyro::Result<()> {
-    let (epochs, k, batch) = (arg("--epochs", 10), arg("--states", 16), arg("--batch", 20));
+    let (epochs, k, batch) = parse_args().unwrap_or_else(|e| {
+        eprintln!("hmm: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
     let train = load("train")?;
     let test = load("test")?;
     println!(

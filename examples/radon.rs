@@ -11,6 +11,7 @@
 //! is used as is: `1 - basement` would flip the sign of `b`.
 //! Gelman and Hill's multilevel fit: mu_a ≈ 1.46, b ≈ -0.69, sigma_a ≈ 0.33, sigma_y ≈ 0.76.
 
+use pyro::data::load_table;
 use pyro::infer::summary::{format_table, summary};
 use pyro::prelude::*;
 
@@ -46,28 +47,21 @@ fn load() -> pyro::Result<(Radon, Vec<String>)> {
         env!("CARGO_MANIFEST_DIR"),
         "/data/tables/HLMdiag__radon.csv"
     );
-    let text = std::fs::read_to_string(path).map_err(|e| pyro::Error::file(path, e.to_string()))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
-    let (il, ib, ic, iname) = (
-        col("log.radon"),
-        col("basement"),
-        col("county"),
-        col("county.name"),
-    );
-    let (mut y, mut floor, mut county) = (Vec::new(), Vec::new(), Vec::new());
+    let table = load_table(path)?;
+    let y = table.column_f64("log.radon")?;
+    let floor = table.column_f64("basement")?;
+    // Counties are numbered from 1 in the file.
+    let counties = table.column("county", "a county number from 1", |s| {
+        s.parse::<usize>().ok().filter(|&c| c >= 1)
+    })?;
+    let mut county = Vec::with_capacity(counties.len());
     let mut names: Vec<String> = Vec::new();
-    for l in lines.filter(|l| !l.trim().is_empty()) {
-        let r: Vec<&str> = l.split(',').collect();
-        y.push(r[il].parse::<f64>().expect("log.radon"));
-        floor.push(r[ib].parse::<f64>().expect("basement"));
-        let c: usize = r[ic].parse().expect("county");
+    for (c, name) in counties.into_iter().zip(table.column_str("county.name")?) {
         county.push(c - 1);
         if names.len() < c {
             names.resize(c, String::new());
         }
-        names[c - 1] = r[iname].to_string();
+        names[c - 1] = name;
     }
     let n_counties = names.len();
     Ok((
@@ -81,7 +75,26 @@ fn load() -> pyro::Result<(Radon, Vec<String>)> {
     ))
 }
 
+const USAGE: &str = "usage: radon (no arguments)";
+
+/// This example takes no arguments: any is refused with the usage line.
+fn parse_args() -> Result<(), lexopt::Error> {
+    use lexopt::prelude::*;
+    if let Some(arg) = lexopt::Parser::from_env().next()? {
+        if matches!(arg, Short('h') | Long("help")) {
+            println!("{USAGE}");
+            std::process::exit(0);
+        }
+        return Err(arg.unexpected());
+    }
+    Ok(())
+}
+
 fn main() -> pyro::Result<()> {
+    parse_args().unwrap_or_else(|e| {
+        eprintln!("radon: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
     let (data, names) = load()?;
     println!(
         "{} homes in {} counties",

@@ -29,23 +29,42 @@ fn has_mnist(dir: &Path) -> bool {
         .any(|f| dir.join(f).is_file())
 }
 
-fn main() -> pyro::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut dir: Option<PathBuf> = None;
-    let mut epochs: Option<usize> = None;
-    let mut out = PathBuf::from("target/vae");
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--epochs" => epochs = it.next().and_then(|s| s.parse().ok()),
-            "--out" => out = it.next().map(PathBuf::from).unwrap_or(out),
-            "-h" | "--help" => {
-                println!("usage: vae [MNIST_DIR] [--epochs N] [--out DIR]");
-                return Ok(());
+const USAGE: &str = "usage: vae [MNIST_DIR] [--epochs N] [--out DIR]";
+
+struct Args {
+    dir: Option<PathBuf>,
+    epochs: Option<usize>,
+    out: PathBuf,
+}
+
+fn parse_args() -> Result<Args, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut args = Args {
+        dir: None,
+        epochs: None,
+        out: PathBuf::from("target/vae"),
+    };
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("epochs") => args.epochs = Some(parser.value()?.parse()?),
+            Long("out") => args.out = parser.value()?.into(),
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
             }
-            other => dir = Some(PathBuf::from(other)),
+            Value(dir) if args.dir.is_none() => args.dir = Some(dir.into()),
+            _ => return Err(arg.unexpected()),
         }
     }
+    Ok(args)
+}
+
+fn main() -> pyro::Result<()> {
+    let Args { dir, epochs, out } = parse_args().unwrap_or_else(|e| {
+        eprintln!("vae: {e}\n{USAGE}");
+        std::process::exit(2)
+    });
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let candidates: Vec<PathBuf> = match &dir {
         Some(d) => vec![d.clone()],

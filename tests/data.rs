@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pyro::data::{load_digits, load_idx_images, load_idx_labels, load_mnist, Batches};
+use pyro::data::{load_digits, load_idx_images, load_idx_labels, load_mnist, load_table, Batches};
 use pyro::Error;
 
 fn tmp_dir(name: &str) -> PathBuf {
@@ -179,6 +179,89 @@ fn bad_digits_rows_name_file_and_line() {
         &p,
         &["line 1", "field 6", "0..=16"],
     );
+}
+
+#[test]
+fn digits_with_crlf_quotes_and_blank_lines_load_as_plain_ones() {
+    let dir = tmp_dir("digits-crlf");
+    let row = |label: u8| {
+        let mut r: Vec<String> = (0..64).map(|j| (j % 17).to_string()).collect();
+        r.push(label.to_string());
+        r
+    };
+    let plain = dir.join("plain.csv");
+    std::fs::write(
+        &plain,
+        format!("{}\n{}\n", row(3).join(","), row(7).join(",")),
+    )
+    .unwrap();
+    // The same records with CRLF line ends, a quoted field, a blank line and a trailing CRLF.
+    let mut quoted = row(7);
+    quoted[10] = format!("\"{}\"", quoted[10]);
+    let crlf = dir.join("crlf.csv");
+    std::fs::write(
+        &crlf,
+        format!("{}\r\n\r\n{}\r\n", row(3).join(","), quoted.join(",")),
+    )
+    .unwrap();
+    let (a, b) = (load_digits(&plain).unwrap(), load_digits(&crlf).unwrap());
+    assert_eq!(a.labels, [3, 7]);
+    assert_eq!((a.labels, a.pixels), (b.labels, b.pixels));
+    // An unterminated quote is an error naming the file, not a panic or a silent misread.
+    std::fs::write(&crlf, format!("{}\r\n\"1,2\r\n", row(3).join(","))).unwrap();
+    file_error(load_digits(&crlf).unwrap_err(), &crlf, &["line 2"]);
+}
+
+#[test]
+fn tables_read_quoted_fields_crlf_and_name_bad_fields() {
+    let dir = tmp_dir("table");
+    let p = dir.join("t.csv");
+    // A byte-order mark, CRLF line ends, a quoted comma and an escaped quote.
+    std::fs::write(
+        &p,
+        "\u{feff}name,\"x\",n\r\n\"Smith, \"\"Babe\"\"\",1.5,3\r\nJones,-2,4\r\n",
+    )
+    .unwrap();
+    let t = load_table(&p).unwrap();
+    assert_eq!(t.columns(), ["name", "x", "n"]);
+    assert_eq!(t.column_str("name").unwrap(), ["Smith, \"Babe\"", "Jones"]);
+    assert_eq!(t.column_f64("x").unwrap(), [1.5, -2.0]);
+    assert_eq!(t.column_usize("n").unwrap(), [3, 4]);
+    file_error(
+        t.column_f64("y").unwrap_err(),
+        &p,
+        &["no column `y`", "name, x, n"],
+    );
+    file_error(
+        t.column_usize("x").unwrap_err(),
+        &p,
+        &["line 2", "column `x`", "`1.5`", "non-negative integer"],
+    );
+    // A short record names its line; a table with no header line is an error.
+    std::fs::write(&p, "a,b\n1,2\n3\n").unwrap();
+    file_error(
+        load_table(&p).unwrap_err(),
+        &p,
+        &["line 3", "1 fields", "header has 2"],
+    );
+    std::fs::write(&p, "").unwrap();
+    file_error(load_table(&p).unwrap_err(), &p, &["empty"]);
+    std::fs::write(&p, "a,a\n1,2\n").unwrap();
+    file_error(load_table(&p).unwrap_err(), &p, &["`a` appears twice"]);
+}
+
+#[test]
+fn shipped_tables_load() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/tables");
+    let schools = load_table(root.join("stevedata__eight_schools.csv")).unwrap();
+    assert_eq!(schools.len(), 8);
+    assert_eq!(schools.column_f64("est").unwrap()[0], 28.39);
+    let radon = load_table(root.join("HLMdiag__radon.csv")).unwrap();
+    assert_eq!(radon.len(), 919);
+    let counties = radon.column_usize("county").unwrap();
+    assert_eq!(counties.iter().max(), Some(&85));
+    let baseball = load_table(root.join("pscl__EfronMorris.csv")).unwrap();
+    assert_eq!(baseball.len(), 18);
 }
 
 #[test]

@@ -15,7 +15,7 @@
 
 use pyro::constraints::{self, Constraint};
 use pyro::distributions::*;
-use pyro::infer::{AutoDelta, AutoNormal, Svi, TraceElbo};
+use pyro::infer::{AutoDelta, AutoMultivariateNormal, AutoNormal, Svi, TraceElbo};
 use pyro::optim::{Adam, AdamConfig};
 use pyro::rng::rng_from_seed;
 use pyro::tensor::{Tape, Tensor};
@@ -844,6 +844,20 @@ fn sample_moments_von_mises() {
     // κ = 0: uniform on the circle.
     let xs = draws(&VonMises::new(full(1.0), 0.0).unwrap(), 13);
     check_moments("VonMises(κ = 0)", &xs, 0.0, pi * pi / 3.0, -1.2);
+    // Large κ: sqrt(κ) (x - μ) is standard normal up to O(1/κ), far below the standard errors
+    // (μ = 0 for the largest κ, whose deviations only f64 values near 0 can hold).
+    for (seed, loc, kappa) in [
+        (19, 0.25, 1e4),
+        (20, 0.25, 1e8),
+        (21, 0.25, 1e12),
+        (22, 0.0, 1e300),
+    ] {
+        let xs: Vec<f64> = draws(&VonMises::new(full(loc), kappa).unwrap(), seed)
+            .iter()
+            .map(|x| (x - loc) * f64::sqrt(kappa))
+            .collect();
+        check_moments(&format!("VonMises(κ = {kappa})"), &xs, 0.0, 1.0, 0.0);
+    }
 }
 
 #[test]
@@ -1272,6 +1286,32 @@ fn new_distributions(p: &mut Params) -> Vec<Box<dyn Distribution>> {
 }
 
 #[test]
+fn extreme_parameters_give_finite_draws_and_log_probs() {
+    let mut rng = rng_from_seed(5);
+    let ds: Vec<Box<dyn Distribution>> = vec![
+        Box::new(LKJCholesky::new(3, 1e300).unwrap()),
+        Box::new(LKJCholesky::new(3, 1e-300).unwrap()),
+        Box::new(VonMises::new(1.0, 1e-300).unwrap()),
+        Box::new(NegativeBinomial::new(1e-300, 0.5).unwrap()),
+        Box::new(NegativeBinomial::new(1e15, 1e-10).unwrap()),
+        Box::new(GammaPoisson::new(1e-3, 1e-6).unwrap()),
+        Box::new(ZeroInflatedPoisson::from_logits(-700.0, 1e-300).unwrap()),
+        Box::new(TruncatedNormal::new(0.0, 1.0, 1e3, 1e3 + 1e-9).unwrap()),
+        Box::new(TruncatedNormal::new(0.0, 1e-300, -1.0, 1.0).unwrap()),
+        Box::new(TruncatedNormal::new(0.0, 1.0, f64::NEG_INFINITY, f64::INFINITY).unwrap()),
+        Box::new(Multinomial::new(1 << 40, [0.5, 1e-300, 0.5]).unwrap()),
+    ];
+    for d in ds {
+        for _ in 0..20 {
+            let x = d.sample(&mut rng);
+            assert!(d.support().check(&x), "{d:?}: {x:?} outside the support");
+            let l = d.log_prob(&x);
+            assert!(l.is_finite(), "{d:?}: log_prob {l:?} at {x:?}");
+        }
+    }
+}
+
+#[test]
 fn property_samples_are_in_the_support_and_have_finite_log_prob() {
     for seed in 0..25u64 {
         let mut p = Params(seed * 7 + 1);
@@ -1360,6 +1400,22 @@ fn lkj_map_with_autodelta_is_the_likelihood_maximum() {
     let s = |i: usize, j: usize| v.chunks(2).map(|x| x[i] * x[j]).sum::<f64>() / n;
     let score = r * (1.0 - r * r) + (1.0 + r * r) * s(0, 1) - r * (s(0, 0) + s(1, 1));
     assert!(score.abs() < 1e-4, "r = {r}, score {score}");
+}
+
+#[test]
+fn lkj_site_with_continuous_autoguides_trains() {
+    let data = correlated_data();
+    let guide = AutoMultivariateNormal::new(correlated);
+    let mut svi = Svi::new(correlated, guide, adam(0.02), TraceElbo::default()).seed(0);
+    let mut loss = f64::NAN;
+    for _ in 0..1500 {
+        loss = svi.step(&data).unwrap();
+    }
+    assert!(loss.is_finite());
+    let loc = svi.params().get("AutoMultivariateNormal.loc").unwrap();
+    assert_eq!(loc.shape(), &[1]);
+    let r = loc.to_vec().unwrap()[0].tanh();
+    assert!((r - 0.6).abs() < 0.2, "r = {r}");
 }
 
 #[test]

@@ -399,3 +399,48 @@ fn categorical_log_prob_of_the_enumerated_support_equals_the_gathered_one() {
         }
     }
 }
+
+#[test]
+fn categorical_probs_gradient_includes_the_normalisation() {
+    use pyro::tensor::Tape;
+    // d/dp_j log p(i) = [i = j] / p_i - 1 / Σp, also off the simplex (within its 1e-6 tolerance).
+    let p0 = [0.2, 0.3, 0.5];
+    let lp = |p: &[f64], i: f64| {
+        Categorical::new(Tensor::from_slice(p))
+            .unwrap()
+            .log_prob(&Tensor::scalar(i))
+            .item()
+            .unwrap()
+    };
+    for i in 0..3 {
+        let tape = Tape::new();
+        let p = tape.leaf(Tensor::from_slice(&p0));
+        let out = Categorical::new(p.clone())
+            .unwrap()
+            .log_prob(&Tensor::scalar(i as f64));
+        let g = tape
+            .backward(&out)
+            .unwrap()
+            .get(&p)
+            .unwrap()
+            .to_vec()
+            .unwrap();
+        let h = 1e-7;
+        for j in 0..3 {
+            let (mut up, mut down) = (p0, p0);
+            up[j] += h;
+            down[j] -= h;
+            let fd = (lp(&up, i as f64) - lp(&down, i as f64)) / (2.0 * h);
+            let exact = if i == j { 1.0 / p0[i] } else { 0.0 } - 1.0;
+            assert!(
+                (g[j] - exact).abs() < 1e-12,
+                "d/dp{j} log p({i}): {} vs {exact}",
+                g[j]
+            );
+            assert!(
+                (fd - exact).abs() < 1e-6,
+                "finite differences {fd} vs {exact}"
+            );
+        }
+    }
+}

@@ -30,10 +30,12 @@ pub mod prelude {
     pub use crate::distributions::*;
     pub use crate::error::{Error, Result};
     pub use crate::handlers::Context;
+    pub use crate::infer::mcmc::{Hmc, Mcmc, McmcSamples, Nuts};
     pub use crate::infer::{
-        infer_discrete, AutoDelta, AutoDiagonalNormal, AutoLowRankMultivariateNormal,
-        AutoMultivariateNormal, AutoNormal, Baseline, Decode, Elbo, InitLoc, Model, Predictive,
-        Svi, TraceElbo, TraceEnumElbo, TraceGraphElbo, TraceMeanFieldElbo,
+        infer_discrete, init_to_median, init_to_uniform, init_to_value, AutoDelta,
+        AutoDiagonalNormal, AutoLowRankMultivariateNormal, AutoMultivariateNormal, AutoNormal,
+        Baseline, Decode, Elbo, InitLoc, Model, Predictive, Svi, TraceElbo, TraceEnumElbo,
+        TraceGraphElbo, TraceMeanFieldElbo,
     };
     pub use crate::optim::*;
     pub use crate::params::ParamStore;

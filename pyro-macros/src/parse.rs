@@ -123,7 +123,7 @@ pub fn function(
             ),
         );
     }
-    if let Some(t) = &sig.unsafety {
+    if let syn::Safety::Unsafe(t) = &sig.safety {
         push(
             &mut errors,
             syn::Error::new(

@@ -1,5 +1,6 @@
 //! The 8x8 UCI optical digits as bundled with scikit-learn: one image per CSV line, 64 pixel
-//! values `0..=16` then the label `0..=9`. The file may be gzipped.
+//! values `0..=16` then the label `0..=9`, read with the `csv` crate (quoted fields and CRLF line
+//! ends as RFC 4180 says). The file may be gzipped.
 
 use std::path::Path;
 
@@ -19,31 +20,24 @@ pub const DIGITS_MAX_BYTES: usize = 256 << 20;
 pub fn load_digits(path: impl AsRef<Path>) -> Result<Dataset> {
     let path = path.as_ref();
     let bytes = read_maybe_gz(path, DIGITS_MAX_BYTES)?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| Error::file(path, format!("not UTF-8 text: {e}")))?;
     let mut pixels = Vec::with_capacity(1797 * 64);
     let mut labels = Vec::with_capacity(1797);
-    for (ln, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split(',').collect();
+    super::table::for_each_record(path, &bytes, |ln, fields| {
         if fields.len() != 65 {
             return Err(Error::file(
                 path,
                 format!(
-                    "line {}: {} fields, expected 65 (64 pixels and a label)",
-                    ln + 1,
+                    "line {ln}: {} fields, expected 65 (64 pixels and a label)",
                     fields.len()
                 ),
             ));
         }
         for (j, f) in fields.iter().enumerate() {
-            let v: f64 = f.trim().parse().map_err(|_| {
+            let f = f.trim();
+            let v: f64 = f.parse().map_err(|_| {
                 Error::file(
                     path,
-                    format!("line {}, field {}: `{f}` is not a number", ln + 1, j + 1),
+                    format!("line {ln}, field {}: `{f}` is not a number", j + 1),
                 )
             })?;
             let max = if j == 64 { 9.0 } else { 16.0 };
@@ -51,8 +45,7 @@ pub fn load_digits(path: impl AsRef<Path>) -> Result<Dataset> {
                 return Err(Error::file(
                     path,
                     format!(
-                        "line {}, field {}: {v} is not an integer in 0..={max}",
-                        ln + 1,
+                        "line {ln}, field {}: {v} is not an integer in 0..={max}",
                         j + 1
                     ),
                 ));
@@ -63,7 +56,8 @@ pub fn load_digits(path: impl AsRef<Path>) -> Result<Dataset> {
                 pixels.push(v / 16.0);
             }
         }
-    }
+        Ok(())
+    })?;
     if labels.is_empty() {
         return Err(Error::file(
             path,

@@ -1,17 +1,19 @@
 //! Dataset loaders and minibatching: MNIST in IDX format (raw or gzipped), the 8x8 UCI digits
-//! (CSV, optionally gzipped), a seeded minibatch iterator, and a small grayscale PNG writer for
-//! pictures of results.
+//! (CSV, optionally gzipped), CSV tables with a header ([`load_table`]), a seeded minibatch
+//! iterator, and a small grayscale PNG writer for pictures of results.
 //!
 //! Every loader error is an [`Error::File`] that names the file and what was expected.
 
 mod digits;
 mod mnist;
 pub mod png;
+mod table;
 
 pub use digits::{load_digits, DIGITS_MAX_BYTES};
 pub use mnist::{
     load_idx_images, load_idx_labels, load_idx_labels_in, load_mnist, Mnist, MNIST_CLASSES,
 };
+pub use table::{load_table, Table, TABLE_MAX_BYTES};
 
 use rand::seq::SliceRandom;
 

@@ -8,7 +8,7 @@ use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::tensor::{Shape, Tensor};
+use crate::tensor::{record, Aux, BackwardArgs, Data, GradBuf, InputGrads, Shape, Tensor};
 
 /// Normalised logits from probabilities or logits along the last dimension, with the batch
 /// shape and the number of categories.
@@ -36,28 +36,18 @@ pub(super) fn parse(
     let batch = Shape::from_slice(&shape[..shape.len() - 1]);
     let logits = if let Some(p) = probs {
         check_param(dist, "probs", &p, "in [0, 1]", |x| (0.0..=1.0).contains(&x))?;
-        let sums = p.detach().sum_dim(-1, false);
-        check_param(
-            dist,
-            "probs",
-            &sums,
-            "a simplex (rows summing to 1 within 1e-6; row sum",
-            |s| (s - 1.0).abs() <= 1e-6,
-        )
-        .map_err(|e| match e {
-            Error::InvalidParameter {
+        let sums: Vec<f64> = p.raw().chunks(k).map(|row| row.iter().sum()).collect();
+        if let Some(s) = sums.iter().find(|s| s.is_nan() || (*s - 1.0).abs() > 1e-6) {
+            return Err(Error::InvalidParameter {
                 dist,
-                param,
-                reason,
-            } => Error::InvalidParameter {
-                dist,
-                param,
-                reason: reason.replace("got", "got a row summing to") + ")",
-            },
-            e => e,
-        })?;
-        let l = p.ln();
-        &l - l.logsumexp_dim(-1, true)
+                param: "probs",
+                reason: format!(
+                    "must be a simplex (rows summing to 1 within 1e-6; row sum, got a row \
+                     summing to {s})"
+                ),
+            });
+        }
+        log_normalized(&p, k, &sums)
     } else {
         let l = logits.unwrap_or_else(|| Tensor::scalar(0.0));
         check_param(dist, "logits", &l, "a number below +inf", |x| {
@@ -79,6 +69,45 @@ pub(super) fn parse(
         &l - l.logsumexp_dim(-1, true)
     };
     Ok((logits, batch, k))
+}
+
+/// `ln p - ln Σ p` along the last dim (of size `k`, with the row sums given), as one tape node:
+/// one pass forward and one backward, where `ln` then `logsumexp` took four nodes and an
+/// exponential per entry each way.
+fn log_normalized(p: &Tensor, k: usize, sums: &[f64]) -> Tensor {
+    let v: Vec<f64> = p
+        .raw()
+        .chunks(k)
+        .zip(sums)
+        .flat_map(|(row, s)| {
+            let ls = s.ln();
+            row.iter().map(move |x| x.ln() - ls)
+        })
+        .collect();
+    record(
+        &[p],
+        Shape::from_slice(p.shape()),
+        Data::from_vec(v),
+        log_normalized_bw,
+        Aux::None,
+    )
+}
+
+fn log_normalized_bw(args: &BackwardArgs<'_>) -> InputGrads {
+    // d/dp_j (ln p_i - ln S) = [i = j] / p_i - 1 / S.
+    let (p, _) = args.inputs[0];
+    let k = args.out_shape.last().copied().unwrap_or(1).max(1);
+    let mut g = GradBuf::with_capacity(p.len());
+    for (row, grow) in p.chunks(k).zip(args.grad.chunks(k)) {
+        let s: f64 = row.iter().sum();
+        let mean = grow.iter().sum::<f64>() / s;
+        g.extend(
+            row.iter()
+                .zip(grow)
+                .map(|(&x, &gi)| if gi == 0.0 { -mean } else { gi / x - mean }),
+        );
+    }
+    smallvec::smallvec![Some(g)]
 }
 
 fn draw_categories(logits: &Tensor, k: usize, rng: &mut Rng) -> Result<Vec<usize>> {

@@ -83,12 +83,29 @@ impl LKJCholesky {
         let dm1 = (self.dim - 1) as f64;
         let ln_pi = std::f64::consts::PI.ln();
         let alpha = &self.concentration + 0.5 * dm1;
-        // ln Γ_p(a) = p (p - 1)/4 ln π + Σ_{j=1}^{p} ln Γ(a + (1 - j)/2)
+        // ln Γ_p(α - 1/2) = p (p - 1)/4 ln π + Σ_{j=1}^{p} ln Γ(α - 1/2 + (1 - j)/2), p = n - 1,
+        // whose arguments are η + k/2 for k = n - 2, .., 0: formed from η directly, so that the
+        // last one is η itself even where α - 1 would round it away (η = 1e-300).
         let mut mvlgamma = Tensor::scalar(dm1 * (dm1 - 1.0) / 4.0 * ln_pi);
-        for j in 1..self.dim {
-            mvlgamma = mvlgamma + (&alpha - 0.5 + (1.0 - j as f64) / 2.0).lgamma();
+        for k in 0..self.dim - 1 {
+            mvlgamma = mvlgamma + (&self.concentration + 0.5 * k as f64).lgamma();
         }
         0.5 * dm1 * ln_pi + mvlgamma - alpha.lgamma() * dm1
+    }
+}
+
+/// A `Beta(a, b)` draw as `G_a / (G_a + G_b)` from two gamma draws, which stays a number for
+/// any positive `a` and `b` (rand_distr's Beta sampler returns NaN for `b` near 1e-300, where
+/// `G_b` underflows to 0 and the ratio is correctly 1).
+fn beta_draw(rng: &mut Rng, a: f64, b: f64) -> f64 {
+    let g =
+        |rng: &mut Rng, s: f64| rand_distr::Gamma::new(s, 1.0).map_or(f64::NAN, |g| g.sample(rng));
+    let (ga, gb) = (g(rng, a), g(rng, b));
+    if ga + gb > 0.0 {
+        ga / (ga + gb)
+    } else {
+        // Both underflowed: the shapes are tiny, and the draw is 0 or 1 with odds a : b.
+        f64::from(u8::from(rand::Rng::random::<f64>(rng) * (a + b) < a))
     }
 }
 
@@ -131,8 +148,7 @@ impl Distribution for LKJCholesky {
             for i in 1..n {
                 let half = 0.5 * (i - 1) as f64;
                 // Squared length of the row below the diagonal, then a uniform direction.
-                let y = rand_distr::Beta::new(half + 0.5, marginal - half)
-                    .map_or(f64::NAN, |b| b.sample(rng));
+                let y = beta_draw(rng, half + 0.5, marginal - half);
                 let row = &mut m[i * n..(i + 1) * n];
                 let mut norm2 = 0.0;
                 for x in row.iter_mut().take(i) {

@@ -168,7 +168,9 @@ fn phi_ratio(x: f64, log_z: f64) -> f64 {
 /// `Φ(z) = Φ(α) + u Z`, `u ~ Uniform(0, 1)`, inverted in log space on the side of the interval
 /// where the probabilities keep their precision; its gradients come from implicit
 /// differentiation of that equation. Mean and variance are the closed forms (constants: not
-/// differentiated).
+/// differentiated). The support is one interval: the bounds' own when they are shared by the
+/// batch, else the smallest interval holding every element's (a batch with different bounds has
+/// no single constraint; `log_prob` is still `-inf` outside each element's own bounds).
 ///
 /// ```
 /// use pyro_core::distributions::{Distribution, TruncatedNormal};

@@ -84,7 +84,8 @@ const LN_2PI: f64 = 1.837_877_066_409_345_5;
 /// `log_prob` is defined for every real (periodic in `x`), differentiable in both parameters; the
 /// normaliser `ln I₀(κ)` is computed without overflow for any `κ` (a power series below 30, the
 /// asymptotic expansion of `e^(-κ) I₀(κ)` above). Samples lie in `[-π, π)`, drawn by the
-/// Best–Fisher (1979) rejection sampler as in PyTorch (not reparameterised). The mean is `μ`;
+/// Best–Fisher (1979) rejection sampler as in PyTorch (not reparameterised), and as the normal
+/// `N(μ, 1/κ)` above κ = 1e10, where the two agree to 1e-10. The mean is `μ`;
 /// `variance` is the circular variance `1 - I₁(κ)/I₀(κ)`, as in PyTorch.
 ///
 /// ```
@@ -134,9 +135,18 @@ impl VonMises {
     }
 }
 
+/// Above this concentration the draw is normal with variance `1/κ`: the densities differ by
+/// `O(1/κ)` (the quartic term `κ x⁴/24` at `x ~ κ^(-1/2)`), below 1e-10, while the envelope of
+/// the rejection sampler degenerates (`r - 1 ≈ 1/(2κ)` rounds to 0 near κ = 1e16).
+const NORMAL_LIMIT: f64 = 1e10;
+
 /// One draw of the von Mises distribution centred at 0 (Best and Fisher 1979, as PyTorch).
 fn best_fisher(rng: &mut Rng, kappa: f64) -> f64 {
     let pi = std::f64::consts::PI;
+    if kappa > NORMAL_LIMIT {
+        let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+        return z / kappa.sqrt();
+    }
     // The wrapped Cauchy envelope's parameter; second-order Taylor expansion near κ = 0.
     let r = if kappa < 1e-5 {
         1.0 / kappa + kappa
@@ -171,10 +181,16 @@ impl Distribution for VonMises {
     fn sample(&self, rng: &mut Rng) -> Tensor {
         let two_pi = 2.0 * std::f64::consts::PI;
         let (loc, kappa) = (self.loc.detach(), self.concentration.detach());
+        let pi = std::f64::consts::PI;
         draw(rng, &self.batch, &[&loc, &kappa], |rng, a| {
-            let x = best_fisher(rng, a[1]);
-            // Wrap into [-π, π).
-            (x + a[0] + std::f64::consts::PI).rem_euclid(two_pi) - std::f64::consts::PI
+            let x = best_fisher(rng, a[1]) + a[0];
+            // Wrap into [-π, π), only when needed: the shift by π would round tiny deviations
+            // (large κ) away.
+            if (-pi..pi).contains(&x) {
+                x
+            } else {
+                (x + pi).rem_euclid(two_pi) - pi
+            }
         })
     }
     /// Defined for every real value (the density is periodic).

@@ -3,6 +3,8 @@
 pub mod autoguide;
 mod discrete;
 mod elbo;
+mod init;
+pub mod mcmc;
 mod model;
 mod predictive;
 pub mod summary;
@@ -14,12 +16,13 @@ mod trace_mean_field_elbo;
 
 pub use autoguide::{
     AutoDelta, AutoDiagonalNormal, AutoLowRankMultivariateNormal, AutoMultivariateNormal,
-    AutoNormal, InitLoc,
+    AutoNormal,
 };
 pub use discrete::{infer_discrete, Decode, DiscreteValues};
 pub use elbo::{Elbo, ElboRun};
+pub use init::{init_to_median, init_to_uniform, init_to_value, InitLoc};
 pub use model::Model;
-pub use predictive::{NoGuide, Predictive, Samples};
+pub use predictive::{McmcDraws, NoGuide, Predictive, Samples};
 pub use svi::Svi;
 pub use trace_elbo::TraceElbo;
 pub use trace_enum_elbo::TraceEnumElbo;

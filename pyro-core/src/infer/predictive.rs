@@ -2,7 +2,10 @@
 
 use super::Model;
 use crate::error::{Error, Result};
-use crate::handlers::{Context, ReplayMessenger, TraceMessenger, UnconditionMessenger};
+use crate::handlers::{
+    Context, ReplayMessenger, SubstituteMessenger, TraceMessenger, UnconditionMessenger,
+};
+use crate::infer::mcmc::McmcSamples;
 use crate::params::ParamStore;
 use crate::rng::rng_from_seed;
 use crate::tensor::{TapeStorage, Tensor};
@@ -19,6 +22,8 @@ pub struct Predictive<M, G> {
     params: ParamStore,
     num_samples: usize,
     seed: u64,
+    /// MCMC draws whose latent values replace the guide ([`Predictive::from_mcmc`]).
+    posterior: Option<McmcSamples>,
 }
 
 /// The samples of a [`Predictive`] run.
@@ -67,6 +72,54 @@ impl<M: Model> Predictive<M, NoGuide> {
             params: params.clone(),
             num_samples,
             seed: 0,
+            posterior: None,
+        }
+    }
+}
+
+/// The stand-in guide of a [`Predictive`] built from MCMC draws ([`Predictive::from_mcmc`]):
+/// it samples nothing (the draws are substituted into the model) and takes the model's
+/// arguments.
+pub struct McmcDraws<M>(std::marker::PhantomData<fn() -> M>);
+
+impl<M: Model> Model for McmcDraws<M> {
+    type Args<'a> = M::Args<'a>;
+    type Output = ();
+    const NAME: &'static str = "MCMC draws";
+    fn call<'a>(&self, _ctx: &mut Context, _args: M::Args<'a>) {}
+}
+
+impl<M: Model> Predictive<M, McmcDraws<M>> {
+    /// Posterior predictive from MCMC draws: one run of the model per draw (all chains, in
+    /// order), with the draw's latent values substituted and the observed sites drawn afresh.
+    /// `deterministic!` sites are recomputed from the latent values.
+    ///
+    /// ```
+    /// # use pyro_core::prelude::*;
+    /// # use pyro_core::infer::mcmc::{Mcmc, Nuts};
+    /// # struct Gauss;
+    /// # impl Model for Gauss {
+    /// #     type Args<'a> = Option<f64>;
+    /// #     type Output = ();
+    /// #     const NAME: &'static str = "gauss";
+    /// #     fn call<'a>(&self, ctx: &mut Context, y: Option<f64>) {
+    /// #         let mu = ctx.sample("mu", Normal::new(0.0, 1.0), None);
+    /// #         ctx.sample("y", Normal::new(mu, 1.0), y.map(Tensor::from));
+    /// #     }
+    /// # }
+    /// let draws = Mcmc::new(Nuts::new(Gauss)).warmup(100).samples(100).progress(false)
+    ///     .run(Some(2.0)).unwrap();
+    /// let pp = Predictive::from_mcmc(Gauss, &draws).seed(1).run(None).unwrap();
+    /// assert_eq!(pp.get("y").unwrap().shape(), &[100]);
+    /// ```
+    pub fn from_mcmc(model: M, samples: &McmcSamples) -> Self {
+        Predictive {
+            model,
+            guide: Some(McmcDraws(std::marker::PhantomData)),
+            params: ParamStore::new(),
+            num_samples: samples.num_chains() * samples.num_draws(),
+            seed: 0,
+            posterior: Some(samples.clone()),
         }
     }
 }
@@ -80,6 +133,7 @@ impl<M: Model, G: Model> Predictive<M, G> {
             params: params.clone(),
             num_samples,
             seed: 0,
+            posterior: None,
         }
     }
 
@@ -103,7 +157,7 @@ impl<M: Model, G: Model> Predictive<M, G> {
         ctx.grad_params = false;
         let mut traces = Vec::with_capacity(self.num_samples);
         let mut returns = Vec::with_capacity(self.num_samples);
-        for _ in 0..self.num_samples {
+        for draw in 0..self.num_samples {
             ctx.begin_run(true);
             let guide_trace = match &self.guide {
                 Some(g) if is_guided::<G>() => {
@@ -116,11 +170,19 @@ impl<M: Model, G: Model> Predictive<M, G> {
                 }
                 _ => Trace::new(),
             };
+            let substitute = match &self.posterior {
+                Some(p) => Some(SubstituteMessenger::new(p.latent_values(draw)?)),
+                None => None,
+            };
             ctx.begin_run(false);
             let ((r, _), tr) = ctx.with_handler(TraceMessenger::new(), |ctx| {
                 ctx.with_handler(ReplayMessenger::new(guide_trace), |ctx| {
-                    ctx.with_handler(UnconditionMessenger, |ctx| {
-                        self.model.call(ctx, args.clone())
+                    ctx.with_handler(UnconditionMessenger, |ctx| match substitute {
+                        Some(sub) => {
+                            ctx.with_handler(sub, |ctx| self.model.call(ctx, args.clone()))
+                                .0
+                        }
+                        None => self.model.call(ctx, args.clone()),
                     })
                     .0
                 })
@@ -139,7 +201,7 @@ impl<M: Model, G: Model> Predictive<M, G> {
 }
 
 fn is_guided<G: Model>() -> bool {
-    G::NAME != NoGuide::NAME
+    G::NAME != NoGuide::NAME && G::NAME != "MCMC draws"
 }
 
 /// Stacks each sample site's values across draws (sites present in every draw).

@@ -25,6 +25,9 @@ pub(crate) enum Aux {
     None,
     Dim(usize),
     Indices(Rc<[usize]>, usize),
+    /// Intermediate values of the forward pass (and a dim), where recomputing them would cost
+    /// as much as the forward pass (the log-space contraction's exponentials).
+    Values(Rc<[f64]>, usize),
 }
 
 /// What a backward function sees.

@@ -18,6 +18,8 @@
 //! rounding whatever the inputs. `-inf` entries (masked states) weigh zero; an output whose terms
 //! are all `-inf` is `-inf` with a zero gradient, never NaN.
 
+use std::rc::Rc;
+
 use smallvec::{smallvec, SmallVec};
 
 use super::backward::{Aux, BackwardArgs, GradBuf, InputGrads};
@@ -77,13 +79,14 @@ impl Tensor {
         if !keepdim {
             out_shape.remove(axis);
         }
-        let v = plan.forward(self.raw(), other.raw());
+        let keep = self.requires_grad() || other.requires_grad();
+        let (v, saved) = plan.forward(self.raw(), other.raw(), keep);
         record(
             &[self, other],
             out_shape,
             Data::from_vec(v),
             logsumexp_add_bw,
-            Aux::Dim(axis),
+            Aux::Values(saved, axis),
         )
     }
 
@@ -122,13 +125,14 @@ impl Tensor {
         };
         let mut out_shape = plan.out_shape.clone();
         out_shape.remove(axis);
-        let v = plan.forward(self.raw(), other.raw());
+        let keep = self.requires_grad() || other.requires_grad();
+        let (v, saved) = plan.forward(self.raw(), other.raw(), keep);
         record(
             &[self, other],
             out_shape,
             Data::from_vec(v),
             log_matmul_exp_bw,
-            Aux::None,
+            Aux::Values(saved, axis),
         )
     }
 }
@@ -155,8 +159,8 @@ fn matmul_view(a: &[usize], b: &[usize]) -> Option<(Shape, Shape, usize)> {
 }
 
 fn logsumexp_add_bw(args: &BackwardArgs<'_>) -> InputGrads {
-    let Aux::Dim(axis) = *args.aux else {
-        unreachable!("logsumexp_add saves its axis")
+    let Aux::Values(_, axis) = *args.aux else {
+        unreachable!("logsumexp_add saves its exponentials and axis")
     };
     let n = args.inputs[0].1.len().max(args.inputs[1].1.len());
     let (ash, bsh) = (pad(args.inputs[0].1, n), pad(args.inputs[1].1, n));
@@ -174,13 +178,16 @@ fn backward_with(args: &BackwardArgs<'_>, ash: &[usize], bsh: &[usize], axis: us
     let Ok(plan) = Plan::new(ash, bsh, axis) else {
         unreachable!("the forward pass checked the shapes")
     };
+    let Aux::Values(saved, _) = args.aux else {
+        unreachable!("the log-space contraction saves its exponentials")
+    };
     let (ga, gb) = plan.backward(
         args.inputs[0].0,
         args.inputs[1].0,
+        saved,
         args.grad,
         args.out,
-        args.needs[0],
-        args.needs[1],
+        [args.needs[0], args.needs[1]],
     );
     smallvec![ga, gb]
 }
@@ -238,16 +245,22 @@ fn strides(shape: &[usize]) -> SmallVec<[usize; 6]> {
 
 /// Appends the offsets of every multi-index over `axes` (row-major) for a tensor with `strides`.
 fn push_offsets(out: &mut Vec<usize>, axes: &[usize], sizes: &[usize], strides: &[usize]) {
+    if let [d] = axes {
+        // One axis (the common case): no index arithmetic.
+        out.extend((0..sizes[*d]).map(|t| t * strides[*d]));
+        return;
+    }
     let start = out.len();
-    out.push(0);
+    let total: usize = axes.iter().map(|&d| sizes[d]).product();
+    out.resize(start + total, 0);
+    // Each axis adds its offset to blocks of `inner` entries, cycling through its size.
+    let mut inner = total;
     for &d in axes {
-        let prev = out.len() - start;
-        for q in 0..prev {
-            for t in 0..sizes[d] {
-                out.push(out[start + q] + t * strides[d]);
-            }
+        let (size, stride) = (sizes[d], strides[d]);
+        inner /= size.max(1);
+        for (q, o) in out[start..].iter_mut().enumerate() {
+            *o += (q / inner) % size * stride;
         }
-        out.drain(start..start + prev);
     }
 }
 
@@ -282,7 +295,13 @@ impl Plan {
             (x, y, only_x, only_y)
         };
         let (sa, sb, so) = (strides(a), strides(b), strides(&out_shape));
-        let mut tables = Vec::with_capacity(64);
+        let groups_len =
+            |axes: &[usize], sizes: &[usize]| -> usize { axes.iter().map(|&d| sizes[d]).product() };
+        let mut tables = Vec::with_capacity(
+            3 * groups_len(&batch, &out_shape)
+                + 2 * groups_len(&only_a, a)
+                + 2 * groups_len(&only_b, b),
+        );
         let mut ranges = [(0, 0); 7];
         let groups: [(&[usize], &[usize], &[usize]); 7] = [
             (&batch, a, &sa),
@@ -324,47 +343,148 @@ impl Plan {
         self.table(Table::AB).len()
     }
 
-    fn forward(&self, x: &[f64], y: &[f64]) -> Vec<f64> {
+    /// Values of one batch element's exponentials and their product: `EA` (`[i, j]`), `EB`
+    /// (`[j, k]`) and `C` (`[i, k]`), in that order.
+    fn block_len(&self) -> usize {
+        self.ni * self.nj + self.nj * self.nk + self.ni * self.nk
+    }
+
+    /// The output values and, with `keep`, every batch element's exponentials and their
+    /// product for the backward pass (else an empty slice).
+    fn forward(&self, x: &[f64], y: &[f64], keep: bool) -> (Vec<f64>, Rc<[f64]>) {
         let (a, b) = if self.swapped { (y, x) } else { (x, y) };
         let mut out = vec![f64::NEG_INFINITY; numel(&self.out_shape)];
         if self.nj == 0 || out.is_empty() {
-            return out;
+            return (out, Rc::from(Vec::new()));
         }
-        with_scratch(self, |mut scratch| {
-            self.forward_into(a, b, &mut out, &mut scratch)
+        let per = self.block_len();
+        // Written in place: collecting a sized iterator into an `Rc` allocates once.
+        let mut saved: Rc<[f64]> =
+            std::iter::repeat_n(0.0, if keep { per * self.batches() } else { 0 }).collect();
+        let (ni, nk) = (self.ni, self.nk);
+        let mut kept = Rc::get_mut(&mut saved).filter(|_| keep);
+        let keep = kept.is_some();
+        let work = ni + nk + ni * nk + if keep { 0 } else { per };
+        with_scratch(work, |buf| {
+            let (sa, rest) = buf.split_at_mut(ni);
+            let (sb, rest) = rest.split_at_mut(nk);
+            let (lnc, spare) = rest.split_at_mut(ni * nk);
+            for beta in 0..self.batches() {
+                let block = match kept.as_deref_mut() {
+                    Some(all) => &mut all[beta * per..(beta + 1) * per],
+                    None => &mut *spare,
+                };
+                let (ea, eb, c) = self.split_block_mut(block);
+                self.fill(a, b, beta, ea, eb, c, sa, sb);
+                self.write_out(a, b, beta, c, sa, sb, lnc, &mut out);
+            }
         });
-        out
+        (out, saved)
     }
 
-    fn forward_into(&self, a: &[f64], b: &[f64], out: &mut [f64], scratch: &mut Scratch<'_>) {
+    fn split_block_mut<'b>(
+        &self,
+        block: &'b mut [f64],
+    ) -> (&'b mut [f64], &'b mut [f64], &'b mut [f64]) {
+        let (ea, rest) = block.split_at_mut(self.ni * self.nj);
+        let (eb, c) = rest.split_at_mut(self.nj * self.nk);
+        (ea, eb, c)
+    }
+
+    fn split_block<'b>(&self, block: &'b [f64]) -> (&'b [f64], &'b [f64], &'b [f64]) {
+        let (ea, rest) = block.split_at(self.ni * self.nj);
+        let (eb, c) = rest.split_at(self.nj * self.nk);
+        (ea, eb, c)
+    }
+
+    /// The shifted exponentials of batch element `beta`, their shifts and their product.
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
+        &self,
+        a: &[f64],
+        b: &[f64],
+        beta: usize,
+        ea: &mut [f64],
+        eb: &mut [f64],
+        c: &mut [f64],
+        sa: &mut [f64],
+        sb: &mut [f64],
+    ) {
+        let (nj, nk) = (self.nj, self.nk);
+        let a0 = self.table(Table::AB)[beta];
+        for (i, &oi) in self.table(Table::AI).iter().enumerate() {
+            let row = &mut ea[i * nj..(i + 1) * nj];
+            for (j, r) in row.iter_mut().enumerate() {
+                *r = a[a0 + oi + j * self.a_j];
+            }
+            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let shift = if m.is_finite() { m } else { 0.0 };
+            sa[i] = shift;
+            exp_minus(row, shift);
+        }
+        let b0 = self.table(Table::BB)[beta];
+        sb.fill(f64::NEG_INFINITY);
+        for j in 0..nj {
+            let row = &mut eb[j * nk..(j + 1) * nk];
+            let base = b0 + j * self.b_j;
+            if self.k_unit {
+                row.copy_from_slice(&b[base..base + nk]);
+            } else {
+                for (r, &o) in row.iter_mut().zip(self.table(Table::BK)) {
+                    *r = b[base + o];
+                }
+            }
+            max_into(sb, row);
+        }
+        for m in sb.iter_mut() {
+            if !m.is_finite() {
+                *m = 0.0;
+            }
+        }
+        for j in 0..nj {
+            sub_exp(&mut eb[j * nk..(j + 1) * nk], sb);
+        }
+        gemm_nn(self.ni, nj, nk, ea, eb, c);
+    }
+
+    /// `out = ln C + shifts` for batch element `beta`, term by term where `C` underflowed.
+    #[allow(clippy::too_many_arguments)]
+    fn write_out(
+        &self,
+        a: &[f64],
+        b: &[f64],
+        beta: usize,
+        c: &[f64],
+        sa: &[f64],
+        sb: &[f64],
+        lnc: &mut [f64],
+        out: &mut [f64],
+    ) {
         let nk = self.nk;
         let (ob, oi, ok) = (
-            self.table(Table::OB),
+            self.table(Table::OB)[beta],
             self.table(Table::OI),
             self.table(Table::OK),
         );
-        for beta in 0..self.batches() {
-            let s = scratch.fill(self, a, b, beta);
-            // ln C, with C clamped into the range where the fast logarithm is exact; the
-            // entries below it are recomputed just after.
-            ln_clamped(s.w, s.c);
-            for (i, &oi) in oi.iter().enumerate() {
-                let o = ob[beta] + oi;
-                let lnc = &s.w[i * nk..(i + 1) * nk];
-                if self.k_unit {
-                    add_shifts(&mut out[o..o + nk], lnc, s.sa[i], s.sb);
-                } else {
-                    for k in 0..nk {
-                        out[o + ok[k]] = lnc[k] + s.sa[i] + s.sb[k];
-                    }
+        // ln C, with C clamped into the range where the fast logarithm is exact; the entries
+        // below it are recomputed just after.
+        ln_clamped(lnc, c);
+        for (i, &oi) in oi.iter().enumerate() {
+            let o = ob + oi;
+            let l = &lnc[i * nk..(i + 1) * nk];
+            if self.k_unit {
+                add_shifts(&mut out[o..o + nk], l, sa[i], sb);
+            } else {
+                for k in 0..nk {
+                    out[o + ok[k]] = l[k] + sa[i] + sb[k];
                 }
             }
-            if s.c.iter().any(|&c| !regular(c)) {
-                for (idx, &c) in s.c.iter().enumerate() {
-                    if !regular(c) {
-                        let (i, k) = (idx / nk, idx % nk);
-                        out[ob[beta] + oi[i] + ok[k]] = self.exact(a, b, beta, i, k);
-                    }
+        }
+        if c.iter().any(|&c| !regular(c)) {
+            for (idx, &cv) in c.iter().enumerate() {
+                if !regular(cv) {
+                    let (i, k) = (idx / nk, idx % nk);
+                    out[ob + oi[i] + ok[k]] = self.exact(a, b, beta, i, k);
                 }
             }
         }
@@ -382,82 +502,56 @@ impl Plan {
         m + (0..self.nj).map(|j| (term(j) - m).exp()).sum::<f64>().ln()
     }
 
+    /// The gradients of both inputs (where `need`ed) from the forward pass's `saved`
+    /// exponentials (recomputed if it saved none).
     fn backward(
         &self,
         x: &[f64],
         y: &[f64],
+        saved: &[f64],
         grad: &[f64],
         out: &[f64],
-        need_x: bool,
-        need_y: bool,
+        need: [bool; 2],
     ) -> (Option<GradBuf>, Option<GradBuf>) {
         let (a, b, need_a, need_b) = if self.swapped {
-            (y, x, need_y, need_x)
+            (y, x, need[1], need[0])
         } else {
-            (x, y, need_x, need_y)
+            (x, y, need[0], need[1])
         };
         let mut ga: GradBuf = smallvec![0.0; if need_a { a.len() } else { 0 }];
         let mut gb: GradBuf = smallvec![0.0; if need_b { b.len() } else { 0 }];
+        let per = self.block_len();
         if self.nj > 0 && !out.is_empty() && (need_a || need_b) {
+            let recomputed;
+            let saved = if saved.len() == per * self.batches() {
+                saved
+            } else {
+                recomputed = self.forward(x, y, true).1;
+                &recomputed[..]
+            };
             let (ni, nj, nk) = (self.ni, self.nj, self.nk);
-            let (ab, ai, bb, bk) = (
-                self.table(Table::AB),
-                self.table(Table::AI),
-                self.table(Table::BB),
-                self.table(Table::BK),
-            );
-            let (ob, oi, ok) = (
-                self.table(Table::OB),
-                self.table(Table::OI),
-                self.table(Table::OK),
-            );
-            with_scratch(self, |mut scratch| {
+            with_scratch(ni * nk + ni.max(nk) * nj, |buf| {
+                let (w, t) = buf.split_at_mut(ni * nk);
                 for beta in 0..self.batches() {
-                    let s = scratch.fill(self, a, b, beta);
-                    // w = dL/dout / C: the softmax weight exp(a + b - out) is A B / C.
-                    for (i, &oi) in oi.iter().enumerate() {
-                        let o = ob[beta] + oi;
-                        let (w, c) = (&mut s.w[i * nk..(i + 1) * nk], &s.c[i * nk..(i + 1) * nk]);
-                        if self.k_unit {
-                            weights(w, &grad[o..o + nk], c);
-                        } else {
-                            for k in 0..nk {
-                                let g = grad[o + ok[k]];
-                                w[k] = if g == 0.0 || !regular(c[k]) {
-                                    0.0
-                                } else {
-                                    g / c[k]
-                                };
-                            }
-                        }
-                    }
-                    if s.c.iter().any(|&c| !regular(c)) {
-                        for (idx, &c) in s.c.iter().enumerate() {
-                            let (i, k) = (idx / nk, idx % nk);
-                            let o = ob[beta] + oi[i] + ok[k];
-                            if !regular(c) && grad[o] != 0.0 {
-                                self.exact_grad(
-                                    a, b, beta, i, k, grad[o], out[o], &mut ga, &mut gb,
-                                );
-                            }
-                        }
-                    }
+                    let (ea, eb, c) = self.split_block(&saved[beta * per..(beta + 1) * per]);
+                    self.weights(a, b, beta, c, grad, out, w, &mut ga, &mut gb);
                     if need_a {
                         // dA[i, j] = A[i, j] Σ_k w[i, k] B[j, k]
-                        gemm_nt(ni, nk, nj, s.w, s.eb, s.t);
-                        for (i, &ai) in ai.iter().enumerate() {
-                            let base = ab[beta] + ai;
+                        gemm_nt(ni, nk, nj, w, eb, t);
+                        let a0 = self.table(Table::AB)[beta];
+                        for (i, &ai) in self.table(Table::AI).iter().enumerate() {
                             for j in 0..nj {
-                                ga[base + j * self.a_j] += s.ea[i * nj + j] * s.t[i * nj + j];
+                                ga[a0 + ai + j * self.a_j] += ea[i * nj + j] * t[i * nj + j];
                             }
                         }
                     }
                     if need_b {
                         // dB[j, k] = B[j, k] Σ_i A[i, j] w[i, k]
-                        gemm_tn(ni, nj, nk, s.ea, s.w, s.t);
+                        gemm_tn(ni, nj, nk, ea, w, t);
+                        let (b0, bk) = (self.table(Table::BB)[beta], self.table(Table::BK));
                         for j in 0..nj {
-                            let base = bb[beta] + j * self.b_j;
-                            let (e, t) = (&s.eb[j * nk..(j + 1) * nk], &s.t[j * nk..(j + 1) * nk]);
+                            let base = b0 + j * self.b_j;
+                            let (e, t) = (&eb[j * nk..(j + 1) * nk], &t[j * nk..(j + 1) * nk]);
                             if self.k_unit {
                                 add_product(&mut gb[base..base + nk], e, t);
                             } else {
@@ -475,6 +569,55 @@ impl Plan {
             (gb, ga)
         } else {
             (ga, gb)
+        }
+    }
+
+    /// `w = dL/dout / C` for batch element `beta` (the softmax weight `exp(a + b - out)` is
+    /// `A B / C`); where `C` underflowed, the gradient goes into `ga` and `gb` term by term and
+    /// `w` is 0.
+    #[allow(clippy::too_many_arguments)]
+    fn weights(
+        &self,
+        a: &[f64],
+        b: &[f64],
+        beta: usize,
+        c: &[f64],
+        grad: &[f64],
+        out: &[f64],
+        w: &mut [f64],
+        ga: &mut [f64],
+        gb: &mut [f64],
+    ) {
+        let nk = self.nk;
+        let (ob, oi, ok) = (
+            self.table(Table::OB)[beta],
+            self.table(Table::OI),
+            self.table(Table::OK),
+        );
+        for (i, &oi) in oi.iter().enumerate() {
+            let o = ob + oi;
+            let (w, c) = (&mut w[i * nk..(i + 1) * nk], &c[i * nk..(i + 1) * nk]);
+            if self.k_unit {
+                divide(w, &grad[o..o + nk], c);
+            } else {
+                for k in 0..nk {
+                    let g = grad[o + ok[k]];
+                    w[k] = if g == 0.0 || !regular(c[k]) {
+                        0.0
+                    } else {
+                        g / c[k]
+                    };
+                }
+            }
+        }
+        if c.iter().any(|&c| !regular(c)) {
+            for (idx, &cv) in c.iter().enumerate() {
+                let (i, k) = (idx / nk, idx % nk);
+                let o = ob + oi[i] + ok[k];
+                if !regular(cv) && grad[o] != 0.0 {
+                    self.exact_grad(a, b, beta, i, k, grad[o], out[o], ga, gb);
+                }
+            }
         }
     }
 
@@ -519,14 +662,6 @@ fn regular(c: f64) -> bool {
     (TINY..=f64::MAX).contains(&c)
 }
 
-/// The working buffers of one contraction, in one slice of [`with_scratch`]'s memory.
-struct Scratch<'s> {
-    buf: &'s mut [f64],
-    ni: usize,
-    nj: usize,
-    nk: usize,
-}
-
 /// Largest working memory kept between calls (8 MB); bigger contractions allocate their own.
 const SCRATCH_KEEP: usize = 1 << 20;
 
@@ -536,100 +671,21 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Runs `f` with the working memory of plan `p`.
-fn with_scratch<R>(p: &Plan, f: impl FnOnce(Scratch<'_>) -> R) -> R {
-    let (ni, nj, nk) = (p.ni, p.nj, p.nk);
-    let n = ni * nj + nj * nk + ni + nk + 2 * ni * nk + ni.max(nk) * nj;
-    fn scratch(buf: &mut [f64], (ni, nj, nk): (usize, usize, usize)) -> Scratch<'_> {
-        Scratch { buf, ni, nj, nk }
-    }
-    let dims = (ni, nj, nk);
+/// Runs `f` with `n` values of working memory (contents unspecified).
+fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
     if n > SCRATCH_KEEP {
-        return f(scratch(&mut vec![0.0; n], dims));
+        return f(&mut vec![0.0; n]);
     }
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut v) => {
             if v.len() < n {
                 v.resize(n, 0.0);
             }
-            f(scratch(&mut v[..n], dims))
+            f(&mut v[..n])
         }
         // Only if a contraction ran inside another on this thread, which none does.
-        Err(_) => f(scratch(&mut vec![0.0; n], dims)),
+        Err(_) => f(&mut vec![0.0; n]),
     })
-}
-
-/// The buffers of [`Scratch`] for one batch element.
-struct Parts<'a> {
-    /// `exp(A[i, j] - sa[i])`, row-major `[i, j]`.
-    ea: &'a mut [f64],
-    /// `exp(B[j, k] - sb[k])`, row-major `[j, k]`.
-    eb: &'a mut [f64],
-    /// The shifts: each row's (column's) maximum over `j`, or 0 where it is not finite.
-    sa: &'a mut [f64],
-    sb: &'a mut [f64],
-    /// `C = ea eb`, `[i, k]`.
-    c: &'a mut [f64],
-    /// `[i, k]`: ln C (forward), the weights (backward).
-    w: &'a mut [f64],
-    /// `[i, j]` or `[j, k]`: the products of the backward pass.
-    t: &'a mut [f64],
-}
-
-impl Scratch<'_> {
-    /// Fills the exponentials, shifts and their product for batch element `beta`.
-    fn fill(&mut self, p: &Plan, a: &[f64], b: &[f64], beta: usize) -> Parts<'_> {
-        let (ni, nj, nk) = (self.ni, self.nj, self.nk);
-        let (ea, rest) = self.buf.split_at_mut(ni * nj);
-        let (eb, rest) = rest.split_at_mut(nj * nk);
-        let (sa, rest) = rest.split_at_mut(ni);
-        let (sb, rest) = rest.split_at_mut(nk);
-        let (c, rest) = rest.split_at_mut(ni * nk);
-        let (w, t) = rest.split_at_mut(ni * nk);
-        let a0 = p.table(Table::AB)[beta];
-        for (i, &oi) in p.table(Table::AI).iter().enumerate() {
-            let row = &mut ea[i * nj..(i + 1) * nj];
-            for (j, r) in row.iter_mut().enumerate() {
-                *r = a[a0 + oi + j * p.a_j];
-            }
-            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let shift = if m.is_finite() { m } else { 0.0 };
-            sa[i] = shift;
-            exp_minus(row, shift);
-        }
-        let b0 = p.table(Table::BB)[beta];
-        sb.fill(f64::NEG_INFINITY);
-        for j in 0..nj {
-            let row = &mut eb[j * nk..(j + 1) * nk];
-            let base = b0 + j * p.b_j;
-            if p.k_unit {
-                row.copy_from_slice(&b[base..base + nk]);
-            } else {
-                for (r, &o) in row.iter_mut().zip(p.table(Table::BK)) {
-                    *r = b[base + o];
-                }
-            }
-            max_into(sb, row);
-        }
-        for m in sb.iter_mut() {
-            if !m.is_finite() {
-                *m = 0.0;
-            }
-        }
-        for j in 0..nj {
-            sub_exp(&mut eb[j * nk..(j + 1) * nk], sb);
-        }
-        gemm_nn(ni, nj, nk, ea, eb, c);
-        Parts {
-            ea,
-            eb,
-            sa,
-            sb,
-            c,
-            w,
-            t,
-        }
-    }
 }
 
 /// `e^x` for `x <= 0`, exactly 0 below -708 (where `exp` would leave the normal range).
@@ -757,7 +813,7 @@ avx2_dispatch! {
 
 avx2_dispatch! {
     /// `w[k] = g[k] / c[k]`, 0 where `g[k]` is 0 or `c[k]` is not [`regular`].
-    fn weights(w: &mut [f64], g: &[f64], c: &[f64]) {
+    fn divide(w: &mut [f64], g: &[f64], c: &[f64]) {
         for ((w, &g), &c) in w.iter_mut().zip(g).zip(c) {
             let q = g / c;
             *w = if g == 0.0 || !regular(c) { 0.0 } else { q };
@@ -811,23 +867,22 @@ avx2_dispatch! {
     }
 }
 
-/// Dot product with eight independent partial sums (two vector registers).
+/// Dot product with four independent partial sums (one vector register).
 #[inline(always)]
 fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let mut acc = [0.0; 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let tail: f64 = xc
-        .remainder()
-        .iter()
-        .zip(yc.remainder())
-        .map(|(a, b)| a * b)
-        .sum();
+    let mut acc = [0.0; 4];
+    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
     for (a, b) in xc.zip(yc) {
-        for q in 0..8 {
+        for q in 0..4 {
             acc[q] += a[q] * b[q];
         }
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    let mut s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+    for q in 0..xr.len().min(yr.len()) {
+        s += xr[q] * yr[q];
+    }
+    s
 }
 
 avx2_dispatch! {

@@ -65,19 +65,7 @@ use crate::tensor::Tensor;
 use crate::trace::{PlateFrame, SiteName};
 use crate::transforms::{biject_to, unconstrained_shape, Bijector, Transform};
 
-/// How an autoguide initialises the location of each latent site.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum InitLoc {
-    /// The elementwise median of 15 draws from the prior (Pyro's `init_to_median`); sites with
-    /// event dimensions use one prior draw.
-    #[default]
-    Median,
-    /// The value drawn in the prototype run (one prior draw, Pyro's `init_to_sample`).
-    Sample,
-    /// Zero in unconstrained space (0 for a real site, 1 for a positive one, 1/2 for a unit
-    /// interval one).
-    Zero,
-}
+pub use super::init::InitLoc;
 
 /// A latent site of the model, as an autoguide sees it.
 #[derive(Clone, Debug)]
@@ -155,6 +143,30 @@ pub(crate) fn discover<M: Model>(
     init: &InitLoc,
     guide: &str,
 ) -> Result<Vec<LatentSite>> {
+    discover_latent(
+        ctx,
+        model,
+        args,
+        init,
+        guide,
+        "cannot guide",
+        "mark it `enumerate` and use TraceEnumElbo, or write a guide",
+    )
+}
+
+/// The latent sites of a model, found by a prototype run in `ctx`, for the inference algorithm
+/// `who`; a discrete latent site that is not enumerated is an error that says `who` `cannot` it,
+/// with `advice`.
+pub(crate) fn discover_latent<M: Model>(
+    ctx: &mut Context,
+    model: &M,
+    args: M::Args<'_>,
+    init: &InitLoc,
+    who: &str,
+    cannot: &str,
+    advice: &str,
+) -> Result<Vec<LatentSite>> {
+    let guide = who;
     let (_, trace, err) = ctx.prototype_trace(|ctx| {
         model.call(ctx, args);
     });
@@ -172,8 +184,7 @@ pub(crate) fn discover<M: Model>(
         let support = dist.support();
         if support.is_discrete() {
             return Err(Error::Invalid(format!(
-                "{guide} cannot guide the discrete latent site `{}` of the model `{}`: mark it \
-                 `enumerate` and use TraceEnumElbo, or write a guide",
+                "{who} {cannot} the discrete latent site `{}` of the model `{}`: {advice}",
                 site.name,
                 M::NAME
             )));
@@ -211,17 +222,8 @@ pub(crate) fn discover<M: Model>(
             }
         }
         let ushape = unconstrained_shape(&support, &shape)?.to_vec();
-        let mut x = match init {
-            InitLoc::Zero => Tensor::zeros(&unconstrained_shape(&support, value.shape())?),
-            InitLoc::Sample => bijector.inverse(&value),
-            InitLoc::Median => {
-                if event_dim == 0 {
-                    bijector.inverse(&median_of_draws(ctx, dist.as_ref(), &value)?)
-                } else {
-                    bijector.inverse(&value)
-                }
-            }
-        };
+        let mut x =
+            init.unconstrained(ctx, &site.name, dist.as_ref(), &value, &support, &bijector)?;
         for &pos in &sub_dims {
             let mut full = x.shape().to_vec();
             full[pos] = shape[pos];
@@ -244,28 +246,6 @@ pub(crate) fn discover<M: Model>(
         });
     }
     Ok(out)
-}
-
-/// Elementwise median of 15 draws of `dist` (same shape as `like`).
-fn median_of_draws(ctx: &mut Context, dist: &dyn Distribution, like: &Tensor) -> Result<Tensor> {
-    const N: usize = 15;
-    let draws: Vec<Vec<f64>> = (0..N)
-        .map(|_| dist.sample(ctx.rng()).to_vec())
-        .collect::<Result<_>>()?;
-    let n = like.numel();
-    if draws.iter().any(|d| d.len() != n) {
-        return Ok(like.clone());
-    }
-    let mut out = Vec::with_capacity(n);
-    let mut col = [0.0; N];
-    for i in 0..n {
-        for (k, d) in draws.iter().enumerate() {
-            col[k] = d[i];
-        }
-        col.sort_by(|a, b| a.total_cmp(b));
-        out.push(col[N / 2]);
-    }
-    Tensor::new(out, like.shape())
 }
 
 /// The subsample indices of each subsampled plate: (batch dimension, indices).
