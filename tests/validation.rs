@@ -60,14 +60,14 @@ fn observations_outside_the_support_are_errors_naming_site_and_distribution() {
         observe(Dirichlet::new([1.0, 2.0]), Tensor::from(vec![0.5, 0.6])),
         "Dirichlet",
     );
-    is_out_of_support(
-        observe(Uniform::new(0.0, 2.0), 3.0.into()),
-        "Uniform",
-    );
+    is_out_of_support(observe(Uniform::new(0.0, 2.0), 3.0.into()), "Uniform");
     is_out_of_support(observe(Normal::new(0.0, 1.0), f64::NAN.into()), "Normal");
     // Through the wrappers too.
     is_out_of_support(
-        observe(Poisson::new(2.0).expand(&[2]).to_event(1), Tensor::from(vec![1.0, -1.0])),
+        observe(
+            Poisson::new(2.0).expand(&[2]).to_event(1),
+            Tensor::from(vec![1.0, -1.0]),
+        ),
         "Poisson",
     );
     // In-support values pass, Gamma and Exponential at 0 included (their support is x >= 0).
@@ -76,7 +76,9 @@ fn observations_outside_the_support_are_errors_naming_site_and_distribution() {
     assert!(observe(Beta::new(2.0, 2.0), 0.0.into()).is_none());
     assert!(observe(Dirichlet::new([1.0, 2.0]), Tensor::from(vec![0.25, 0.75])).is_none());
     // The message says what and where.
-    let e = observe(Bernoulli::new(0.3), 2.0.into()).unwrap().to_string();
+    let e = observe(Bernoulli::new(0.3), 2.0.into())
+        .unwrap()
+        .to_string();
     assert!(
         e.contains("`y`") && e.contains("Bernoulli") && e.contains('2') && e.contains("{0, 1}"),
         "{e}"
@@ -122,7 +124,10 @@ fn svi_refuses_a_step_with_an_invalid_observation_unless_told_not_to_check() {
     let e = svi.step(&data).unwrap_err().to_string();
     assert!(e.contains("x0") && e.contains("Bernoulli"), "{e}");
     let before = svi.params().scalar("a").ok();
-    assert!(before.is_none() || before == Some(2.0), "a refused step changes nothing");
+    assert!(
+        before.is_none() || before == Some(2.0),
+        "a refused step changes nothing"
+    );
     let mut svi = Svi::new(soft, soft_guide, adam(), TraceElbo::default()).validate(false);
     for _ in 0..5 {
         assert!(svi.step(&data).unwrap().is_finite());
@@ -137,13 +142,19 @@ fn parameters_that_gave_nan_are_refused() {
     assert!(Gamma::new(f64::INFINITY, 1.0).is_err());
     assert!(Normal::new(f64::INFINITY, 1.0).is_err());
     assert!(Normal::new(0.0, f64::INFINITY).is_err());
-    assert!(Beta::new(1e308, 1e308).is_err(), "concentration1 + concentration0 overflows");
+    assert!(
+        Beta::new(1e308, 1e308).is_err(),
+        "concentration1 + concentration0 overflows"
+    );
     assert!(Delta::new(f64::NAN).is_err());
     // Accepted parameters at the ends give numbers.
     let lp = |d: &dyn Distribution, x: f64| d.log_prob(&x.into()).item().unwrap();
     assert_eq!(lp(&Binomial::new(10.0, 1.0).unwrap(), 10.0), 0.0);
     assert_eq!(lp(&Binomial::new(10.0, 0.0).unwrap(), 0.0), 0.0);
-    assert_eq!(lp(&Bernoulli::from_logits(f64::NEG_INFINITY).unwrap(), 0.0), 0.0);
+    assert_eq!(
+        lp(&Bernoulli::from_logits(f64::NEG_INFINITY).unwrap(), 0.0),
+        0.0
+    );
     let mut rng = rng_from_seed(3);
     let x = Poisson::new(1e20).unwrap().sample(&mut rng).item().unwrap();
     assert!(x.is_finite() && (x - 1e20).abs() < 1e12, "{x}");

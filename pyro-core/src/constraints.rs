@@ -206,7 +206,7 @@ impl Constraint {
                 v.chunks_exact(n * n).find_map(|m| {
                     (0..n).find_map(|i| {
                         let row = &m[i * n..(i + 1) * n];
-                        if !(row[i] > 0.0) {
+                        if row[i].is_nan() || row[i] <= 0.0 {
                             return Some(row[i]);
                         }
                         if let Some(&x) = row[i + 1..].iter().find(|&&x| x != 0.0) {

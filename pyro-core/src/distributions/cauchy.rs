@@ -70,7 +70,11 @@ impl Distribution for Cauchy {
             .unwrap_or_else(Tensor::poisoned)
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
-        Ok(affine(&self.loc, &self.scale, &standard_cauchy(rng, &self.batch)))
+        Ok(affine(
+            &self.loc,
+            &self.scale,
+            &standard_cauchy(rng, &self.batch),
+        ))
     }
     fn has_rsample(&self) -> bool {
         true

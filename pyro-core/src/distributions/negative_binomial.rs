@@ -2,7 +2,6 @@
 //! Pyro's gamma-Poisson one (`GammaPoisson`): the same family, a Poisson whose rate is
 //! gamma-distributed.
 
-
 use super::gamma::{log_gamma_of, log_gamma_parts};
 use super::log_density as ld;
 use super::poisson::poisson_draw;

@@ -62,7 +62,7 @@ pub(crate) fn poisson_log_prob(rate: &Tensor, value: &Tensor) -> Tensor {
 /// sampler up to its limit (1.8e19), the normal approximation rounded above it (its error is
 /// far below what the draws can resolve there), `f64::MAX` for an infinite rate.
 pub(crate) fn poisson_draw(rng: &mut Rng, lambda: f64) -> f64 {
-    if !(lambda > 0.0) {
+    if lambda.is_nan() || lambda <= 0.0 {
         return 0.0;
     }
     if lambda == f64::INFINITY {
@@ -85,7 +85,9 @@ impl Distribution for Poisson {
         self.batch.clone()
     }
     fn sample(&self, rng: &mut Rng) -> Tensor {
-        draw(rng, &self.batch, &[&self.rate], |rng, a| poisson_draw(rng, a[0]))
+        draw(rng, &self.batch, &[&self.rate], |rng, a| {
+            poisson_draw(rng, a[0])
+        })
     }
     /// `-inf` unless the value is a whole number `>= 0`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
