@@ -88,9 +88,13 @@ impl Distribution for StudentT {
         let half = &self.df * 0.5;
         // V / ν = 2 G / ν = G / (ν/2), in log space: G underflows for a small df.
         let lg = log_standard_gamma_rsample(&half, &self.batch, rng);
-        let y = x * ((half.ln() - lg) * 0.5).exp();
-        // The heaviest tails reach beyond f64: kept at ±f64::MAX.
-        Ok((&self.loc + &self.scale * y).clamp(-f64::MAX, f64::MAX))
+        // scale · sqrt(ν / V) in log space, its exponent capped at 709 (e^709 = 8.2e307): for a
+        // small df the draws reach beyond f64 (half of them above 1e300 at df = 1e-3), and an
+        // infinite factor would make the gradient of the clamped draw NaN. The cap changes
+        // only draws within a factor |z| of ±f64::MAX, where they are clamped anyway.
+        let ln_factor = ((half.ln() - lg) * 0.5 + self.scale.ln()).clamp(-f64::MAX, 709.0);
+        let y = x * ln_factor.exp();
+        Ok((&self.loc + y).clamp(-f64::MAX, f64::MAX))
     }
     fn has_rsample(&self) -> bool {
         true
