@@ -51,11 +51,6 @@ fn bessel_i_scaled(nu: u8, x: f64) -> f64 {
     sum / ((2.0 * std::f64::consts::PI).sqrt() * x.sqrt())
 }
 
-/// `ln I₀(x)`, finite for every finite `x` (no overflow: computed as `|x| + ln(e^(-|x|) I₀(x))`).
-pub(crate) fn log_i0(x: f64) -> f64 {
-    x.abs() + bessel_i_scaled(0, x).ln()
-}
-
 /// `I₁(x) / I₀(x)`, the derivative of `ln I₀`.
 pub(crate) fn i1_over_i0(x: f64) -> f64 {
     let r = bessel_i_scaled(1, x) / bessel_i_scaled(0, x);
@@ -64,16 +59,6 @@ pub(crate) fn i1_over_i0(x: f64) -> f64 {
     } else {
         r
     }
-}
-
-/// `ln I₀(κ)` elementwise on the tape, with gradient `I₁(κ) / I₀(κ)`.
-fn log_i0_tensor(kappa: &Tensor) -> Tensor {
-    let value = kappa.map_const(log_i0);
-    if !kappa.requires_grad() {
-        return value;
-    }
-    let d = kappa.map_const(i1_over_i0);
-    custom_elementwise(&[kappa], value, &[d])
 }
 
 /// `(sin(d/2), cos(d/2))` for `d = x - μ`, by the angle-difference formulas where `x - μ`
