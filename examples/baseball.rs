@@ -61,11 +61,9 @@ fn main() -> pyro::Result<()> {
         ..Default::default()
     });
     let mut svi = Svi::new(partial_pooling, guide, adam, TraceElbo::new(4)).seed(0);
-    for step in 0..4000 {
-        let loss = svi.step((&hits, at_bats))?;
-        if step % 1000 == 0 {
-            println!("step {step:>5}  loss {loss:.3}");
-        }
+    let losses = svi.run(4000, (&hits, at_bats))?;
+    for (step, loss) in losses.iter().enumerate().step_by(1000) {
+        println!("step {step:>5}  loss {loss:.3}");
     }
 
     let samples = Predictive::new(partial_pooling, svi.guide(), svi.params(), 4000)

@@ -336,6 +336,21 @@ fn main() -> pyro::Result<()> {
     Ok(())
 }
 
+/// Prints the call sites of the allocations captured since the last call.
+fn report_sites(variant: &str) {
+    let sites = std::mem::take(&mut *SITES.lock().expect("sites"));
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for s in &sites {
+        *counts.entry(s.as_str()).or_default() += 1;
+    }
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    eprintln!("# allocations in one coin {variant} step: {}", sites.len());
+    for (site, n) in &counts {
+        eprintln!("# {n:4}  {site}");
+    }
+}
+
 /// `--diag`: where the time of a coin step goes. Prints one `coin-diag` JSON line: the cost of one
 /// `standard_gamma_grad` call at the values the coin's guide draws (two per step: Beta is a ratio of
 /// two gammas), and the step time of the same model with a point-mass guide.
@@ -381,7 +396,7 @@ fn diag(steps: usize) -> pyro::Result<()> {
         last = Some(o);
     }
     let last = last.expect("3 runs");
-    // Where the allocations of one step of the real (Beta-guide) loop variant come from.
+    // Where the allocations of one step of the real (Beta-guide) variants come from.
     let mut svi = Svi::new(coin_loop, coin_loop_guide, adam(), TraceElbo::default()).seed(0);
     for _ in 0..10 {
         svi.step(&DATA)?;
@@ -389,17 +404,16 @@ fn diag(steps: usize) -> pyro::Result<()> {
     CAPTURE.store(true, Relaxed);
     svi.step(&DATA)?;
     CAPTURE.store(false, Relaxed);
-    let sites = std::mem::take(&mut *SITES.lock().expect("sites"));
-    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-    for s in &sites {
-        *counts.entry(s.as_str()).or_default() += 1;
+    report_sites("loop");
+    let data = Tensor::from_slice(&DATA);
+    let mut svi = Svi::new(coin_plate, coin_plate_guide, adam(), TraceElbo::default()).seed(0);
+    for _ in 0..10 {
+        svi.step(&data)?;
     }
-    let mut counts: Vec<_> = counts.into_iter().collect();
-    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-    eprintln!("# allocations in one coin loop step: {}", sites.len());
-    for (site, n) in &counts {
-        eprintln!("# {n:4}  {site}");
-    }
+    CAPTURE.store(true, Relaxed);
+    svi.step(&data)?;
+    CAPTURE.store(false, Relaxed);
+    report_sites("plate");
     println!(
         "{{\"bench\":\"coin-diag\",\"gamma_grad_us_per_call\":{:.3},\"gamma_grad_us_series_branch\":{:.3},\"gamma_grad_us_quadrature_branch\":{:.3},\"loop_delta_us_per_step\":{:.3},\"loop_delta_cpu_us_per_step\":{:.3},\"loop_delta_allocs_per_step\":{:.1},\"loop_delta_map\":{:.4}}}",
         median(&mut per_call),

@@ -135,6 +135,8 @@ fn init_locs() -> Vec<f64> {
 }
 
 struct HmmGuide;
+impl pyro::infer::GuideFor<HmmModel> for HmmGuide {}
+
 impl Model for HmmGuide {
     type Args<'a> = &'a Data;
     type Output = ();
@@ -189,36 +191,38 @@ fn forward_neg_log_joint(probs: &[f64], locs: &[f64], y: &[Vec<f64>]) -> f64 {
     -total
 }
 
-const USAGE: &str = "usage: bench_hmm (no arguments)";
+const USAGE: &str = "usage: bench_hmm [--steps N]";
 
-/// This example takes no arguments: any is refused with the usage line.
-fn parse_args() -> Result<(), lexopt::Error> {
+/// `--steps N` (a positive number of timed steps, 200 by default); anything else is refused
+/// with the usage line.
+fn parse_args() -> Result<usize, lexopt::Error> {
     use lexopt::prelude::*;
-    if let Some(arg) = lexopt::Parser::from_env().next()? {
-        if matches!(arg, Short('h') | Long("help")) {
-            println!("{USAGE}");
-            std::process::exit(0);
+    let mut steps = 200;
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("steps") => {
+                steps = parser.value()?.parse()?;
+                if steps == 0 {
+                    return Err("--steps must be positive".into());
+                }
+            }
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
         }
-        return Err(arg.unexpected());
     }
-    Ok(())
+    Ok(steps)
 }
 
 fn main() -> pyro::Result<()> {
-    parse_args().unwrap_or_else(|e| {
+    let steps = parse_args().unwrap_or_else(|e| {
         eprintln!("bench_hmm: {e}\n{USAGE}");
         std::process::exit(2)
     });
     let data = load()?;
-    let args: Vec<String> = std::env::args().collect();
-    let steps = match args.iter().position(|a| a == "--steps") {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .ok_or_else(|| pyro::Error::Invalid("--steps takes a positive number".into()))?,
-        None => 200,
-    };
     let adam = Adam::new(AdamConfig {
         lr: 0.05,
         ..Default::default()

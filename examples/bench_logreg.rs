@@ -4,22 +4,25 @@
 //! location with the MAP (L2-regularised logistic regression, C = 1, no intercept, by Newton's
 //! method).
 //!
-//! `cargo run --release --example bench_logreg`
+//! Options: `--rows N --features D` (default 10000 x 20: the ratio to NumPyro must hold as the
+//! data grows), `--dtype f32|f64` (the storage of the design matrix, default f32 as in the
+//! NumPyro peer; the parameters and sums stay f64), `--steps S` (default 1000).
+//!
+//! `cargo run --release --example bench_logreg [-- --rows 100000 --features 60 --dtype f64]`
 
 use std::time::Instant;
 
 use pyro::prelude::*;
+use pyro::tensor::DType;
 use rand::SeedableRng;
 use rand_distr::{Distribution as _, StandardNormal, Uniform};
 
-const N: usize = 10_000;
-const D: usize = 20;
-
 #[model]
 fn logreg(x: &Tensor, y: &Tensor) {
-    let w = sample!("w", Normal::new(0.0, 1.0).expand(&[D]).to_event(1));
-    let logits = x.matmul(&w.unsqueeze(-1)).reshape(&[N]);
-    plate!("data", N, |_idx| {
+    let (n, d) = (x.shape()[0], x.shape()[1]);
+    let w = sample!("w", Normal::new(0.0, 1.0).expand(&[d]).to_event(1));
+    let logits = x.matmul(&w.unsqueeze(-1)).reshape(&[n]);
+    plate!("data", n, |_idx| {
         sample!("y", Bernoulli::from_logits(logits), obs = y.clone());
     });
 }
@@ -51,7 +54,9 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
 }
 
 /// MAP of `w` under a N(0, 1) prior (L2 penalty ½‖w‖², C = 1) by Newton's method.
-fn map_newton(x: &[f64], y: &[f64]) -> Vec<f64> {
+fn map_newton(x: &[f64], y: &[f64], d: usize) -> Vec<f64> {
+    #[allow(non_snake_case)]
+    let (N, D) = (y.len(), d);
     let mut w = vec![0.0; D];
     for _ in 0..50 {
         let mut g: Vec<f64> = w.iter().map(|v| -v).collect();
@@ -95,26 +100,64 @@ fn corr(a: &[f64], b: &[f64]) -> f64 {
     sab / (saa * sbb).sqrt()
 }
 
-const USAGE: &str = "usage: bench_logreg (no arguments)";
+const USAGE: &str = "usage: bench_logreg [--rows N] [--features D] [--dtype f32|f64] [--steps S]";
 
-/// This example takes no arguments: any is refused with the usage line.
-fn parse_args() -> Result<(), lexopt::Error> {
+/// Options: data size, storage of the design matrix, number of steps.
+struct Opts {
+    rows: usize,
+    features: usize,
+    dtype: DType,
+    steps: usize,
+}
+
+/// Parses the options; anything else is refused with the usage line.
+fn parse_args() -> Result<Opts, lexopt::Error> {
     use lexopt::prelude::*;
-    if let Some(arg) = lexopt::Parser::from_env().next()? {
-        if matches!(arg, Short('h') | Long("help")) {
-            println!("{USAGE}");
-            std::process::exit(0);
+    let mut o = Opts {
+        rows: 10_000,
+        features: 20,
+        dtype: DType::F32,
+        steps: 1000,
+    };
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("rows") => o.rows = parser.value()?.parse()?,
+            Long("features") => o.features = parser.value()?.parse()?,
+            Long("steps") => o.steps = parser.value()?.parse()?,
+            Long("dtype") => {
+                o.dtype = match parser.value()?.string()?.as_str() {
+                    "f32" => DType::F32,
+                    "f64" => DType::F64,
+                    other => return Err(format!("--dtype f32 or f64, not {other}").into()),
+                }
+            }
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
         }
-        return Err(arg.unexpected());
     }
-    Ok(())
+    Ok(o)
+}
+
+/// CPU time of this thread in nanoseconds (Linux `/proc/thread-self/schedstat`).
+fn cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
 }
 
 fn main() -> pyro::Result<()> {
-    parse_args().unwrap_or_else(|e| {
-        eprintln!("bench_logreg: {e}\n{USAGE}");
+    let opts = parse_args().unwrap_or_else(|e| {
+        eprintln!(
+            "bench_logreg: {e}
+{USAGE}"
+        );
         std::process::exit(2)
     });
+    #[allow(non_snake_case)]
+    let (N, D, steps, dtype) = (opts.rows, opts.features, opts.steps, opts.dtype);
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     let xs: Vec<f64> = (0..N * D)
         .map(|_| StandardNormal.sample(&mut rng))
@@ -127,7 +170,7 @@ fn main() -> pyro::Result<()> {
             f64::from(u.sample(&mut rng) < sigmoid(t))
         })
         .collect();
-    let x = Tensor::new(xs.clone(), &[N, D])?;
+    let x = Tensor::new(xs.clone(), &[N, D])?.to_dtype(dtype);
     let y = Tensor::from(ys.clone());
 
     let guide = AutoNormal::new(logreg)
@@ -138,23 +181,28 @@ fn main() -> pyro::Result<()> {
         ..Default::default()
     });
     let mut svi = Svi::new(logreg, guide, adam, TraceElbo::default()).seed(0);
-    let steps = 1000;
     let mut times = Vec::with_capacity(steps);
     let mut loss = 0.0;
+    let c0 = cpu_ns();
     for _ in 0..steps {
         let t = Instant::now();
         loss = svi.step((&x, &y))?;
         times.push(t.elapsed().as_secs_f64() * 1e6);
     }
+    let cpu = match (c0, cpu_ns()) {
+        (Some(a), Some(b)) => (b - a) as f64 / 1e3 / steps as f64,
+        _ => -1.0,
+    };
     times.sort_by(|a, b| a.total_cmp(b));
     let median = times[steps / 2];
 
     let loc = svi.params().get("AutoNormal.locs.w")?.to_vec()?;
-    let map = map_newton(&xs, &ys);
+    let map = map_newton(&xs, &ys, D);
     let c = corr(&loc, &map);
     eprintln!("final loss {loss:.2}; posterior loc vs MAP correlation {c:.6}");
     println!(
-        "{{\"bench\":\"logreg\",\"us_per_step\":{median:.1},\"steps\":{steps},\"corr_with_map\":{c:.6}}}"
+        "{{\"bench\":\"logreg\",\"rows\":{N},\"features\":{D},\"dtype\":\"{}\",\"us_per_step\":{median:.1},\"cpu_us_per_step\":{cpu:.1},\"steps\":{steps},\"corr_with_map\":{c:.6}}}",
+        if dtype == DType::F32 { "f32" } else { "f64" }
     );
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! VAE benchmarks of `../shared/bench/WORKLOADS.md`, one JSON line each.
+//! VAE benchmarks of `../shared/bench/WORKLOADS.md`, one JSON line each, on the model and guide
+//! of `examples/vae.rs` (`examples/common/vae_model.rs`).
 //!
 //! `vae-digits`: 8x8 digits binarised at 0.5, 359 test / 1438 train (seeded permutation),
 //! 64 -> 256 -> 16 VAE, minibatch 128 reshuffled per epoch (last partial batch kept), Adam lr 1e-3,
@@ -16,8 +17,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use pyro::data::{load_digits, load_mnist, Batches, Dataset};
-use pyro::nn::vae::{Vae, VaeConfig};
 use pyro::prelude::*;
+
+#[path = "common/vae_model.rs"]
+mod vae_model;
+use vae_model::{guide, model, Vae, VaeConfig};
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -53,13 +57,7 @@ fn train(
         lr: 1e-3,
         ..Default::default()
     });
-    let mut svi = Svi::new(
-        vae.model.clone(),
-        vae.guide.clone(),
-        adam,
-        TraceElbo::default(),
-    )
-    .seed(seed);
+    let mut svi = Svi::new(model, guide, adam, TraceElbo::default()).seed(seed);
     let mut batches = Batches::new(train.len(), batch).shuffle(seed);
     let test_x = test.tensor();
     let mut run = Run {
@@ -72,12 +70,13 @@ fn train(
         for idx in batches.epoch() {
             let ts = Instant::now();
             let x = train.batch(idx);
-            svi.step(&x)?;
+            svi.step((&vae, &x))?;
             run.step_ms.push(ts.elapsed().as_secs_f64() * 1e3);
         }
         run.epoch_ms.push(t0.elapsed().as_secs_f64() * 1e3);
         if eval_at.contains(&epoch) || epoch == epochs {
-            let e = vae.elbo(svi.params(), &test_x, particles, 1000, seed + 1)? / test.len() as f64;
+            let e = vae_model::elbo(&vae, svi.params(), &test_x, particles, 1000, seed + 1)?
+                / test.len() as f64;
             run.test_elbo.push((epoch, e));
         }
     }

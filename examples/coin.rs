@@ -6,7 +6,6 @@
 //!
 //! Run: `cargo run --release --example coin`
 
-use indicatif::{ProgressBar, ProgressStyle};
 use pyro::prelude::*;
 
 #[model]
@@ -54,20 +53,8 @@ fn main() -> pyro::Result<()> {
     });
     let mut svi = Svi::new(coin, coin_guide, adam, TraceElbo::default()).seed(0);
 
-    let steps = 5000;
-    let bar = ProgressBar::new(steps);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} steps, ELBO loss {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    for step in 0..steps {
-        let loss = svi.step(&data)?;
-        if step % 100 == 0 {
-            bar.set_message(format!("{loss:.3}"));
-        }
-        bar.inc(1);
-    }
-    bar.finish();
+    // 5000 steps, with a progress bar on a terminal; it returns the loss of each step.
+    svi.run(5000, &data)?;
 
     let alpha_q = svi.params().scalar("alpha_q")?;
     let beta_q = svi.params().scalar("beta_q")?;

@@ -61,11 +61,9 @@ fn main() -> pyro::Result<()> {
         ..Default::default()
     });
     let mut svi = Svi::new(eight_schools, guide, adam, TraceElbo::new(4)).seed(0);
-    for step in 0..4000 {
-        let loss = svi.step((&y, &sigma))?;
-        if step % 1000 == 0 {
-            println!("step {step:>5}  loss {loss:.3}");
-        }
+    let losses = svi.run(4000, (&y, &sigma))?;
+    for (step, loss) in losses.iter().enumerate().step_by(1000) {
+        println!("step {step:>5}  loss {loss:.3}");
     }
 
     let samples = Predictive::new(eight_schools, svi.guide(), svi.params(), 4000)

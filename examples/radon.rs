@@ -106,11 +106,9 @@ fn main() -> pyro::Result<()> {
         ..Default::default()
     });
     let mut svi = Svi::new(radon, AutoNormal::new(radon), adam, TraceElbo::new(2)).seed(0);
-    for step in 0..5000 {
-        let loss = svi.step(&data)?;
-        if step % 1000 == 0 {
-            println!("step {step:>5}  loss {loss:.2}");
-        }
+    let losses = svi.run(5000, &data)?;
+    for (step, loss) in losses.iter().enumerate().step_by(1000) {
+        println!("step {step:>5}  loss {loss:.2}");
     }
     let samples = Predictive::new(radon, svi.guide(), svi.params(), 2000)
         .seed(1)

@@ -46,6 +46,7 @@ fn fit_avg<M, G, L>(
 ) -> Vec<Vec<f64>>
 where
     M: Model,
+    G: pyro::infer::GuideFor<M>,
     for<'a> G: Model<Args<'a> = M::Args<'a>>,
     for<'a> M::Args<'a>: Clone + Copy,
     L: Elbo,

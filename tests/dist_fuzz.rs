@@ -321,3 +321,106 @@ fn every_distribution_at_awkward_parameters_and_values() {
             .join("\n")
     );
 }
+
+/// `log_prob_sum` (the fused kernels sum in blocks, without a buffer; Bernoulli with logits of
+/// the value's shape has its own one-pass kernel) agrees with the elementwise `log_prob` at the
+/// awkward parameters, for scalar parameters broadcast against the values and for parameters of
+/// the values' shape, over more than one block of values.
+#[test]
+fn summed_log_densities_agree_with_the_elementwise_ones() {
+    let mut rng = rng_from_seed(7);
+    let mut fails = Vec::new();
+    let mut checked = 0;
+    for (name, arity, build) in families() {
+        let combos: Vec<Vec<f64>> = match arity {
+            1 => POOL.iter().map(|&a| vec![a]).collect(),
+            2 => POOL
+                .iter()
+                .flat_map(|&a| POOL.iter().map(move |&b| vec![a, b]))
+                .collect(),
+            _ => (0..300)
+                .map(|_| {
+                    (0..arity)
+                        .map(|_| POOL[rng.random_range(0..POOL.len())])
+                        .collect()
+                })
+                .collect(),
+        };
+        for params in combos {
+            let consts: Vec<Tensor> = params.iter().map(|&v| Tensor::from(v)).collect();
+            let Some(d) = build(&consts) else { continue };
+            if !d.event_shape().is_empty() || !d.batch_shape().is_empty() {
+                continue;
+            }
+            let what = describe(name, &params);
+            // Finite in-support pool values, each scored alone; then 1100 of them cyclically.
+            let mut base = Vec::new();
+            for &v in &POOL {
+                let t = Tensor::from(v);
+                if !v.is_finite() || d.check_support(&t).is_err() {
+                    continue;
+                }
+                if let Ok(l) = d.log_prob(&t).item() {
+                    base.push((v, l));
+                }
+            }
+            if base.is_empty() {
+                continue;
+            }
+            let m = 1100;
+            let vals: Vec<f64> = (0..m).map(|i| base[i % base.len()].0).collect();
+            let terms: Vec<f64> = (0..m).map(|i| base[i % base.len()].1).collect();
+            if terms.iter().any(|l| l.is_nan() || *l == f64::INFINITY) {
+                continue; // reported by the fuzz above
+            }
+            let exact: f64 = terms.iter().sum();
+            let scale: f64 = terms.iter().map(|l| l.abs()).sum();
+            let x = Tensor::new(vals, &[m]).unwrap();
+            let agree = |got: f64| {
+                if exact == f64::NEG_INFINITY || !scale.is_finite() {
+                    got == exact || (!scale.is_finite() && got.is_infinite() == exact.is_infinite())
+                } else {
+                    (got - exact).abs() <= 1e-12 * scale
+                }
+            };
+            // Elementwise over the vector, and summed: scalar parameters broadcast.
+            match d.log_prob(&x).to_vec() {
+                Ok(l) if l == terms => {}
+                Ok(_) => fails.push(format!("{what}: log_prob of a vector differs from scalars")),
+                Err(e) => fails.push(format!("{what}: log_prob of a vector: {e}")),
+            }
+            match d.log_prob_sum(&x).item() {
+                Ok(s) if agree(s) => {}
+                other => fails.push(format!(
+                    "{what}: log_prob_sum (broadcast) {other:?}, elementwise sum {exact}"
+                )),
+            }
+            // Parameters of the values' shape.
+            let full: Vec<Tensor> = params
+                .iter()
+                .map(|&p| Tensor::new(vec![p; m], &[m]).unwrap())
+                .collect();
+            if let Some(dv) = build(&full) {
+                match dv.log_prob_sum(&x).item() {
+                    Ok(s) if agree(s) => {}
+                    other => fails.push(format!(
+                        "{what}: log_prob_sum (full) {other:?}, elementwise sum {exact}"
+                    )),
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 5_000, "{checked}");
+    assert!(
+        fails.is_empty(),
+        "{} failures, the first ones:\n{}",
+        fails.len(),
+        fails
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

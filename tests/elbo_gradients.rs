@@ -55,6 +55,8 @@ impl Model for M {
 struct G {
     reparam: bool,
 }
+impl pyro::infer::GuideFor<M> for G {}
+
 impl Model for G {
     type Args<'a> = f64;
     type Output = ();

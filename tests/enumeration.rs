@@ -16,6 +16,9 @@ fn logsumexp(v: &[f64]) -> f64 {
 }
 
 struct EmptyGuide;
+// Guides every model of this file (they have no latent site outside enumeration).
+impl<Mo: Model> pyro::infer::GuideFor<Mo> for EmptyGuide {}
+
 impl Model for EmptyGuide {
     type Args<'a> = &'a [f64];
     type Output = ();
@@ -223,6 +226,8 @@ impl Model for Hmm {
 }
 
 struct NoArgs;
+// The empty guide of the argument-less models of this file.
+impl<Mo: Model> pyro::infer::GuideFor<Mo> for NoArgs {}
 impl Model for NoArgs {
     type Args<'a> = ();
     type Output = ();

@@ -130,6 +130,7 @@ impl Model for BenchModel {
 }
 
 struct BenchGuide;
+impl pyro::infer::GuideFor<BenchModel> for BenchGuide {}
 impl Model for BenchGuide {
     type Args<'a> = &'a [Tensor];
     type Output = ();
@@ -227,6 +228,8 @@ impl Model for LogitsModel {
 }
 
 struct NoGuide;
+impl pyro::infer::GuideFor<LogitsModel> for NoGuide {}
+impl pyro::infer::GuideFor<Banded> for NoGuide {}
 impl Model for NoGuide {
     type Args<'a> = &'a [Tensor];
     type Output = ();

@@ -78,6 +78,8 @@ impl Model for M {
         );
     }
 }
+impl pyro::infer::GuideFor<M> for G {}
+
 impl Model for G {
     type Args<'a> = ();
     type Output = ();

@@ -130,6 +130,8 @@ fn guide_and_model_share_the_subsample_of_a_step() {
         }
     }
     struct G;
+    impl pyro::infer::GuideFor<M> for G {}
+
     impl Model for G {
         type Args<'a> = ();
         type Output = ();

@@ -18,6 +18,8 @@ impl Model for NormalModel {
 }
 
 struct NormalGuide;
+impl pyro::infer::GuideFor<NormalModel> for NormalGuide {}
+
 impl Model for NormalGuide {
     type Args<'a> = &'a [f64];
     type Output = ();
@@ -30,6 +32,9 @@ impl Model for NormalGuide {
 }
 
 struct EmptyGuide;
+// Guides every model of this file (they have no latent site outside enumeration).
+impl<Mo: Model> pyro::infer::GuideFor<Mo> for EmptyGuide {}
+
 impl Model for EmptyGuide {
     type Args<'a> = &'a [f64];
     type Output = ();

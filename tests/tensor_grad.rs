@@ -301,6 +301,107 @@ fn reductions_over_all_and_each_dim() {
     assert!((big.logsumexp().item().unwrap() - (1000.0 + 2f64.ln())).abs() < 1e-9);
 }
 
+// ----- fused log-densities -------------------------------------------------------------------
+
+/// The log-densities recorded as one tape node (`distributions::fused`), in every argument, with
+/// scalar, equal and broadcast shapes.
+#[test]
+fn fused_log_densities() {
+    use pyro::distributions::{Bernoulli, Beta, Distribution, Normal};
+    let shapes: [(&[usize], &[usize], &[usize]); 4] = [
+        (&[], &[], &[]),
+        (&[5], &[5], &[5]),
+        (&[], &[3, 1], &[4]),
+        (&[3, 4], &[], &[4]),
+    ];
+    for (sa, sb, sx) in shapes {
+        let case = format!("{sa:?} {sb:?} {sx:?}");
+        check(
+            &format!("Normal log_prob {case}"),
+            &[t(sa, -1.0, 1.0), t(sb, 0.5, 2.0), t(sx, -2.0, 2.0)],
+            |x| Normal::new(&x[0], &x[1]).unwrap().log_prob(&x[2]),
+        );
+        check(
+            &format!("Beta log_prob {case}"),
+            &[t(sa, 0.5, 3.0), t(sb, 1.5, 4.0), t(sx, 0.1, 0.9)],
+            |x| Beta::new(&x[0], &x[1]).unwrap().log_prob(&x[2]),
+        );
+        let y = t(sx, 0.0, 1.0).map_const(f64::round);
+        check(
+            &format!("Bernoulli logits log_prob {case}"),
+            &[t(sa, -3.0, 3.0)],
+            |x| Bernoulli::from_logits(&x[0]).unwrap().log_prob(&y),
+        );
+        check(
+            &format!("Bernoulli probs log_prob {case}"),
+            &[t(sa, 0.1, 0.9)],
+            |x| Bernoulli::new(&x[0]).unwrap().log_prob(&y),
+        );
+    }
+    // Outside the support: -inf and no gradient.
+    let tape = Tape::new();
+    let a = tape.leaf(Tensor::from(2.0));
+    let lp = Beta::new(&a, 3.0)
+        .unwrap()
+        .log_prob(&Tensor::from(vec![0.0, 0.5, 1.0]));
+    let v = lp.to_vec().unwrap();
+    assert_eq!((v[0], v[2]), (f64::NEG_INFINITY, f64::NEG_INFINITY));
+    let g = tape
+        .backward(&lp.sum())
+        .unwrap()
+        .get(&a)
+        .unwrap()
+        .item()
+        .unwrap();
+    // Only x = 0.5 contributes: ln x - digamma(a) + digamma(a + b).
+    let want = 0.5f64.ln() - digamma(2.0) + digamma(5.0);
+    assert!((g - want).abs() < 1e-12, "{g} vs {want}");
+}
+
+// ----- single precision -----------------------------------------------------------------------
+
+/// An `f32` design matrix times an `f64` vector (the matrix-vector kernels, summed in `f64`)
+/// against the `f64` path on the same (rounded) values, and its gradient against finite
+/// differences; other operations widen `f32` tensors.
+#[test]
+fn f32_data_matches_the_f64_path() {
+    use pyro::tensor::DType;
+    for rows in [1, 7, 37] {
+        let x64 = t(&[rows, 20], -1.0, 1.0)
+            .to_dtype(DType::F32)
+            .to_dtype(DType::F64);
+        let x32 = x64.to_dtype(DType::F32);
+        assert_eq!(x32.dtype(), DType::F32);
+        let w0 = t(&[20], -0.5, 1.5);
+        let tape = Tape::new();
+        let w = tape.leaf(w0.clone());
+        let (y64, y32) = (x64.matmul(&w), x32.matmul(&w));
+        assert_eq!(y32.shape(), y64.shape());
+        for (a, b) in y32.to_vec().unwrap().iter().zip(y64.to_vec().unwrap()) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        let g = Tensor::new(weights(rows), &[rows]).unwrap();
+        let grads = tape.backward(&(&y32 * &g).sum()).unwrap();
+        let g32 = grads.get(&w).unwrap().to_vec().unwrap();
+        let grads = tape.backward(&(&y64 * &g).sum()).unwrap();
+        let g64 = grads.get(&w).unwrap().to_vec().unwrap();
+        for (a, b) in g32.iter().zip(&g64) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        let xc = x32.clone();
+        check(&format!("f32 matmul {rows}x20"), &[w0], move |v| {
+            xc.matmul(&v[0])
+        });
+    }
+    // Any other operation sees the values widened.
+    let x = Tensor::from_f32(vec![0.5, -2.0], &[2]).unwrap();
+    assert_eq!(
+        x.exp().to_vec().unwrap(),
+        vec![0.5f64.exp(), (-2.0f64).exp()]
+    );
+    assert_eq!(x.sum().item().unwrap(), -1.5);
+}
+
 // ----- linear algebra --------------------------------------------------------------------------
 
 #[test]

@@ -23,6 +23,8 @@ impl Model for M {
 }
 
 struct G;
+impl pyro::infer::GuideFor<M> for G {}
+
 impl Model for G {
     type Args<'a> = ();
     type Output = ();

@@ -3,8 +3,11 @@
 use std::path::Path;
 
 use pyro::data::{load_digits, Batches};
-use pyro::nn::vae::{Vae, VaeConfig};
 use pyro::prelude::*;
+
+#[path = "../examples/common/vae_model.rs"]
+mod vae_model;
+use vae_model::{guide, model, Vae, VaeConfig};
 
 #[test]
 fn vae_on_digits_improves_the_test_elbo() {
@@ -19,23 +22,19 @@ fn vae_on_digits_improves_the_test_elbo() {
         lr: 1e-3,
         ..Default::default()
     });
-    let mut svi = Svi::new(
-        vae.model.clone(),
-        vae.guide.clone(),
-        adam,
-        TraceElbo::default(),
-    );
+    let mut svi = Svi::new(model, guide, adam, TraceElbo::default());
     let test_x = test.tensor();
-    let per_image = |params: &ParamStore| vae.elbo(params, &test_x, 4, 1000, 1).unwrap() / 359.0;
+    let per_image =
+        |params: &ParamStore| vae_model::elbo(&vae, params, &test_x, 4, 1000, 1).unwrap() / 359.0;
     // The weights are created on first use: one loss evaluation (no step) creates them at their
     // initial values.
     let mut batches = Batches::new(train.len(), 128).shuffle(0);
     let first: Vec<usize> = batches.epoch().next().unwrap().to_vec();
-    svi.evaluate_loss(&train.batch(&first)).unwrap();
+    svi.evaluate_loss((&vae, &train.batch(&first))).unwrap();
     let before = per_image(svi.params());
     for _ in 0..5 {
         for idx in batches.epoch() {
-            svi.step(&train.batch(idx)).unwrap();
+            svi.step((&vae, &train.batch(idx))).unwrap();
         }
     }
     let after = per_image(svi.params());

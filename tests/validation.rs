@@ -18,7 +18,7 @@ fn observe<D: IntoDistribution>(d: D, value: Tensor) -> Option<Error> {
 
 fn is_out_of_support(e: Option<Error>, dist: &str) {
     match e {
-        Some(Error::Site { site, source }) => match *source {
+        Some(Error::Site { site, source, .. }) => match *source {
             Error::OutOfSupport { dist: d, .. } => {
                 assert_eq!(site, "y");
                 assert_eq!(d, dist);
@@ -195,4 +195,64 @@ fn positive_parameters_round_trip_at_the_ends_of_the_range() {
         let tol = if v < f64::MIN_POSITIVE { 1.0 } else { 1e-13 };
         assert!(((back - v) / v).abs() <= tol, "{v} read back as {back}");
     }
+}
+
+/// Soft targets as shard data (for `ParallelSvi`, whose model takes its data by reference).
+struct Soft(Vec<f64>);
+
+#[model]
+fn soft_rows(d: &Soft) {
+    let p = sample!("p", Beta::new(2.0, 2.0));
+    for (i, &x) in d.0.iter().enumerate() {
+        sample!(format!("x{i}"), Bernoulli::new(p.clone()), obs = x);
+    }
+}
+
+#[guide(model = soft_rows)]
+fn soft_rows_guide(_d: &Soft) {
+    let a = param!("a", 2.0, constraint = positive);
+    let b = param!("b", 2.0, constraint = positive);
+    sample!("p", Beta::new(a, b));
+}
+
+#[test]
+fn parallel_svi_checks_observations_with_the_svi_setting() {
+    use pyro::infer::Shards;
+    let shards = || Shards::whole(|| Ok(Soft(vec![1.0, 0.5])));
+    let adam = || Adam::new(AdamConfig::default());
+    let mut svi = Svi::new(soft_rows, soft_rows_guide, adam(), TraceElbo::default())
+        .seed(1)
+        .parallel(shards())
+        .threads(2);
+    let e = svi.step().unwrap_err().to_string();
+    assert!(e.contains("x1") && e.contains("Bernoulli"), "{e}");
+    // Off on the `Svi`: every worker scores the soft target.
+    let mut svi = Svi::new(soft_rows, soft_rows_guide, adam(), TraceElbo::default())
+        .seed(1)
+        .validate(false)
+        .parallel(shards())
+        .threads(2);
+    for _ in 0..3 {
+        assert!(svi.step().unwrap().is_finite());
+    }
+}
+
+#[test]
+fn mcmc_checks_observations_unless_told_not_to() {
+    let data = [1.0, 0.5, 0.0];
+    let run = |validate: bool| {
+        Mcmc::new(Nuts::new(soft))
+            .warmup(20)
+            .samples(20)
+            .seed(4)
+            .progress(false)
+            .validate(validate)
+            .run(&data[..])
+    };
+    let e = run(true).unwrap_err().to_string();
+    assert!(e.contains("x1") && e.contains("Bernoulli"), "{e}");
+    let s = run(false).unwrap();
+    let p = s.get("p").unwrap().to_vec().unwrap();
+    assert_eq!(p.len(), 20);
+    assert!(p.iter().all(|&v| v > 0.0 && v < 1.0));
 }

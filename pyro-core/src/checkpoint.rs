@@ -52,6 +52,11 @@ use crate::params::ParamStore;
 use crate::rng::RngState;
 use crate::tensor::{checked_numel, Shape};
 
+mod safetensors_file;
+
+pub(crate) use safetensors_file::save as save_safetensors;
+pub use safetensors_file::Dtype;
+
 const FORMAT: &str = "pyro-rs-checkpoint";
 const VERSION: u32 = 2;
 
@@ -248,8 +253,9 @@ impl ParamStore {
         save(path.as_ref(), self, Extras::default())
     }
 
-    /// Loads parameters saved by [`ParamStore::save`], replacing the store's content. The file is
-    /// validated completely before the store changes.
+    /// Loads parameters saved by [`ParamStore::save`] (JSON) or [`ParamStore::save_safetensors`]
+    /// (told apart by their first bytes), replacing the store's content. The file is validated
+    /// completely before the store changes.
     pub fn load(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let (store, _) = load(path.as_ref())?;
         *self = store;
@@ -318,6 +324,9 @@ fn same_values(a: &[f64], b: &[f64]) -> bool {
 /// anything is returned.
 pub(crate) fn load(path: &Path) -> Result<(ParamStore, Extras)> {
     let bytes = fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+    if safetensors_file::sniff(&bytes) {
+        return safetensors_file::decode(path, &bytes);
+    }
     let ck: Checkpoint = serde_json::from_slice(&bytes)
         .map_err(|e| Error::file(path, format!("is not a valid checkpoint: {e}")))?;
     if ck.format != FORMAT {

@@ -1,13 +1,18 @@
 //! The one error type of pyro-rs. Every message names the site, parameter, distribution or file
 //! it is about, so that a user can find the offending line without a debugger.
 
+use std::fmt;
 use std::path::PathBuf;
 
 /// Result alias used across the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in pyro-rs.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// `Debug` prints the same human message as `Display`, so that `fn main() -> pyro::Result<()>`
+/// reports "site `obs_3` in `coin`: ..." rather than a struct dump; match on the variants to
+/// inspect the parts.
+#[derive(Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A distribution was constructed with an invalid parameter.
@@ -29,10 +34,12 @@ pub enum Error {
         detail: String,
     },
     /// An error that happened while processing a named sample or param site.
-    #[error("at site `{site}`: {source}")]
+    #[error("site `{site}`{}: {source}", in_function(.function))]
     Site {
-        /// The site name.
+        /// The site name, exactly as the model wrote it.
         site: String,
+        /// The model or guide that ran the site, where known.
+        function: Option<String>,
         /// What went wrong there.
         source: Box<Error>,
     },
@@ -98,6 +105,20 @@ pub enum Error {
     Invalid(String),
 }
 
+/// The " in `f`" part of a site error's message (empty when the function is unknown).
+fn in_function(function: &Option<String>) -> String {
+    match function {
+        Some(f) => format!(" in `{f}`"),
+        None => String::new(),
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 impl Error {
     /// Wrap this error with the name of the site where it happened (idempotent).
     pub fn at_site(self, site: &str) -> Error {
@@ -105,8 +126,26 @@ impl Error {
             Error::Site { .. } => self,
             other => Error::Site {
                 site: site.to_string(),
+                function: None,
                 source: Box::new(other),
             },
+        }
+    }
+
+    /// Name the model or guide in which a site error happened (a site error
+    /// already named keeps its name).
+    pub fn in_function(self, name: &str) -> Error {
+        match self {
+            Error::Site {
+                site,
+                function: None,
+                source,
+            } => Error::Site {
+                site,
+                function: Some(name.to_string()),
+                source,
+            },
+            other => other,
         }
     }
 

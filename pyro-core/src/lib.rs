@@ -16,13 +16,21 @@ pub mod infer;
 pub mod nn;
 pub mod optim;
 pub mod params;
+mod pool;
 pub mod rng;
+mod site_name;
+mod spare;
 pub mod tensor;
 pub mod trace;
 pub mod transforms;
 
 pub use error::{Error, Result};
 pub use tensor::{Tape, Tensor};
+
+/// The MPI bindings (rsmpi) that [`infer::DistributedSvi`] runs on: `mpi::initialize()` starts
+/// MPI and gives the world communicator.
+#[cfg(feature = "mpi")]
+pub use mpi;
 
 /// The names most programs need.
 pub mod prelude {
@@ -34,8 +42,8 @@ pub mod prelude {
     pub use crate::infer::{
         infer_discrete, init_to_median, init_to_uniform, init_to_value, AutoDelta,
         AutoDiagonalNormal, AutoLowRankMultivariateNormal, AutoMultivariateNormal, AutoNormal,
-        Baseline, Decode, Elbo, InitLoc, Model, Predictive, Svi, TraceElbo, TraceEnumElbo,
-        TraceGraphElbo, TraceMeanFieldElbo,
+        Baseline, Decode, Elbo, InitLoc, Model, ParallelSvi, Predictive, Shards, Svi, TraceElbo,
+        TraceEnumElbo, TraceGraphElbo, TraceMeanFieldElbo,
     };
     pub use crate::optim::*;
     pub use crate::params::ParamStore;

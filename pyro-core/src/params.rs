@@ -1,8 +1,53 @@
 //! The parameter store: learnable parameters by name, kept in unconstrained space together with
 //! their constraint. `param!` returns the constrained value; optimisers update the unconstrained
 //! one. Each `Svi` owns its store: nothing is global.
+//!
+//! # Checkpoints
+//!
+//! A store (and, through [`Svi::save`](crate::infer::Svi::save), the optimiser's state and the
+//! random generator's) is saved in one of two formats; [`ParamStore::load`] and
+//! [`Svi::load`](crate::infer::Svi::load) tell them apart by their first bytes.
+//!
+//! | | JSON ([`ParamStore::save`]) | safetensors ([`ParamStore::save_safetensors`]) |
+//! |---|---|---|
+//! | for | small stores, reading and diffing by eye | large models; PyTorch, NumPy, JAX |
+//! | values | exact `f64` (shortest round-trip text) | `f32` or `f64` ([`Dtype`]) |
+//! | size, 689k-parameter VAE with Adam state | 37.8 MB | 8.3 MB (`f32`), 16.5 MB (`f64`) |
+//!
+//! Both hold every parameter's **unconstrained** value (what the optimiser updates) with its
+//! name, shape and constraint, in the store's order.
+//!
+//! **JSON** (version 2): `{"format": "pyro-rs-checkpoint", "version": 2, "params": [{"name",
+//! "constraint", "shape", "unconstrained": [...]}, ...], "optimizer": {...} or null, "rng":
+//! {...}}`; infinities and NaN are the strings `"inf"`, `"-inf"`, `"nan"`.
+//!
+//! **Safetensors** (the [format](https://github.com/huggingface/safetensors#format): an 8-byte
+//! little-endian header length, a JSON header giving each tensor's `dtype`, `shape` and
+//! `data_offsets`, then the data, 8-byte aligned): one tensor per parameter, named as the
+//! parameter; with an optimiser state, its per-parameter buffers as the tensors
+//! `optimizer.a.<parameter>` and `optimizer.b.<parameter>` (Adam: `exp_avg` and `exp_avg_sq`;
+//! SGD: `a` the momentum; Adagrad: `b` the sum of squares; RMSprop: `a` the momentum, `b` the
+//! mean square); the string-to-string `__metadata__` holds `format` = `pyro-rs-checkpoint`,
+//! `version` = `1`, `params` (a JSON list of `{"name", "constraint"}`), and when saved
+//! `optimizer` (the rest of the optimiser's state, JSON) and `rng` (the generator's state, JSON).
+//! Loading accepts `F32` and `F64` tensors; a file written by Python's `safetensors` with that
+//! metadata loads.
+//!
+//! ```python
+//! from safetensors.torch import load_file
+//! from safetensors import safe_open
+//! tensors = load_file("vae.safetensors")       # {"decoder.fc1.weight": tensor(...), ...}
+//! with safe_open("vae.safetensors", "pt") as f:
+//!     meta = f.metadata()                       # {"format": "pyro-rs-checkpoint", ...}
+//! ```
+//!
+//! Saving, in either format, never loses the previous file: the new one is written to a
+//! temporary file beside it, read back and checked to hold exactly what was meant (after
+//! rounding to `f32` when asked), and only then renamed over the old one.
 
 use std::collections::HashMap;
+
+pub use crate::checkpoint::Dtype;
 
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
@@ -33,6 +78,10 @@ impl ParamEntry {
     }
     /// The unconstrained value.
     pub fn unconstrained(&self) -> Tensor {
+        if let [v] = self.value[..] {
+            // One value: kept inline, no copy of the vector.
+            return Tensor::full(&self.shape, v);
+        }
         Tensor::new(self.value.clone(), &self.shape).unwrap_or_else(Tensor::poisoned)
     }
     /// The constrained value.
@@ -247,6 +296,32 @@ impl ParamStore {
         };
         let c = t.forward(&u);
         c.is_finite() && e.constraint.check(&c)
+    }
+
+    /// Adds `entry` (made by another store over the same model) unless its name is taken.
+    pub(crate) fn adopt(&mut self, entry: ParamEntry) {
+        if self.position(&entry.name).is_none() {
+            self.push(entry);
+        }
+    }
+
+    /// Makes this store a copy of `other`: by copying values alone when both hold the same
+    /// parameters in the same order (the common case, no allocation), by cloning otherwise.
+    pub(crate) fn sync_from(&mut self, other: &ParamStore) {
+        let same = self.entries.len() == other.entries.len()
+            && self
+                .entries
+                .iter()
+                .zip(&other.entries)
+                .all(|(a, b)| a.name == b.name && a.shape == b.shape);
+        if same {
+            for (a, b) in self.entries.iter_mut().zip(&other.entries) {
+                a.value.copy_from_slice(&b.value);
+                a.verified = b.verified;
+            }
+        } else {
+            *self = other.clone();
+        }
     }
 
     /// Entry by position.

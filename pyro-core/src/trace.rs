@@ -1,15 +1,16 @@
 //! The trace of one execution of a model or guide: an ordered map from site name to [`Site`].
 
-use std::borrow::Cow;
 use std::collections::HashMap;
+
+use smallvec::SmallVec;
 
 use crate::distributions::Distribution;
 use crate::error::{Error, Result};
+use crate::pool::BoxPool;
+use crate::spare::Spare;
 use crate::tensor::Tensor;
 
-/// A site name: a `&'static str` for literal names (no allocation), a `String` for names built at
-/// run time.
-pub type SiteName = Cow<'static, str>;
+pub use crate::site_name::SiteName;
 
 /// What kind of statement produced a site.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +34,9 @@ pub struct PlateFrame {
     /// sequential plate.
     pub dim: Option<isize>,
 }
+
+/// The plates a site sits in, outermost first (two kept inline: no allocation per site).
+pub type PlateStack = SmallVec<[PlateFrame; 2]>;
 
 /// Per-site inference settings (Pyro's `infer` dict).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,7 +66,7 @@ pub struct Site {
     /// A 0/1 mask applied to the log-density (from `mask` handlers).
     pub mask: Option<Tensor>,
     /// The plates the site is in, outermost first.
-    pub plates: Vec<PlateFrame>,
+    pub plates: PlateStack,
     /// Inference settings.
     pub infer: InferConfig,
 }
@@ -88,7 +92,16 @@ impl Site {
 
     /// The summed log-density of the site.
     pub fn log_prob_sum(&self) -> Result<Tensor> {
-        Ok(self.log_prob()?.sum())
+        match (&self.dist, &self.mask) {
+            (Some(d), None) => {
+                let mut lp = d.log_prob_sum(&self.value);
+                if self.scale != 1.0 {
+                    lp = lp * self.scale;
+                }
+                lp.check().map_err(|e| e.at_site(&self.name))
+            }
+            _ => Ok(self.log_prob()?.sum()),
+        }
     }
 
     /// Whether this is a latent (sampled, not observed) sample site.
@@ -103,6 +116,17 @@ pub struct Trace {
     sites: Vec<Site>,
     /// Name -> position, built once the trace outgrows a linear scan.
     index: HashMap<SiteName, usize>,
+    /// Blocks of the distributions of cleared sites, reused for the next ones.
+    pool: BoxPool,
+}
+
+/// The allocations of a cleared [`Trace`], kept between steps: `Send` by construction, since
+/// no site (hence no tensor or distribution) is left in it.
+#[derive(Default)]
+pub(crate) struct TraceStorage {
+    sites: Spare<Site>,
+    index: HashMap<SiteName, usize>,
+    pool: BoxPool,
 }
 
 /// Below this many sites, lookups scan linearly: cheaper than hashing for small models.
@@ -189,9 +213,38 @@ impl Trace {
         Ok(total)
     }
 
-    /// Removes every site, keeping the allocation.
+    /// Removes every site, keeping the allocations (also those of the sites' distributions, for
+    /// the next sites added through a [`crate::handlers::TraceMessenger`]).
     pub fn clear(&mut self) {
-        self.sites.clear();
+        for s in self.sites.drain(..) {
+            if let Some(d) = s.dist {
+                self.pool.recycle(d);
+            }
+        }
         self.index.clear();
+    }
+
+    /// Clears the trace and keeps its allocations.
+    pub(crate) fn into_storage(mut self) -> TraceStorage {
+        self.clear();
+        TraceStorage {
+            sites: Spare::new(self.sites),
+            index: self.index,
+            pool: self.pool,
+        }
+    }
+
+    /// An empty trace over the allocations of a cleared one.
+    pub(crate) fn from_storage(storage: TraceStorage) -> Trace {
+        Trace {
+            sites: storage.sites.into_vec(),
+            index: storage.index,
+            pool: storage.pool,
+        }
+    }
+
+    /// The pool that distributions of new sites are copied into.
+    pub(crate) fn pool_mut(&mut self) -> &mut BoxPool {
+        &mut self.pool
     }
 }

@@ -1,214 +1,316 @@
-//! Code generation: the unit struct and `Model` impl of a `#[model]`/`#[guide]` function, the
-//! model's description macro, and the guide's invocation of it.
+//! Code generation from the validated view: the unit struct, its `Model` implementation with
+//! the rewritten body and the static description (`const SITES`), and for a guide the pairing
+//! with its model (`GuideFor`) and the comparisons that rustc evaluates while compiling:
+//! - the arguments, by the type checker (`same_args`: aliases agree, two types that only share a
+//!   name do not);
+//! - the latent sites of the model against the guide's, and each site of the guide against the
+//!   model's, by `const` evaluation (a failure is a compile error whose message names the site,
+//!   the guide and the model, spanned on `model = PATH` or on the guide's site).
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::{Attribute, ItemFn};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::visit_mut::VisitMut;
+use syn::Path;
 
-use crate::check;
-use crate::parse::{self, Function, ARGS_LIFETIME};
-use crate::rewrite::Rewriter;
+use crate::ast::{self, Function, Item};
+use crate::attr::{self, Attr, Which};
+use crate::ctxt::Errors;
+use crate::emit::Emit;
+use crate::fallback;
+use crate::valid;
+use crate::walk::{context_ident, Entry, Walker};
 
-/// A site macro used outside a `#[model]`/`#[guide]` function.
+/// A site macro expanded outside a `#[model]`/`#[guide]` body.
 pub fn outside(name: &str) -> TokenStream {
     let msg = format!(
-        "`{name}!` may only be used inside a #[model] or #[guide] function (which rewrites it into a call on its hidden context)"
+        "`{name}!` may only be used in the body of a #[model] or #[guide] function (which rewrites it into a call on its hidden context)"
     );
     quote_spanned!(Span::call_site()=> ::core::compile_error!(#msg))
 }
 
-pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Vec::new();
-    if !attr.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &attr,
-            "#[model] takes no arguments",
-        ));
+/// `#[model]` and `#[guide]`.
+pub fn expand(which: Which, args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let attr = attr::parse(which, args, &mut errors);
+    if which == Which::Guide && attr.model.is_none() && errors.is_empty() {
+        errors.push(attr::missing_model(Span::call_site()));
     }
-    let f = match parse::function(item.clone(), "model") {
-        Ok(f) => f,
-        Err((e, parsed)) => return fallback(e, errors, parsed, item),
-    };
-    let (tokens, rw) = model_impl(&f, false);
-    errors.extend(rw.errors.iter().cloned());
-    errors.extend(check::duplicates(&rw.sites, &rw.fn_name));
-    let describe = description_macro(&f, &rw);
-    let errors = errors.into_iter().map(|e| e.to_compile_error());
-    quote! {
-        #tokens
-        #describe
-        #(#errors)*
-    }
-}
-
-pub fn guide(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Vec::new();
-    let attr = match parse::guide_attr(attr) {
-        Ok(a) => Some(a),
-        Err(e) => {
-            errors.push(e);
-            None
+    let f = match ast::parse(item, which, &mut errors) {
+        Item::Function(f) => f,
+        Item::Other(tokens) => {
+            let errors = errors.to_compile_errors();
+            return quote!(#tokens #errors);
         }
     };
-    let f = match parse::function(item.clone(), "guide") {
-        Ok(f) => f,
-        Err((e, parsed)) => return fallback(e, errors, parsed, item),
-    };
-    let (tokens, rw) = model_impl(&f, true);
-    errors.extend(rw.errors.iter().cloned());
-    errors.extend(check::duplicates(&rw.sites, &rw.fn_name));
-    // The static check against the model: invoke its description macro with ours.
-    let check = attr.map(|attr| {
-        let mut path = attr.model.clone();
-        let last = path.segments.last_mut().expect("a path has a segment");
-        last.ident = format_ident!("__pyro_model_{}", last.ident, span = last.ident.span());
-        let desc = describe(&f, &rw);
-        quote! { #path! { #desc } }
-    });
-    let errors = errors.into_iter().map(|e| e.to_compile_error());
-    quote! {
-        #tokens
-        #check
-        #(#errors)*
+    if f.method {
+        // In an `impl` block no unit struct can be defined: the method is kept, without its
+        // body, so that its callers add no errors.
+        let (others, vis, sig) = (&f.others, &f.vis, &f.sig);
+        let (cfgs, docs) = (&f.cfgs, &f.docs);
+        let errors = errors.to_compile_errors();
+        return quote! {
+            #(#cfgs)*
+            #(#docs)*
+            #(#others)*
+            #[allow(unused_variables)]
+            #vis #sig { ::core::unreachable!("the method did not compile") }
+            #errors
+        };
     }
-}
-
-/// On a malformed signature: the errors, plus the function left as a plain function (with the
-/// site macros still rewritten away, so that they do not add errors of their own).
-fn fallback(
-    e: syn::Error,
-    mut errors: Vec<syn::Error>,
-    item: Option<Box<ItemFn>>,
-    raw: TokenStream,
-) -> TokenStream {
-    errors.insert(0, e);
-    let errors = errors.into_iter().map(|e| e.to_compile_error());
-    let item = item.map(|mut item| {
-        // Keep the function so that references to it resolve, but drop its body: its site
-        // macros cannot be rewritten without a context.
-        item.block = syn::parse_quote!({ ::core::unimplemented!() });
-        item.attrs
-            .push(syn::parse_quote!(#[allow(dead_code, unused_variables)]));
-        item.to_token_stream()
-    });
-    // Not a function at all: keep the item as written.
-    let item = item.unwrap_or(raw);
-    quote! {
-        #item
-        #(#errors)*
-    }
-}
-
-fn is_doc(a: &Attribute) -> bool {
-    a.path().is_ident("doc")
-}
-
-fn is_cfg(a: &Attribute) -> bool {
-    a.path().is_ident("cfg")
-}
-
-/// The unit struct and its `Model` impl; returns the rewriter with the description.
-fn model_impl(f: &Function, is_guide: bool) -> (TokenStream, Rewriter) {
-    let item = &f.item;
-    let name = &item.sig.ident;
-    let mut rw = Rewriter::new(name.to_string(), is_guide);
-    let body = rw.rewrite(item.block.to_token_stream(), false);
-    let ctx = rw.ctx.clone();
-    let vis = &item.vis;
-    let docs = item.attrs.iter().filter(|a| is_doc(a));
-    let cfgs: Vec<_> = item.attrs.iter().filter(|a| is_cfg(a)).collect();
-    let others = item.attrs.iter().filter(|a| !is_doc(a) && !is_cfg(a));
-    let lt = syn::Lifetime::new(ARGS_LIFETIME, Span::call_site());
-    let types = &f.types;
-    let pats = &f.pats;
-    let (args_ty, args_pat) = match f.types.len() {
-        1 => (quote!(#(#types)*), quote!(#(#pats)*)),
-        _ => (quote!((#(#types,)*)), quote!((#(#pats,)*))),
+    let Some(block) = f.body.clone().filter(|_| f.sig_ok) else {
+        // A signature the macro cannot use, or a body with a syntax error (which rustc reports):
+        // the unit struct and its impls still, so that uses of the function add no errors.
+        let out = fallback::expand(&f, &attr);
+        let errors = errors.to_compile_errors();
+        return quote!(#out #errors);
     };
-    let output = &f.output;
-    let name_str = name.to_string();
-    let kind = if is_guide { "guide" } else { "model" };
-    let default_doc = format!(
-        "The {kind} `{name_str}` (generated by `#[{kind}]`): a value implementing `Model`."
+    let emit = Emit {
+        krate: &attr.krate,
+        ctx: context_ident(),
+    };
+    let name = f.name.to_string();
+    let mut walker = Walker::new(emit, name.clone(), which == Which::Guide, &mut errors);
+    walker.scopes.push();
+    for b in f.arg_bindings() {
+        walker.scopes.bind(b);
+    }
+    let mut block = block;
+    walker.visit_block_mut(&mut block);
+    let (entries, flow, broken, uses_context) = (
+        std::mem::take(&mut walker.entries),
+        std::mem::take(&mut walker.flow),
+        walker.broken,
+        walker.uses_context,
     );
-    let has_docs = item.attrs.iter().any(is_doc);
-    let default_doc = (!has_docs).then(|| quote!(#[doc = #default_doc]));
-    let tokens = quote! {
+    valid::check(&entries, &flow, &name, &mut errors);
+    // After an error the description is not trusted: it says "any site", and the guide is not
+    // compared with its model (no follow-on errors).
+    let trusted = !broken && !errors.is_fatal();
+    let items = items(&f, &attr, &block, &entries, trusted, broken, uses_context);
+    let errors = errors.to_compile_errors();
+    quote!(#items #errors)
+}
+
+/// The unit struct, standing for the function.
+pub fn unit_struct(f: &Function, which: Which) -> TokenStream {
+    let (name, vis) = (&f.name, &f.vis);
+    let (cfgs, docs, deprecated) = (&f.cfgs, &f.docs, &f.deprecated);
+    let kind = which.name();
+    let default_doc =
+        format!("The {kind} `{name}` (generated by `#[{kind}]`): a value implementing `Model`.");
+    let default_doc = docs.is_empty().then(|| quote!(#[doc = #default_doc]));
+    quote! {
         #(#cfgs)*
         #(#docs)*
         #default_doc
+        #(#deprecated)*
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy, Debug, Default)]
         #vis struct #name;
+    }
+}
+
+fn items(
+    f: &Function,
+    attr: &Attr,
+    block: &syn::Block,
+    entries: &[Entry],
+    trusted: bool,
+    broken: bool,
+    uses_context: bool,
+) -> TokenStream {
+    let krate = &attr.krate;
+    let (name, cfgs, others) = (&f.name, &f.cfgs, &f.others);
+    let name_str = name.to_string();
+    let lt = &f.lifetime;
+    let (args_ty, args_pat, output) = (f.args_type(), f.args_pattern(), &f.output);
+    let sites = if trusted {
+        description(entries, krate)
+    } else {
+        quote!(#krate::infer::description::SiteDesc::UNKNOWN)
+    };
+    let ctx = if uses_context {
+        context_ident().into_token_stream()
+    } else {
+        quote!(_)
+    };
+    let allow_unreachable = broken.then(|| quote!(#[allow(unreachable_code)]));
+    let unit = unit_struct(f, attr.which);
+    let guide = guide_items(f, attr, entries, trusted);
+    quote! {
+        #unit
 
         #(#cfgs)*
-        impl ::pyro::__private::Model for #name {
+        impl #krate::infer::Model for #name {
             type Args<#lt> = #args_ty;
             type Output = #output;
             const NAME: &'static str = #name_str;
+            const SITES: &'static [#krate::infer::description::SiteDesc] = &[#sites];
             #(#others)*
-            #[allow(clippy::unused_unit, clippy::let_unit_value, unused_braces)]
+            #allow_unreachable
             fn call<#lt>(
                 &self,
-                #ctx: &mut ::pyro::__private::Context,
-                #args_pat: <Self as ::pyro::__private::Model>::Args<#lt>,
-            ) -> <Self as ::pyro::__private::Model>::Output {
-                #[allow(unused_variables)]
-                let _ = &#ctx;
-                #body
+                #ctx: &mut #krate::handlers::Context,
+                #args_pat: <Self as #krate::infer::Model>::Args<#lt>,
+            ) -> <Self as #krate::infer::Model>::Output #block
+        }
+
+        #guide
+    }
+}
+
+/// The elements of `SITES`.
+fn description(entries: &[Entry], krate: &TokenStream) -> TokenStream {
+    let desc = quote!(#krate::infer::description);
+    let mut out = Vec::new();
+    for e in entries {
+        match e {
+            Entry::Site(s) => {
+                let Some(role) = s.role.site_role() else {
+                    continue;
+                };
+                let role = syn::Ident::new(role, Span::call_site());
+                let pattern = s.name.pattern(krate);
+                let cfgs = &s.cfgs;
+                out.push(quote! {
+                    #(#[cfg(#cfgs)])*
+                    #desc::SiteDesc::site(#pattern, #desc::SiteRole::#role)
+                });
+            }
+            Entry::Call(c) => {
+                let cfgs = &c.cfgs;
+                out.push(match &c.model {
+                    Some(path) => quote! {
+                        #(#[cfg(#cfgs)])*
+                        #desc::SiteDesc::call_of(&#path)
+                    },
+                    None => quote!(#(#[cfg(#cfgs)])* #desc::SiteDesc::UNKNOWN),
+                });
             }
         }
-    };
-    (tokens, rw)
-}
-
-/// `NAME args [{T} ...] latent [...] enumerated [...] observed [...] dynamic BOOL`.
-fn describe(f: &Function, rw: &Rewriter) -> TokenStream {
-    let name = &f.item.sig.ident;
-    let args = f.types.iter().map(|t| quote!({ #t }));
-    let latent = rw
-        .sites
-        .iter()
-        .filter(|s| s.is_latent() && !s.enumerate)
-        .map(|s| &s.name);
-    let enumerated = rw
-        .sites
-        .iter()
-        .filter(|s| s.is_latent() && s.enumerate)
-        .map(|s| &s.name);
-    let observed = rw
-        .sites
-        .iter()
-        .filter(|s| s.kind != crate::rewrite::SiteKind::Param && s.observed)
-        .map(|s| &s.name);
-    let dynamic = rw.dynamic || rw.has_call;
-    quote! {
-        #name args [#(#args)*] latent [#(#latent)*] enumerated [#(#enumerated)*]
-        observed [#(#observed)*] dynamic #dynamic
     }
+    quote!(#(#out),*)
 }
 
-/// The model's description macro: `__pyro_model_NAME! { <guide description> }` expands to
-/// `check_guide!` over both. Re-exported with `pub(crate) use` so that guides anywhere in the
-/// crate (before or after the model, in other modules) can address it by path.
-fn description_macro(f: &Function, rw: &Rewriter) -> TokenStream {
-    let name = &f.item.sig.ident;
-    let mac = format_ident!("__pyro_model_{}", name, span = name.span());
-    let desc = describe(f, rw);
-    let cfgs = f.item.attrs.iter().filter(|a| is_cfg(a));
-    let cfgs2 = cfgs.clone();
+/// `GuideFor<M>` and `WrittenGuide` for a guide, with the compile-time comparisons when the
+/// guide's description is trusted.
+pub fn guide_items(f: &Function, attr: &Attr, entries: &[Entry], trusted: bool) -> TokenStream {
+    let (Which::Guide, Some(model)) = (attr.which, &attr.model) else {
+        return TokenStream::new();
+    };
+    let krate = &attr.krate;
+    let (name, cfgs) = (&f.name, &f.cfgs);
+    // The model's path is written once, in an alias (rustc shows the type it stands for, never
+    // the alias): a path that does not resolve, or is not a type, is one error.
+    let alias = syn::Ident::new("ModelOfTheGuide", Span::call_site());
+    let model_path = model;
+    let model: Path = alias.clone().into();
+    let pairing = quote! {
+        #[allow(dead_code)]
+        type #alias = #model_path;
+        impl #krate::infer::GuideFor<#model> for #name {}
+        impl #krate::infer::GuideFor<#model> for &#name {}
+        impl #krate::infer::WrittenGuide for #name {}
+    };
+    let checks = trusted.then(|| checks(f, krate, &model, model_path, entries));
     quote! {
         #(#cfgs)*
-        #[doc(hidden)]
-        #[allow(unused_macros, clippy::crate_in_macro_def)]
-        macro_rules! #mac {
-            ($($guide:tt)*) => {
-                ::pyro::__private::check_guide! { model #desc guide $($guide)* }
-            };
-        }
-        #(#cfgs2)*
-        #[doc(hidden)]
-        #[allow(unused_imports)]
-        pub(crate) use #mac;
+        const _: () = {
+            #pairing
+            #checks
+        };
     }
+}
+
+fn checks(
+    f: &Function,
+    krate: &TokenStream,
+    model: &Path,
+    written: &Path,
+    entries: &[Entry],
+) -> TokenStream {
+    let name = &f.name;
+    let name_str = name.to_string();
+    let lt = &f.lifetime;
+    let m = quote!(#krate::infer::Model);
+    let desc = quote!(#krate::infer::description);
+    // The arguments: the guide's, spanned on its argument list, against the model's.
+    let args_span = if f.sig.inputs.is_empty() {
+        f.name.span()
+    } else {
+        f.sig.paren_token.span.join()
+    };
+    let guide_args = quote_spanned!(args_span=> <#name as #m>::Args<#lt>);
+    let arguments = quote! {
+        #[allow(dead_code)]
+        fn arguments<#lt>() {
+            #krate::infer::same_args::<#guide_args, <#model as #m>::Args<#lt>, #model, #name>();
+        }
+    };
+    // Every latent site of the model is sampled by the guide.
+    let panic = panic_on(written);
+    let missing = quote! {
+        const _: () = {
+            let report = #desc::check_missing_sites(
+                <#model as #m>::NAME,
+                <#model as #m>::SITES,
+                #name_str,
+                <#name as #m>::SITES,
+            );
+            if !report.is_empty() {
+                #panic
+            }
+        };
+    };
+    // Every site of the guide is a latent site of the model.
+    let mut own = Vec::new();
+    for e in entries {
+        let (entry, tokens, cfgs) = match e {
+            Entry::Site(s) if s.role == crate::walk::Role::Latent => {
+                let pattern = s.name.pattern(krate);
+                (
+                    quote!(#desc::SiteDesc::site(#pattern, #desc::SiteRole::Latent)),
+                    &s.name_tokens,
+                    &s.cfgs,
+                )
+            }
+            Entry::Call(c) => match &c.model {
+                Some(path) => (quote!(#desc::SiteDesc::call_of(&#path)), &c.tokens, &c.cfgs),
+                None => continue,
+            },
+            Entry::Site(_) => continue,
+        };
+        let panic = panic_on(tokens);
+        own.push(quote! {
+            #(#[cfg(#cfgs)])*
+            const _: () = {
+                let report = #desc::check_guide_sites(
+                    <#model as #m>::NAME,
+                    <#model as #m>::SITES,
+                    #name_str,
+                    &[#entry],
+                );
+                if !report.is_empty() {
+                    #panic
+                }
+            };
+        });
+    }
+    quote! {
+        #arguments
+        #missing
+        #(#own)*
+    }
+}
+
+/// `::core::panic!("{}", report.as_str())`, spanned from the first to the last token of
+/// `tokens`: the compile error underlines what the user wrote.
+fn panic_on(tokens: impl ToTokens) -> TokenStream {
+    let toks: Vec<TokenTree> = tokens.into_token_stream().into_iter().collect();
+    let start = toks.first().map_or_else(Span::call_site, TokenTree::span);
+    let end = toks.last().map_or(start, TokenTree::span);
+    let head = quote_spanned!(start=> ::core::panic!);
+    let mut args = Group::new(Delimiter::Parenthesis, quote!("{}", report.as_str()));
+    args.set_span(end);
+    quote!(#head #args;)
 }

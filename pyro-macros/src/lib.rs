@@ -1,21 +1,37 @@
 //! Procedural macros of pyro-rs: `#[model]`, `#[guide]` and the site macros (`sample!`,
-//! `param!`, `plate!`, `factor!`, `deterministic!`, `call!`) that they rewrite.
+//! `param!`, `plate!`, `factor!`, `deterministic!`, `call!`, `markov!`, `module!`) that they
+//! rewrite.
 //!
 //! Use them through the `pyro` facade crate (`use pyro::prelude::*;`): the generated code refers
-//! to `::pyro::__private`.
+//! to `::pyro` (or to the path given by `#[model(crate = path)]` for a renamed dependency).
 //!
-//! The crate is organised like `serde_derive`: `parse` reads the function and the attribute,
-//! `rewrite` rewrites the site macros of the body at the token level and records the static
-//! description of the function (its sites), `check` holds the compile-time checks (duplicate
-//! sites within a function, guide against model), and `expand` generates the `Model`
-//! implementation and the model's description macro.
+//! The crate is organised like thiserror and serde_derive: `attr` reads the attribute's
+//! arguments, `ast` the function (a typed view over syn's tree), `walk` goes over the parsed body
+//! with syn's `VisitMut` (`foreign` for the arguments of other macros), rewriting each of this
+//! crate's site macros (`kind` tells which they are, `site` parses their arguments, `name` reads
+//! a site's name, `emit` writes the code) and recording the sites, their `#[cfg]`s and their
+//! place in the control flow (`flow`, with `scope` for the names bound on the way); `valid`
+//! holds the checks the macro makes itself (a fixed name twice on one path, a fixed name in a
+//! loop), `expand` generates the `Model` implementation with the static description and, for a
+//! guide, the comparisons rustc evaluates, and `fallback` what is emitted when the function
+//! cannot be expanded. Errors are collected (`ctxt`) and reported together.
 
 use proc_macro::TokenStream;
 
-mod check;
+mod ast;
+mod attr;
+mod ctxt;
+mod emit;
 mod expand;
-mod parse;
-mod rewrite;
+mod fallback;
+mod flow;
+mod foreign;
+mod kind;
+mod name;
+mod scope;
+mod site;
+mod valid;
+mod walk;
 
 /// Turns a function into a model: a unit value implementing `pyro::infer::Model`.
 ///
@@ -25,8 +41,14 @@ mod rewrite;
 /// `plate!`, `factor!`, `deterministic!` and `call!` are rewritten into calls on a hidden handler
 /// context that user code cannot name.
 ///
-/// The model also records its static description (literal site names, observed sites, argument
-/// types) so that a `#[guide(model = coin)]` is checked against it at compile time.
+/// The model also carries its static description, `<coin as Model>::SITES`: each site with its
+/// name as far as it is known at compile time (a literal, a `const`, a `concat!`, or the literal
+/// prefix of a `format!`) and its role (latent, observed, enumerated, factor, deterministic),
+/// under the `#[cfg]`s it sits under, with the descriptions of `call!`ed sub-models composed in.
+/// A `#[guide(model = coin)]` is compared with it at compile time.
+///
+/// `#[model(crate = path)]` names the `pyro` crate when the dependency is renamed in
+/// `Cargo.toml` (`pp = { package = "pyro-ppl", .. }`: `#[model(crate = pp)]`).
 ///
 /// ```
 /// use pyro::prelude::*;
@@ -52,17 +74,24 @@ mod rewrite;
 /// ```
 #[proc_macro_attribute]
 pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::model(attr.into(), item.into()).into()
+    expand::expand(attr::Which::Model, attr.into(), item.into()).into()
 }
 
 /// Turns a function into the guide of a model: `#[guide(model = path::to::model)]`.
 ///
-/// It expands like [`macro@model`] (a unit value implementing `Model`), and checks itself
-/// against the model's static description at compile time: every latent model site with a
-/// literal name must be sampled by the guide (unless the guide builds names at run time or calls
-/// sub-guides), every guide site must exist in the model and be latent there and not enumerated,
-/// the arguments must have the same types, and a guide may not observe (`obs =`). Names built at
-/// run time (`format!`) are checked when inference runs instead.
+/// It expands like [`macro@model`] (a unit value implementing `Model`), implements
+/// `GuideFor<path::to::model>` (what `Svi`, `Predictive` and the ELBOs require), and compares
+/// itself with the model's static description while compiling:
+/// - every latent site of the model with a known name must be sampled by the guide (a guide site
+///   named at run time covers the names its literal prefix allows, no others);
+/// - every site of the guide must be able to be a latent site of the model (not observed,
+///   enumerated, a factor or a deterministic site, nor absent);
+/// - the arguments must have the same types, as the type checker sees them (aliases agree);
+/// - a guide may not observe (`obs =`).
+///
+/// The model is found like any path: through `use`, `as`, `super::` and from other crates.
+/// What the descriptions cannot decide (names from variables, sub-models that are not paths,
+/// models written by hand) is checked when inference runs.
 ///
 /// ```
 /// use pyro::prelude::*;
@@ -82,14 +111,16 @@ pub fn model(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn guide(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::guide(attr.into(), item.into()).into()
+    expand::expand(attr::Which::Guide, attr.into(), item.into()).into()
 }
 
 /// A random site: `sample!(name, dist)`, `sample!(name, dist, obs = value)` or
 /// `sample!(name, dist, enumerate)`; returns the value as a `Tensor`.
 ///
-/// `name` is a string literal (checked at compile time against the guide or model) or any
-/// expression that converts into a site name, e.g. `format!("x_{i}")` (checked at run time).
+/// `name` is a string literal, a `const` or a `concat!` (checked at compile time against the
+/// guide or model), or a `String` built at run time, e.g. `format!("x_{i}")` (its literal prefix
+/// `x_` is checked at compile time, the full name at run time). A literal name inside a loop is a
+/// compile error: every iteration would sample the same site again.
 /// `dist` is a distribution or a `Result` of one (constructors validate their parameters).
 /// `obs = value` observes the site (any value that converts into a tensor); `enumerate` marks a
 /// discrete latent site for parallel enumeration (it must then not appear in the guide).
@@ -141,10 +172,54 @@ pub fn param(_input: TokenStream) -> TokenStream {
     expand::outside("param").into()
 }
 
+/// A neural network in a model or guide (Pyro's `pyro.module`): `module!(name, &network)` binds
+/// the network's parameters under `name.*` in the parameter store (created on first sight from
+/// the network's initialisation, read through the context like `param!`, so optimisers,
+/// handlers and checkpoints see them) and returns the bound network, whose `forward` records on
+/// the tape.
+///
+/// `network` is a reference to a value implementing `pyro::nn::Module` (`Linear`, `Mlp`, or a
+/// type of yours), usually passed to the model as an argument. A stored weight whose shape
+/// differs from the one the network declares is an error naming the parameter. Binding the same
+/// name twice in one run reads the same parameters (like `param!`).
+///
+/// Only valid inside a `#[model]` or `#[guide]` function.
+///
+/// ```
+/// use pyro::nn::{Activation, Mlp};
+/// use pyro::prelude::*;
+///
+/// #[model]
+/// fn regression(net: &Mlp, x: &Tensor, y: &Tensor) {
+///     let net = module!("net", net);
+///     let n = x.shape()[0];
+///     plate!("data", n, |_| {
+///         let loc = net.forward(x).reshape(&[n]);
+///         sample!("y", Normal::new(loc, 0.1), obs = y);
+///     });
+/// }
+///
+/// #[guide(model = regression)]
+/// fn no_latents(_net: &Mlp, _x: &Tensor, _y: &Tensor) {}
+///
+/// let net = Mlp::new(&[1, 8, 1], Activation::Tanh, Activation::Identity);
+/// let x = Tensor::new(vec![0.0, 0.5, 1.0], &[3, 1]).unwrap();
+/// let y = Tensor::from_slice(&[0.0, 0.25, 1.0]);
+/// let adam = Adam::new(AdamConfig::default());
+/// let mut svi = Svi::new(regression, no_latents, adam, TraceElbo::default());
+/// svi.step((&net, &x, &y)).unwrap();
+/// assert_eq!(svi.params().get("net.0.weight").unwrap().shape(), &[8, 1]);
+/// ```
+#[proc_macro]
+pub fn module(_input: TokenStream) -> TokenStream {
+    expand::outside("module").into()
+}
+
 /// Runs another `#[model]` (or `#[guide]`) with the same handler context:
 /// `call!(sub_model, arg1, arg2, ...)`, returning its output. Its sites become sites of the
-/// caller (so the caller's sites can no longer be checked exhaustively at compile time: the check
-/// happens at run time).
+/// caller: when the sub-model is named by a path, its description is composed into the
+/// caller's, so a guide of the caller is checked against the sub-model's sites at compile time
+/// too.
 ///
 /// Only valid inside a `#[model]` or `#[guide]` function.
 ///
@@ -268,14 +343,6 @@ pub fn factor(_input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn deterministic(_input: TokenStream) -> TokenStream {
     expand::outside("deterministic").into()
-}
-
-/// Not a public API: compares a guide with its model's static description (invoked by the
-/// description macro that `#[model]` emits).
-#[doc(hidden)]
-#[proc_macro]
-pub fn check_guide(input: TokenStream) -> TokenStream {
-    check::check_guide(input.into()).into()
 }
 
 #[cfg(test)]

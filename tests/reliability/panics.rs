@@ -45,6 +45,7 @@ impl Model for PlateModel {
 }
 
 struct NoGuide;
+impl pyro::infer::GuideFor<PlateModel> for NoGuide {}
 impl Model for NoGuide {
     type Args<'a> = ();
     type Output = ();

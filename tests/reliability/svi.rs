@@ -20,6 +20,7 @@ impl Model for NormalModel {
 }
 
 pub struct NormalGuide;
+impl pyro::infer::GuideFor<NormalModel> for NormalGuide {}
 impl Model for NormalGuide {
     type Args<'a> = &'a [f64];
     type Output = ();
@@ -44,6 +45,7 @@ impl Model for Linear {
 }
 
 struct NoGuide;
+impl pyro::infer::GuideFor<Linear> for NoGuide {}
 impl Model for NoGuide {
     type Args<'a> = ();
     type Output = ();

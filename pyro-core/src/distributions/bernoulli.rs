@@ -4,14 +4,15 @@ use std::cell::OnceCell;
 
 use rand::Rng as _;
 
-use super::log_density;
+use super::fused::{log_density, log_density_sum, Kernel};
+use super::log_density as ld;
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
 use crate::rng::Rng;
-use crate::tensor::{broadcast_shapes, custom_elementwise, fastmath, Shape, Tensor};
+use crate::tensor::{Shape, Tensor};
 
 /// Bernoulli(p): `P(x = 1) = p`, `P(x = 0) = 1 - p`.
 ///
@@ -109,18 +110,19 @@ impl Distribution for Bernoulli {
     }
     fn log_prob(&self, value: &Tensor) -> Tensor {
         match &self.probs {
-            Some(p) => fused(
-                p,
-                value,
-                log_density::bernoulli_probs,
-                log_density::bernoulli_probs_grad,
-            ),
-            None => fused(
-                self.logits(),
-                value,
-                log_density::bernoulli_logits,
-                log_density::bernoulli_logits_grad,
-            ),
+            Some(p) => log_density::<FromProbs, 2>([p, value]),
+            None => log_density::<FromLogits, 2>([self.logits(), value]),
+        }
+    }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        match &self.probs {
+            Some(p) => log_density_sum::<FromProbs, 2>([p, value]),
+            // Logits and values of one shape (a likelihood over a plate): value and gradient
+            // in one pass.
+            None if self.logits().shape() == value.shape() => {
+                super::fused::bernoulli_logits_sum(self.logits(), value)
+            }
+            None => log_density_sum::<FromLogits, 2>([self.logits(), value]),
         }
     }
     fn support(&self) -> Constraint {
@@ -152,38 +154,53 @@ impl Distribution for Bernoulli {
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
     }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
 }
 
-/// The log-density `f(param, x)` as one tape operation whose derivative in `param` is
-/// `df(param, x)` (the value is discrete: no gradient flows into it).
-fn fused(
-    param: &Tensor,
-    value: &Tensor,
-    f: impl Fn(f64, f64) -> f64,
-    df: impl Fn(f64, f64) -> f64,
-) -> Tensor {
-    let shape = match broadcast_shapes(param.shape(), value.shape()) {
-        Ok(s) => s,
-        Err(e) => return Tensor::poisoned(e),
-    };
-    let (pb, xb) = (param.detach().bcast(&shape), value.detach().bcast(&shape));
-    let (pv, xv) = match (pb.values(), xb.values()) {
-        (Ok(p), Ok(x)) => (p, x),
-        (Err(e), _) | (_, Err(e)) => return Tensor::poisoned(e),
-    };
-    if shape.is_empty() {
-        let (lp, g) = (f(pv[0], xv[0]), df(pv[0], xv[0]));
-        return custom_elementwise(&[param], Tensor::scalar(lp), &[Tensor::scalar(g)]);
+/// rel-dist's `log_density::bernoulli_probs`: `ln p` at 1, `ln(1 - p)` at 0 (exact, also at
+/// `p = 0` or 1), the cross-entropy elsewhere.
+struct FromProbs;
+
+impl Kernel<2> for FromProbs {
+    const NAME: &'static str = "Bernoulli";
+    #[inline]
+    fn value([p, x]: [f64; 2]) -> f64 {
+        ld::bernoulli_probs(p, x)
     }
-    // Two vectorised passes rather than one that builds pairs.
-    let (mut lp, mut g) = (vec![0.0; pv.len()], vec![0.0; pv.len()]);
-    fastmath::zip_into(&mut lp, pv, xv, f);
-    fastmath::zip_into(&mut g, pv, xv, df);
-    match (Tensor::new(lp, &shape), Tensor::new(g, &shape)) {
-        (Ok(lp), Ok(g)) => custom_elementwise(&[param], lp, &[g]),
-        (Err(e), _) | (_, Err(e)) => Tensor::poisoned(e),
+    #[inline]
+    fn partial([p, x]: [f64; 2], k: usize) -> f64 {
+        if !ld::bernoulli_probs(p, x).is_finite() {
+            return 0.0;
+        }
+        if k == 1 {
+            p.ln() - (-p).ln_1p()
+        } else {
+            ld::bernoulli_probs_grad(p, x)
+        }
+    }
+}
+
+/// rel-dist's `log_density::bernoulli_logits`: `-softplus(-l)` at 1, `-softplus(l)` at 0, exact
+/// for infinite logits.
+struct FromLogits;
+
+impl Kernel<2> for FromLogits {
+    const NAME: &'static str = "Bernoulli";
+    #[inline]
+    fn value([l, x]: [f64; 2]) -> f64 {
+        ld::bernoulli_logits(l, x)
+    }
+    #[inline]
+    fn partial([l, x]: [f64; 2], k: usize) -> f64 {
+        if k == 1 {
+            l
+        } else {
+            ld::bernoulli_logits_grad(l, x)
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! The beta distribution.
 
+use super::fused::{log_density, log_density_sum, Kernel};
 use super::gamma::{log_gamma_of, log_gamma_parts, pathwise_log_grad};
 use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, fused};
+use super::util::{batch_of, check_param};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -132,6 +133,27 @@ fn beta_rsample(c1: &Tensor, c0: &Tensor, shape: &[usize], rng: &mut Rng) -> Ten
     custom_elementwise(&inputs, x, &grads)
 }
 
+/// `ln Beta(x; a, b)` (rel-dist's accurate `log_density::beta`) and its partial derivatives,
+/// elementwise: one tape node (see [`super::fused`]).
+struct BetaKernel;
+
+impl Kernel<3> for BetaKernel {
+    const NAME: &'static str = "Beta";
+    #[inline]
+    fn value([a, b, x]: [f64; 3]) -> f64 {
+        ld::beta(x, a, b)
+    }
+    #[inline]
+    fn partial([a, b, x]: [f64; 3], k: usize) -> f64 {
+        // No gradient where the density is zero or infinite (outside or at the ends).
+        if !ld::beta(x, a, b).is_finite() {
+            return 0.0;
+        }
+        let [dx, da, db] = ld::beta_grad(x, a, b, k < 2);
+        [da, db, dx][k]
+    }
+}
+
 impl Distribution for Beta {
     fn name(&self) -> &'static str {
         "Beta"
@@ -150,11 +172,10 @@ impl Distribution for Beta {
     }
     /// `-inf` outside `[0, 1]`; the limits at the ends.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        fused(
-            [value, &self.c1, &self.c0],
-            |[x, a, b]| ld::beta(x, a, b),
-            |[x, a, b], needs| ld::beta_grad(x, a, b, needs[1] || needs[2]),
-        )
+        log_density::<BetaKernel, 3>([&self.c1, &self.c0, value])
+    }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        log_density_sum::<BetaKernel, 3>([&self.c1, &self.c0, value])
     }
     fn support(&self) -> Constraint {
         Constraint::UnitInterval
@@ -177,6 +198,9 @@ impl Distribution for Beta {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

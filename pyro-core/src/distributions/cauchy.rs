@@ -102,6 +102,9 @@ impl Distribution for Cauchy {
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
     }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -180,6 +183,9 @@ impl Distribution for HalfCauchy {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

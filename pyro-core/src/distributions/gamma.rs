@@ -9,7 +9,7 @@ use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
 use crate::rng::Rng;
-use crate::tensor::{custom_elementwise, digamma, Shape, Tensor};
+use crate::tensor::{custom_elementwise, digamma, Data, Shape, Tensor};
 
 /// Gamma(concentration α, rate β): density `β^α x^(α-1) e^(-βx) / Γ(α)` on `x > 0`.
 ///
@@ -112,6 +112,11 @@ pub(crate) fn log_standard_gamma_rsample(alpha: &Tensor, shape: &[usize], rng: &
     });
     if !alpha.requires_grad() {
         return lg;
+    }
+    if let (Data::Scalar(a), Data::Scalar(l)) = (&alpha.data, &lg.data) {
+        // One draw: the local derivative inline.
+        let d = Tensor::full(lg.shape(), pathwise_log_grad(*a, *l));
+        return custom_elementwise(&[alpha], lg, &[d]);
     }
     let a = alpha.detach().bcast(shape);
     let (Ok(av), Ok(lv)) = (a.values(), lg.values()) else {
@@ -411,6 +416,9 @@ impl Distribution for Gamma {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

@@ -18,6 +18,7 @@ mod delta;
 mod dirichlet;
 mod discrete;
 mod exponential;
+pub(crate) mod fused;
 mod gamma;
 mod half_normal;
 mod inverse_gamma;
@@ -71,6 +72,9 @@ pub use zero_inflated_poisson::ZeroInflatedPoisson;
 
 use std::fmt;
 
+#[doc(hidden)]
+pub use crate::pool::BoxPool;
+
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
@@ -110,6 +114,13 @@ pub trait Distribution: fmt::Debug {
     /// Log-density (or log-mass) of `value`, of shape `batch_shape` (broadcast with the value's
     /// own batch dimensions).
     fn log_prob(&self, value: &Tensor) -> Tensor;
+
+    /// The sum of [`Distribution::log_prob`] over all its elements: what a site adds to the
+    /// ELBO. Distributions with a fused kernel compute it in one pass without the elementwise
+    /// buffer.
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        self.log_prob(value).sum()
+    }
 
     /// The support, as a constraint.
     fn support(&self) -> Constraint;
@@ -167,6 +178,15 @@ pub trait Distribution: fmt::Debug {
     /// A boxed copy (distributions are stored in traces as trait objects).
     fn box_clone(&self) -> Box<dyn Distribution>;
 
+    /// A boxed copy in a recycled block of `pool`: how traces keep each site's distribution
+    /// without a heap allocation per step. The default allocates through
+    /// [`Distribution::box_clone`].
+    #[doc(hidden)]
+    fn clone_pooled(&self, pool: &mut BoxPool) -> Box<dyn Distribution> {
+        let _ = pool;
+        self.box_clone()
+    }
+
     /// Downcasting support, for analytic KL divergences between known pairs.
     fn as_any(&self) -> &dyn std::any::Any;
 
@@ -192,6 +212,11 @@ impl Clone for Box<dyn Distribution> {
 
 /// What `sample!` accepts as its distribution: a distribution or the `Result` of its constructor,
 /// so that model code needs no `?` and an invalid parameter becomes an error naming the site.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a distribution",
+    label = "expected a distribution",
+    note = "`sample!` takes a distribution such as `Normal::new(0.0, 1.0)` (or the `Result` its constructor returns)"
+)]
 pub trait IntoDistribution {
     /// The distribution type.
     type Dist: Distribution + 'static;
@@ -235,6 +260,9 @@ impl Distribution for Box<dyn Distribution> {
     fn log_prob(&self, value: &Tensor) -> Tensor {
         (**self).log_prob(value)
     }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        (**self).log_prob_sum(value)
+    }
     fn support(&self) -> Constraint {
         (**self).support()
     }
@@ -258,6 +286,9 @@ impl Distribution for Box<dyn Distribution> {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         (**self).box_clone()
+    }
+    fn clone_pooled(&self, pool: &mut BoxPool) -> Box<dyn Distribution> {
+        (**self).clone_pooled(pool)
     }
     fn as_any(&self) -> &dyn std::any::Any {
         (**self).as_any()
@@ -284,6 +315,18 @@ pub(crate) fn check_in(dist: &'static str, support: &Constraint, value: &Tensor)
             support: support.to_string(),
         }),
     }
+}
+
+/// [`expand_boxed`], boxing the expanded distribution in a block of `pool`.
+pub(crate) fn expand_boxed_in(
+    d: Box<dyn Distribution>,
+    shape: &[usize],
+    pool: &mut BoxPool,
+) -> Result<Box<dyn Distribution>> {
+    if d.batch_shape().as_slice() == shape {
+        return Ok(d);
+    }
+    Ok(pool.boxed_dist(Expanded::new(d, shape)?))
 }
 
 /// Expands a boxed distribution to a batch shape (how plates broadcast a site's distribution);

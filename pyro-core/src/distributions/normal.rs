@@ -1,7 +1,8 @@
 //! The normal (Gaussian) distribution.
 
+use super::fused::{log_density, log_density_sum, Kernel};
 use super::util::Bcast as _;
-use super::util::{affine, batch_of, check_param, standard_normal, standardized};
+use super::util::{affine, batch_of, check_param, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -50,6 +51,29 @@ impl Normal {
     }
 }
 
+/// `ln Normal(x; loc, scale)` and its partial derivatives, elementwise: one tape node (see
+/// [`super::fused`]).
+struct NormalKernel;
+
+impl Kernel<3> for NormalKernel {
+    const NAME: &'static str = "Normal";
+    #[inline]
+    fn value([loc, scale, x]: [f64; 3]) -> f64 {
+        // `standardize` avoids the spurious overflow of `x - loc` for far-apart finite values.
+        let (z, _) = super::log_density::standardize(x, loc, scale);
+        -0.5 * z * z - scale.ln() - LN_SQRT_2PI
+    }
+    #[inline]
+    fn partial([loc, scale, x]: [f64; 3], k: usize) -> f64 {
+        let (z, _) = super::log_density::standardize(x, loc, scale);
+        match k {
+            0 => z / scale,
+            1 => (z * z - 1.0) / scale,
+            _ => -z / scale,
+        }
+    }
+}
+
 impl Distribution for Normal {
     fn name(&self) -> &'static str {
         "Normal"
@@ -71,8 +95,10 @@ impl Distribution for Normal {
     }
     /// Defined on all reals.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let z = standardized(value, &self.loc, &self.scale);
-        -(z.square() * 0.5) - self.scale.ln() - LN_SQRT_2PI
+        log_density::<NormalKernel, 3>([&self.loc, &self.scale, value])
+    }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        log_density_sum::<NormalKernel, 3>([&self.loc, &self.scale, value])
     }
     fn support(&self) -> Constraint {
         Constraint::Real
@@ -88,6 +114,9 @@ impl Distribution for Normal {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

@@ -87,6 +87,19 @@ pub(crate) fn draw(
     params: &[&Tensor],
     mut f: impl FnMut(&mut Rng, &[f64]) -> f64,
 ) -> Tensor {
+    if shape.iter().product::<usize>() == 1 && params.iter().all(|p| p.numel() == 1) {
+        // One draw from scalar parameters: no vectors.
+        let mut args = [0.0; 4];
+        if params.len() <= args.len() {
+            for (a, p) in args.iter_mut().zip(params) {
+                match p.values() {
+                    Ok(v) => *a = v[0],
+                    Err(e) => return Tensor::poisoned(e),
+                }
+            }
+            return Tensor::full(shape, f(rng, &args[..params.len()]));
+        }
+    }
     let mut cols = Vec::with_capacity(params.len());
     for p in params {
         let b = p.detach().bcast(shape);
@@ -239,19 +252,6 @@ pub(crate) fn fused<const N: usize>(
     }
     let grads: Vec<Tensor> = grads.into_iter().map(|g| tensor_of(g, &shape)).collect();
     custom_elementwise(&on_tape, tensor_of(values, &shape), &grads)
-}
-
-/// `(x - loc) / scale` as one tape operation, without the spurious overflow of `x - loc` for
-/// finite arguments of opposite signs (`Normal(1e308, 1e308)` at `-1e308` is `z = -2`).
-pub(crate) fn standardized(x: &Tensor, loc: &Tensor, scale: &Tensor) -> Tensor {
-    fused(
-        [x, loc, scale],
-        |[x, l, s]| super::log_density::standardize(x, l, s).0,
-        |[x, l, s], _| {
-            let z = super::log_density::standardize(x, l, s).0;
-            [1.0 / s, -1.0 / s, -z / s]
-        },
-    )
 }
 
 /// [`super::Distribution::check_support`] for a support that varies across the batch: `ok(value,

@@ -132,6 +132,9 @@ impl<D: Distribution + Clone + 'static> Distribution for Independent<D> {
     fn log_prob(&self, value: &Tensor) -> Tensor {
         sum_last(self.base.log_prob(value), self.n)
     }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        self.base.log_prob_sum(value)
+    }
     fn support(&self) -> Constraint {
         match (self.n, self.base.support()) {
             (0, s) => s,
@@ -163,6 +166,9 @@ impl<D: Distribution + Clone + 'static> Distribution for Independent<D> {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
@@ -274,6 +280,20 @@ impl<D: Distribution + Clone + 'static> Distribution for Expanded<D> {
     fn has_rsample(&self) -> bool {
         self.base.has_rsample()
     }
+    fn log_prob_sum(&self, value: &Tensor) -> Tensor {
+        // When the value already spans the expanded batch shape, the base log-density has that
+        // shape and nothing is repeated: its own sum is the sum.
+        let event = self.base.event_shape().len();
+        let vs = value.shape();
+        let covers = vs.len() >= event
+            && broadcast_shapes(&vs[..vs.len() - event], &self.base.batch_shape())
+                .is_ok_and(|b| b.as_slice() == self.shape.as_slice());
+        if covers {
+            self.base.log_prob_sum(value)
+        } else {
+            self.log_prob(value).sum()
+        }
+    }
     /// The base log-density, broadcast to the expanded batch shape.
     fn log_prob(&self, value: &Tensor) -> Tensor {
         let lp = self.base.log_prob(value);
@@ -325,6 +345,9 @@ impl<D: Distribution + Clone + 'static> Distribution for Expanded<D> {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
@@ -439,6 +462,9 @@ impl<D: Distribution + Clone + 'static> Distribution for Masked<D> {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

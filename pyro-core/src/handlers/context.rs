@@ -6,10 +6,46 @@ use crate::constraints::Constraint;
 use crate::distributions::{Distribution, IntoDistribution};
 use crate::error::{Error, Result};
 use crate::params::ParamStore;
+use crate::pool::BoxPool;
 use crate::rng::{rng_from_seed, Rng};
+use crate::spare::Spare;
 use crate::tensor::{Tape, TapeStorage, Tensor};
-use crate::trace::{InferConfig, PlateFrame, SiteKind, SiteName};
+use crate::trace::{InferConfig, PlateStack, SiteKind, SiteName, Trace, TraceStorage};
 use crate::transforms::{biject_to, Transform};
+
+/// The reusable allocations of a [`Context`] between two steps of an inference loop: the tape,
+/// the blocks of boxed distributions and handlers, cleared traces and the vectors of one run.
+/// [`crate::infer::Svi`] keeps one, so that a step after the first allocates (almost) nothing.
+///
+/// It is `Send` by construction: what it keeps of the step's tensors, traces and handlers is
+/// the capacity of emptied vectors ([`Spare`]), raw blocks ([`BoxPool`]) and a cleared tape
+/// that no tensor refers to ([`TapeStorage`]), so an `Svi` can move to another thread.
+#[derive(Default)]
+pub struct StepStorage {
+    tape: TapeStorage,
+    pool: BoxPool,
+    stack: Spare<Box<dyn Messenger>>,
+    leaves: Spare<(usize, Tensor)>,
+    constrained: Spare<Option<Tensor>>,
+    traces: Vec<TraceStorage>,
+    subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
+    ranges: Vec<std::sync::Arc<[usize]>>,
+}
+
+// `Svi` relies on this being `Send` with no `unsafe impl` of its own: checked at compile time.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<StepStorage>();
+};
+
+impl From<TapeStorage> for StepStorage {
+    fn from(tape: TapeStorage) -> StepStorage {
+        StepStorage {
+            tape,
+            ..StepStorage::default()
+        }
+    }
+}
 
 /// The execution context of models and guides. The macros pass it implicitly; inference
 /// algorithms create one per step.
@@ -18,17 +54,25 @@ pub struct Context {
     pub(crate) rng: Rng,
     pub(crate) tape: Tape,
     stack: Vec<Box<dyn Messenger>>,
+    /// Blocks for boxed distributions and handlers, reused across sites and steps.
+    pub(crate) pool: BoxPool,
+    /// Cleared traces, for the next runs to record into.
+    traces: Vec<Trace>,
     error: Option<Error>,
     /// Unconstrained leaves of the parameters read in this run: (store position, leaf).
     pub(crate) leaves: Vec<(usize, Tensor)>,
     /// Constrained value of each parameter read in this run, by store position.
     constrained: Vec<Option<Tensor>>,
     /// Active plates, outermost first.
-    pub(crate) plates: Vec<PlateFrame>,
+    pub(crate) plates: PlateStack,
     /// Whether `param!` values are recorded as differentiable leaves.
     pub(crate) grad_params: bool,
     /// Subsample indices drawn in this step, by plate name.
-    pub(crate) subsamples: Vec<(String, std::rc::Rc<[usize]>)>,
+    pub(crate) subsamples: Vec<(SiteName, std::sync::Arc<[usize]>)>,
+    /// `0..n` for the sizes of full (not subsampled) plates, kept across steps.
+    pub(crate) ranges: Vec<std::sync::Arc<[usize]>>,
+    /// Set when this run evaluates one shard of a sharded plate (threads or MPI ranks).
+    pub(crate) shard: Option<crate::infer::ShardRole>,
     /// Whether observed values are checked against their distribution's support.
     validate: bool,
 }
@@ -36,43 +80,101 @@ pub struct Context {
 impl Context {
     /// A standalone context with an empty parameter store and a seeded generator.
     pub fn new(seed: u64) -> Context {
-        Context::from_parts(
+        Context::from_step_parts(
             ParamStore::new(),
             rng_from_seed(seed),
-            TapeStorage::default(),
+            StepStorage::default(),
         )
     }
 
-    /// A context over an existing parameter store and generator.
+    /// A context over an existing parameter store and generator, reusing a recycled tape.
     pub fn from_parts(params: ParamStore, rng: Rng, storage: TapeStorage) -> Context {
+        Context::from_step_parts(params, rng, StepStorage::from(storage))
+    }
+
+    /// A context over an existing parameter store and generator, reusing the allocations of an
+    /// earlier step (see [`Context::into_step_parts`]).
+    pub fn from_step_parts(params: ParamStore, rng: Rng, storage: StepStorage) -> Context {
+        let StepStorage {
+            tape,
+            pool,
+            stack,
+            leaves,
+            constrained,
+            traces,
+            subsamples,
+            ranges,
+        } = storage;
         Context {
             params,
             rng,
-            tape: Tape::from_storage(storage),
-            stack: Vec::new(),
+            tape: Tape::from_storage(tape),
+            stack: stack.into_vec(),
+            pool,
+            traces: traces.into_iter().map(Trace::from_storage).collect(),
             error: None,
-            leaves: Vec::new(),
-            constrained: Vec::new(),
-            plates: Vec::new(),
+            leaves: leaves.into_vec(),
+            constrained: constrained.into_vec(),
+            plates: PlateStack::new(),
             grad_params: true,
-            subsamples: Vec::new(),
+            subsamples,
+            ranges,
+            shard: None,
             validate: true,
         }
     }
 
     /// Takes the context apart again (the tape is recycled for reuse).
     pub fn into_parts(self) -> (ParamStore, Rng, TapeStorage) {
+        let (params, rng, storage) = self.into_step_parts();
+        (params, rng, storage.tape)
+    }
+
+    /// Takes the context apart, keeping all its reusable allocations for the next step.
+    pub fn into_step_parts(self) -> (ParamStore, Rng, StepStorage) {
         let Context {
             params,
             rng,
             tape,
+            stack,
+            pool,
+            traces,
             leaves,
             constrained,
+            mut subsamples,
+            ranges,
             ..
         } = self;
-        drop(leaves);
-        drop(constrained);
-        (params, rng, tape.recycle())
+        // Everything that refers to the tape goes before it is recycled.
+        let stack = Spare::new(stack);
+        let leaves = Spare::new(leaves);
+        let constrained = Spare::new(constrained);
+        subsamples.clear();
+        let traces = traces.into_iter().map(Trace::into_storage).collect();
+        let storage = StepStorage {
+            tape: tape.recycle(),
+            pool,
+            stack,
+            leaves,
+            constrained,
+            traces,
+            subsamples,
+            ranges,
+        };
+        (params, rng, storage)
+    }
+
+    /// A cleared trace to record a run into (recycled from an earlier run when there is one).
+    pub(crate) fn take_trace(&mut self) -> Trace {
+        self.traces.pop().unwrap_or_default()
+    }
+
+    /// Gives a trace back for a later run to reuse its allocations.
+    pub(crate) fn recycle_trace(&mut self, mut trace: Trace) {
+        if self.traces.len() < 8 {
+            trace.clear();
+            self.traces.push(trace);
+        }
     }
 
     /// The parameter store.
@@ -144,14 +246,15 @@ impl Context {
         handler: H,
         f: impl FnOnce(&mut Context) -> R,
     ) -> (R, H) {
-        self.stack.push(Box::new(handler));
+        let boxed: Box<dyn Messenger> = self.pool.alloc(handler);
+        self.stack.push(boxed);
         let r = f(self);
         let h = self
             .stack
             .pop()
             .and_then(|b| b.into_any().downcast::<H>().ok());
         match h {
-            Some(h) => (r, *h),
+            Some(h) => (r, self.pool.unbox(h)),
             // Only reachable if `f` unbalanced the stack, which the public API cannot do.
             None => unreachable!("handler stack unbalanced"),
         }
@@ -202,6 +305,10 @@ impl Context {
         }
         if msg.value.is_none() && msg.error.is_none() {
             if let Some(d) = &msg.dist {
+                if let Some(e) = self.shard.as_ref().and_then(|r| r.refuse_draw(d.as_ref())) {
+                    msg.error = Some(e);
+                    return;
+                }
                 match draw(d.as_ref(), &mut self.rng) {
                     Ok(v) => msg.value = Some(v),
                     Err(e) => msg.error = Some(e),
@@ -240,7 +347,8 @@ impl Context {
             let e = e.clone().at_site(&name);
             return self.fail(e);
         }
-        let dist = match super::plate::fit_to_plates(&name, Box::new(dist), &self.plates) {
+        let dist = self.pool.boxed_dist(dist);
+        let dist = match super::plate::fit_to_plates(&name, dist, &self.plates, &mut self.pool) {
             Ok(d) => d,
             Err(e) => return self.fail(e),
         };
@@ -250,12 +358,17 @@ impl Context {
             name,
             dist: Some(dist),
             value: obs,
-            // Subsampled plates scale the log-density by size / subsample_size: unbiased.
-            scale: self
-                .plates
-                .iter()
-                .map(|p| p.size as f64 / p.subsample_size as f64)
-                .product(),
+            // Subsampled plates scale the log-density by size / subsample_size: unbiased. A site
+            // outside a sharded plate counts on the first shard only (scale 0 on the others), so
+            // that the shards' sums are the ELBO of the whole data.
+            scale: match &self.shard {
+                Some(r) if !r.counts(&self.plates) => 0.0,
+                _ => self
+                    .plates
+                    .iter()
+                    .map(|p| p.size as f64 / p.subsample_size as f64)
+                    .product(),
+            },
             mask: None,
             plates: self.plates.clone(),
             infer,
@@ -287,7 +400,7 @@ impl Context {
             is_observed: false,
             scale: 1.0,
             mask: None,
-            plates: Vec::new(),
+            plates: PlateStack::new(),
             infer: InferConfig::default(),
             stop: false,
             error: None,
@@ -296,9 +409,17 @@ impl Context {
         self.finish(msg)
     }
 
-    fn finish(&mut self, msg: Message) -> Tensor {
-        if let Some(e) = msg.error {
-            return self.fail(e.at_site(&msg.name));
+    fn finish(&mut self, mut msg: Message) -> Tensor {
+        let value = self.finish_value(&msg);
+        if let Some(d) = msg.dist.take() {
+            self.pool.recycle(d);
+        }
+        value
+    }
+
+    fn finish_value(&mut self, msg: &Message) -> Tensor {
+        if let Some(e) = &msg.error {
+            return self.fail(e.clone().at_site(&msg.name));
         }
         // An enumerated value carries its own dimension left of the batch: not a misfit.
         if let (Some(d), Some(v), false) = (&msg.dist, &msg.value, msg.infer.enumerate) {
@@ -312,13 +433,13 @@ impl Context {
             }
         }
 
-        match msg.value {
+        match &msg.value {
             Some(v) => match v.error() {
                 Some(e) => {
                     let e = e.clone().at_site(&msg.name);
                     self.fail(e)
                 }
-                None => v,
+                None => v.clone(),
             },
             None => self.fail(Error::Invalid("no value was produced".into()).at_site(&msg.name)),
         }

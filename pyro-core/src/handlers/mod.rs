@@ -38,7 +38,7 @@ mod uncondition;
 
 pub use block::BlockMessenger;
 pub use condition::{ConditionMessenger, DoMessenger, SubstituteMessenger};
-pub use context::Context;
+pub use context::{Context, StepStorage};
 pub use enumerate::EnumMessenger;
 pub use plate::{PlateOpts, MAX_PLATE_DIM};
 pub use replay::ReplayMessenger;
@@ -52,7 +52,7 @@ use std::any::Any;
 use crate::distributions::Distribution;
 use crate::error::Error;
 use crate::tensor::Tensor;
-use crate::trace::{InferConfig, PlateFrame, SiteKind, SiteName};
+use crate::trace::{InferConfig, PlateStack, SiteKind, SiteName};
 
 /// A site on its way through the handler stack.
 #[derive(Debug)]
@@ -72,7 +72,7 @@ pub struct Message {
     /// Log-density mask.
     pub mask: Option<Tensor>,
     /// Enclosing plates, outermost first.
-    pub plates: Vec<PlateFrame>,
+    pub plates: PlateStack,
     /// Inference settings.
     pub infer: InferConfig,
     /// Set by a handler to hide the message from the handlers outside it.

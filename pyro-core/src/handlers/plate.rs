@@ -10,6 +10,7 @@
 //! estimate unbiased.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rand::seq::index::sample as sample_indices;
 
@@ -45,6 +46,16 @@ impl Context {
         f: impl FnOnce(&mut Context, &[usize]) -> R,
     ) -> R {
         let name = name.into();
+        // Inside a sharded plate, draws (its subsample too) come from the shard's own generator,
+        // derived from the step's seed and the shard index: local latent variables of different
+        // shards are independent, a shard's draws do not depend on how shards map to threads,
+        // and the generator outside the plate, which draws the global latent variables, advances
+        // alike on every shard.
+        let shard_rng = match &mut self.shard {
+            Some(role) if name == role.plate.as_str() => Some(role.plate_rng()),
+            _ => None,
+        };
+        let outer_rng = shard_rng.map(|rng| std::mem::replace(&mut self.rng, rng));
         let (frame, idx) = match self.open_plate(name.clone(), size, &opts, true) {
             Ok(x) => x,
             Err(e) => {
@@ -56,7 +67,7 @@ impl Context {
                         subsample_size: 0,
                         dim: None,
                     },
-                    Rc::from(Vec::new()),
+                    Arc::from(Vec::new()),
                 )
             }
         };
@@ -65,6 +76,9 @@ impl Context {
             self.plates.push(frame);
         }
         let r = f(self, &idx);
+        if let Some(rng) = outer_rng {
+            self.rng = rng;
+        }
         if pushed {
             self.plates.pop();
         }
@@ -84,7 +98,7 @@ impl Context {
             dim: None,
         };
         match self.open_plate(name.into(), size, &opts, false) {
-            Ok((_, idx)) => idx,
+            Ok((_, idx)) => Rc::from(&idx[..]),
             Err(e) => {
                 self.fail(e);
                 Rc::from(Vec::new())
@@ -96,7 +110,7 @@ impl Context {
     pub fn enter_sequential(&mut self, name: &str, size: usize, subsample_size: usize) {
         self.exit_sequential(name);
         self.plates.push(PlateFrame {
-            name: SiteName::Owned(name.to_string()),
+            name: SiteName::new(name),
             size,
             subsample_size,
             dim: None,
@@ -120,7 +134,7 @@ impl Context {
         size: usize,
         opts: &PlateOpts,
         vectorised: bool,
-    ) -> Result<(PlateFrame, Rc<[usize]>)> {
+    ) -> Result<(PlateFrame, Arc<[usize]>)> {
         if self.plates.iter().any(|p| p.name == name) {
             return Err(Error::Invalid(format!(
                 "plate `{name}` is nested inside itself"
@@ -169,7 +183,7 @@ impl Context {
 
     /// The subsample indices of a plate in this step: drawn once, then shared by every run in the
     /// step (guide and model must score the same data points).
-    fn subsample(&mut self, name: &str, size: usize, sub: usize) -> Result<Rc<[usize]>> {
+    fn subsample(&mut self, name: &str, size: usize, sub: usize) -> Result<Arc<[usize]>> {
         if let Some((_, idx)) = self.subsamples.iter().find(|(n, _)| n == name) {
             if idx.len() != sub {
                 return Err(Error::Invalid(format!(
@@ -179,23 +193,36 @@ impl Context {
             }
             return Ok(idx.clone());
         }
-        let idx: Rc<[usize]> = if sub == size {
-            // The size is the user's: a plate of 2^40 without subsampling is an error, not an
-            // abort (8 TiB of indices).
-            let mut all = Vec::new();
-            all.try_reserve_exact(size).map_err(|_| {
-                Error::Invalid(format!(
-                    "plate `{name}` of size {size}: cannot allocate its indices; use \
-                     subsample_size for a plate this large"
-                ))
-            })?;
-            all.extend(0..size);
-            Rc::from(all)
+        let idx: Arc<[usize]> = if sub == size {
+            self.full_range(name, size)?
         } else {
             draw_subsample(&mut self.rng, size, sub)
         };
-        self.subsamples.push((name.to_string(), idx.clone()));
+        self.subsamples.push((SiteName::new(name), idx.clone()));
         Ok(idx)
+    }
+
+    /// `0..size`, shared with earlier steps (a plate without subsampling uses the same indices
+    /// every step). The size is the user's: a plate of 2^40 without subsampling is an error, not
+    /// an abort (8 TiB of indices).
+    fn full_range(&mut self, name: &str, size: usize) -> Result<Arc<[usize]>> {
+        if let Some(r) = self.ranges.iter().find(|r| r.len() == size) {
+            return Ok(r.clone());
+        }
+        let mut all = Vec::new();
+        all.try_reserve_exact(size).map_err(|_| {
+            Error::Invalid(format!(
+                "plate `{name}` of size {size}: cannot allocate its indices; use \
+                 subsample_size for a plate this large"
+            ))
+        })?;
+        all.extend(0..size);
+        let r: Arc<[usize]> = Arc::from(all);
+        if self.ranges.len() >= 8 {
+            self.ranges.remove(0);
+        }
+        self.ranges.push(r.clone());
+        Ok(r)
     }
 
     /// A `factor!` statement: adds `log_density` (summed) to the model's log-joint.
@@ -219,10 +246,10 @@ impl Context {
     }
 }
 
-fn draw_subsample(rng: &mut Rng, size: usize, sub: usize) -> Rc<[usize]> {
+fn draw_subsample(rng: &mut Rng, size: usize, sub: usize) -> Arc<[usize]> {
     let mut v = sample_indices(rng, size, sub).into_vec();
     v.sort_unstable();
-    Rc::from(v)
+    Arc::from(v)
 }
 
 /// Broadcasts a site's distribution over the active vectorised plates, and checks that it fits
@@ -231,6 +258,7 @@ pub(crate) fn fit_to_plates(
     name: &str,
     dist: Box<dyn Distribution>,
     plates: &[PlateFrame],
+    pool: &mut crate::pool::BoxPool,
 ) -> Result<Box<dyn Distribution>> {
     let batch = dist.batch_shape();
     let Some(min_dim) = plates.iter().filter_map(|p| p.dim).min() else {
@@ -261,7 +289,7 @@ pub(crate) fn fit_to_plates(
     if target.as_slice() == batch.as_slice() {
         return Ok(dist);
     }
-    crate::distributions::expand_boxed(dist, &target).map_err(|e| e.at_site(name))
+    crate::distributions::expand_boxed_in(dist, &target, pool).map_err(|e| e.at_site(name))
 }
 
 /// Checks that a given value (observed, replayed, conditioned) fits the site's batch and event
@@ -343,6 +371,9 @@ impl Distribution for Factor {
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
     }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
+    }
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
@@ -376,6 +407,9 @@ impl Distribution for FactorWithEvent {
     }
     fn box_clone(&self) -> Box<dyn Distribution> {
         Box::new(self.clone())
+    }
+    fn clone_pooled(&self, pool: &mut crate::distributions::BoxPool) -> Box<dyn Distribution> {
+        pool.boxed_dist(self.clone())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

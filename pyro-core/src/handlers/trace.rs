@@ -15,6 +15,12 @@ impl TraceMessenger {
         TraceMessenger::default()
     }
 
+    /// A handler that records into `trace` after clearing it (reusing its allocations).
+    pub fn with_trace(mut trace: Trace) -> TraceMessenger {
+        trace.clear();
+        TraceMessenger { trace }
+    }
+
     /// The trace recorded so far.
     pub fn trace(&self) -> &Trace {
         &self.trace
@@ -37,7 +43,10 @@ impl Messenger for TraceMessenger {
         let site = Site {
             name: msg.name.clone(),
             kind: msg.kind,
-            dist: msg.dist.clone(),
+            dist: msg
+                .dist
+                .as_ref()
+                .map(|d| d.clone_pooled(self.trace.pool_mut())),
             value,
             is_observed: msg.is_observed,
             scale: msg.scale,

@@ -1,6 +1,6 @@
 //! The interface shared by the ELBO objectives.
 
-use super::Model;
+use super::{GuideFor, Model};
 use crate::error::{Error, Result};
 use crate::handlers::{Context, ReplayMessenger, TraceMessenger};
 use crate::tensor::Tensor;
@@ -26,8 +26,23 @@ pub trait Elbo {
     ) -> Result<ElboRun>
     where
         M: Model,
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone;
+
+    /// The number of particles (joint draws) one evaluation averages.
+    fn num_particles(&self) -> usize {
+        1
+    }
+
+    /// This estimator for a single particle, when its particles are independent (no state
+    /// shared between them, such as a running baseline): the parallel drivers then evaluate the
+    /// particles apart and average them. `None` (the default) runs all particles together.
+    fn one_particle(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// Runs the guide under `trace`, then the model under `trace(replay(.., guide_trace))`, and checks
@@ -45,32 +60,24 @@ where
     M::Args<'a>: Clone,
 {
     ctx.begin_run(true);
-    let (_, tr) = ctx.with_handler(TraceMessenger::new(), |ctx| guide.call(ctx, args.clone()));
+    let guide_tracer = TraceMessenger::with_trace(ctx.take_trace());
+    let (_, tr) = ctx.with_handler(guide_tracer, |ctx| guide.call(ctx, args.clone()));
     if let Some(e) = ctx.take_error() {
-        return Err(in_function(e, G::NAME));
+        return Err(e.in_function(G::NAME));
     }
     ctx.begin_run(false);
-    let ((_, replay), tr_model) = ctx.with_handler(TraceMessenger::new(), |ctx| {
+    let model_tracer = TraceMessenger::with_trace(ctx.take_trace());
+    let ((_, replay), tr_model) = ctx.with_handler(model_tracer, |ctx| {
         ctx.with_handler(ReplayMessenger::new(tr.into_trace()), |ctx| {
             model.call(ctx, args)
         })
     });
     if let Some(e) = ctx.take_error() {
-        return Err(in_function(e, M::NAME));
+        return Err(e.in_function(M::NAME));
     }
     let (model_trace, guide_trace) = (tr_model.into_trace(), replay.into_trace());
     check_match(&model_trace, &guide_trace, M::NAME, G::NAME)?;
     Ok((model_trace, guide_trace))
-}
-
-fn in_function(e: Error, f: &str) -> Error {
-    match e {
-        Error::Site { site, source } => Error::Site {
-            site: format!("{site}` in `{f}"),
-            source,
-        },
-        other => other,
-    }
 }
 
 /// Every latent model site must be sampled by the guide (unless enumerated), and every guide

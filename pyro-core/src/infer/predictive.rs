@@ -1,9 +1,16 @@
-//! `Predictive`: posterior and posterior-predictive samples.
+//! `Predictive`: posterior and posterior-predictive samples, and their export as CSV and as the
+//! JSON that ArviZ's `from_dict` reads (the writers of `infer/export.rs`, shared with MCMC).
 
-use super::Model;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::export::{self, Draws};
+use super::{GuideFor, Model};
 use crate::error::{Error, Result};
 use crate::handlers::{
-    Context, ReplayMessenger, SubstituteMessenger, TraceMessenger, UnconditionMessenger,
+    Context, Message, Messenger, ReplayMessenger, SubstituteMessenger, TraceMessenger,
+    UnconditionMessenger,
 };
 use crate::infer::mcmc::McmcSamples;
 use crate::params::ParamStore;
@@ -27,11 +34,29 @@ pub struct Predictive<M, G> {
 }
 
 /// The samples of a [`Predictive`] run.
+///
+/// Exportable as CSV ([`Samples::to_csv`]) and as the JSON that ArviZ's `from_dict` reads
+/// ([`Samples::to_arviz_json`]), with the writers that MCMC's draws use.
 #[derive(Debug)]
 pub struct Samples<R> {
     sites: Vec<(String, Tensor)>,
+    /// What each site of `sites` is in the model.
+    roles: Vec<Role>,
+    /// Drawn from the prior ([`Predictive::prior`]) rather than a posterior.
+    prior: bool,
     /// The model's return value of each draw.
     pub returns: Vec<R>,
+}
+
+/// What a sampled site is in the model, for the ArviZ groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// A latent site (or `deterministic!`): the `posterior` (or `prior`) group.
+    Latent,
+    /// An observed site, drawn afresh: `posterior_predictive` (or `prior_predictive`).
+    Observed,
+    /// A `factor!`: not a random variable, not exported.
+    Factor,
 }
 
 impl<R> Samples<R> {
@@ -51,6 +76,146 @@ impl<R> Samples<R> {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.sites.iter().map(|(n, _)| n.as_str())
     }
+
+    /// The number of draws.
+    pub fn num_samples(&self) -> usize {
+        self.returns.len()
+    }
+
+    /// The draws as a table the shared writers read (one chain), or an error naming a site
+    /// whose values cannot be read.
+    fn draws(&self) -> Result<SampleDraws<'_>> {
+        let sites = self
+            .sites
+            .iter()
+            .map(|(name, t)| {
+                let values = t.values().map_err(|e| e.clone().at_site(name))?;
+                Ok((name.as_str(), &t.shape()[1.min(t.shape().len())..], values))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SampleDraws {
+            sites,
+            num_draws: self.num_samples(),
+        })
+    }
+
+    /// Indices of the exported sites of `role`.
+    fn with_role(&self, role: Role) -> Vec<usize> {
+        (0..self.sites.len())
+            .filter(|&k| self.roles[k] == role)
+            .collect()
+    }
+
+    /// The draws as CSV: a header, then one row per draw with one column per scalar entry of
+    /// every site, latent sites first, then observed ones (`mu`, `theta[0]`, ..., `obs[0]`, ...;
+    /// the names MCMC's CSV uses). `factor!` sites are left out.
+    ///
+    /// ```
+    /// # use pyro_core::prelude::*;
+    /// # struct Gauss;
+    /// # impl Model for Gauss {
+    /// #     type Args<'a> = ();
+    /// #     type Output = ();
+    /// #     const NAME: &'static str = "gauss";
+    /// #     fn call<'a>(&self, ctx: &mut Context, _: ()) {
+    /// #         let mu = ctx.sample("mu", Normal::new(0.0, 1.0), None);
+    /// #         ctx.sample("y", Normal::new(mu, 1.0).expand(&[2]).unwrap(), Some(Tensor::from(vec![0.5, 1.5])));
+    /// #     }
+    /// # }
+    /// // `Gauss`: mu ~ Normal(0, 1); y ~ Normal(mu, 1), two observations.
+    /// let samples = Predictive::prior(Gauss, &ParamStore::new(), 3).run(()).unwrap();
+    /// let csv = samples.to_csv().unwrap();
+    /// assert_eq!(csv.lines().next(), Some("mu,y[0],y[1]"));
+    /// assert_eq!(csv.lines().count(), 1 + 3);
+    /// ```
+    pub fn to_csv(&self) -> Result<String> {
+        let d = self.draws()?;
+        let mut sites = self.with_role(Role::Latent);
+        sites.extend(self.with_role(Role::Observed));
+        Ok(export::csv(&d, 0, &sites, &[], |_| String::new()))
+    }
+
+    /// Writes [`Samples::to_csv`] to `path`, atomically.
+    pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
+        export::write_text(path.as_ref(), &self.to_csv()?)
+    }
+
+    /// The draws as the JSON object that ArviZ's `from_dict` reads, one chain: latent and
+    /// `deterministic!` sites in `posterior`, observed sites drawn afresh in
+    /// `posterior_predictive` (`prior` and `prior_predictive` for [`Predictive::prior`]), each
+    /// site as nested arrays of shape `[1, draw, ...site shape]`.
+    ///
+    /// ```python
+    /// import json, arviz as az
+    /// idata = az.from_dict(**json.load(open("predictive.json")))   # ArviZ 0.x
+    /// idata = az.from_dict(json.load(open("predictive.json")))     # ArviZ 1.x
+    /// ```
+    pub fn to_arviz_json(&self) -> Result<Value> {
+        let d = self.draws()?;
+        let (latent, observed) = if self.prior {
+            ("prior", "prior_predictive")
+        } else {
+            ("posterior", "posterior_predictive")
+        };
+        let mut root = Map::new();
+        for (group, role) in [(latent, Role::Latent), (observed, Role::Observed)] {
+            let sites = self.with_role(role);
+            if !sites.is_empty() {
+                root.insert(
+                    group.to_string(),
+                    Value::Object(export::arviz_group(&d, &sites)),
+                );
+            }
+        }
+        Ok(Value::Object(root))
+    }
+
+    /// Writes [`Samples::to_arviz_json`] to `path`, atomically.
+    pub fn write_arviz_json(&self, path: impl AsRef<Path>) -> Result<()> {
+        export::write_json(path.as_ref(), &self.to_arviz_json()?)
+    }
+}
+
+/// The sites of a [`Samples`] as the shared writers see them: `(name, site shape, values of all
+/// draws)`, one chain.
+struct SampleDraws<'a> {
+    sites: Vec<(&'a str, &'a [usize], &'a [f64])>,
+    num_draws: usize,
+}
+
+impl Draws for SampleDraws<'_> {
+    fn num_chains(&self) -> usize {
+        1
+    }
+    fn num_draws(&self) -> usize {
+        self.num_draws
+    }
+    fn site(&self, k: usize) -> (&str, &[usize]) {
+        (self.sites[k].0, self.sites[k].1)
+    }
+    fn values(&self, _chain: usize, draw: usize, k: usize) -> &[f64] {
+        let (_, shape, values) = self.sites[k];
+        let n: usize = shape.iter().product();
+        &values[draw * n..(draw + 1) * n]
+    }
+}
+
+/// Notes the names of the sites that the model observes, before `uncondition` (outside it) turns
+/// them into drawn ones.
+#[derive(Default)]
+struct ObservedNames(Vec<String>);
+
+impl Messenger for ObservedNames {
+    fn process_message(&mut self, msg: &mut Message) {
+        // `deterministic!` and `factor!` sites carry a value too, but are not observations.
+        let observation = msg
+            .dist
+            .as_ref()
+            .is_some_and(|d| d.name() != "Factor" && d.name() != "Deterministic");
+        if msg.is_observed && observation && !self.0.iter().any(|n| *n == *msg.name) {
+            self.0.push(msg.name.to_string());
+        }
+    }
 }
 
 /// A model with no guide, for prior predictive checks.
@@ -62,6 +227,9 @@ impl Model for NoGuide {
     const NAME: &'static str = "no guide";
     fn call<'a>(&self, _ctx: &mut Context, _args: ()) {}
 }
+
+/// The prior guides every model: its latent sites are drawn from the model itself.
+impl<M: Model> GuideFor<M> for NoGuide {}
 
 impl<M: Model> Predictive<M, NoGuide> {
     /// Prior predictive: latent sites from the prior, parameters from `params`.
@@ -125,8 +293,12 @@ impl<M: Model> Predictive<M, McmcDraws<M>> {
 }
 
 impl<M: Model, G: Model> Predictive<M, G> {
-    /// Posterior predictive with `guide` and the fitted `params` (e.g. `svi.params()`).
-    pub fn new(model: M, guide: G, params: &ParamStore, num_samples: usize) -> Self {
+    /// Posterior predictive with `guide` and the fitted `params` (e.g. `svi.params()`). `guide`
+    /// must be a guide of `model` ([`GuideFor`]).
+    pub fn new(model: M, guide: G, params: &ParamStore, num_samples: usize) -> Self
+    where
+        G: GuideFor<M>,
+    {
         Predictive {
             model,
             guide: Some(guide),
@@ -157,6 +329,7 @@ impl<M: Model, G: Model> Predictive<M, G> {
         ctx.grad_params = false;
         let mut traces = Vec::with_capacity(self.num_samples);
         let mut returns = Vec::with_capacity(self.num_samples);
+        let mut observed = ObservedNames::default();
         for draw in 0..self.num_samples {
             ctx.begin_run(true);
             let guide_trace = match &self.guide {
@@ -164,7 +337,7 @@ impl<M: Model, G: Model> Predictive<M, G> {
                     let (_, tr) =
                         ctx.with_handler(TraceMessenger::new(), |ctx| g.call(ctx, args.clone()));
                     if let Some(e) = ctx.take_error() {
-                        return Err(e);
+                        return Err(e.in_function(G::NAME));
                     }
                     tr.into_trace()
                 }
@@ -175,26 +348,50 @@ impl<M: Model, G: Model> Predictive<M, G> {
                 None => None,
             };
             ctx.begin_run(false);
+            let names = std::mem::take(&mut observed);
             let ((r, _), tr) = ctx.with_handler(TraceMessenger::new(), |ctx| {
                 ctx.with_handler(ReplayMessenger::new(guide_trace), |ctx| {
-                    ctx.with_handler(UnconditionMessenger, |ctx| match substitute {
-                        Some(sub) => {
-                            ctx.with_handler(sub, |ctx| self.model.call(ctx, args.clone()))
-                                .0
-                        }
-                        None => self.model.call(ctx, args.clone()),
+                    ctx.with_handler(UnconditionMessenger, |ctx| {
+                        ctx.with_handler(names, |ctx| match substitute {
+                            Some(sub) => {
+                                ctx.with_handler(sub, |ctx| self.model.call(ctx, args.clone()))
+                                    .0
+                            }
+                            None => self.model.call(ctx, args.clone()),
+                        })
                     })
                     .0
                 })
             });
+            let (r, names) = r;
+            observed = names;
             if let Some(e) = ctx.take_error() {
-                return Err(e);
+                return Err(e.in_function(M::NAME));
             }
             traces.push(tr.into_trace());
             returns.push(r);
         }
+        let sites = stack_sites(&traces)?;
+        let roles = sites
+            .iter()
+            .map(|(name, _)| {
+                let site = traces.first().and_then(|t| t.get(name));
+                if site
+                    .and_then(|s| s.dist.as_ref())
+                    .is_some_and(|d| d.name() == "Factor")
+                {
+                    Role::Factor
+                } else if observed.0.iter().any(|n| n == name) {
+                    Role::Observed
+                } else {
+                    Role::Latent
+                }
+            })
+            .collect();
         Ok(Samples {
-            sites: stack_sites(&traces)?,
+            sites,
+            roles,
+            prior: self.guide.is_none(),
             returns,
         })
     }

@@ -1,12 +1,12 @@
 //! Stochastic variational inference.
 
-use super::{Elbo, Model};
+use super::{Elbo, GuideFor, Model};
 use crate::error::{Error, Result};
-use crate::handlers::Context;
+use crate::handlers::{Context, StepStorage};
 use crate::optim::Optimizer;
 use crate::params::ParamStore;
 use crate::rng::{rng_from_seed, Rng, RngState};
-use crate::tensor::{TapeStorage, Tensor};
+use crate::tensor::Tensor;
 
 /// Stochastic variational inference: fits the parameters of `guide` (and of `model`) by
 /// stochastic gradient steps on an ELBO.
@@ -14,23 +14,31 @@ use crate::tensor::{TapeStorage, Tensor};
 /// `Svi` owns its parameter store, optimiser state and random generator: two `Svi`s never share
 /// state, and an `Svi` can move to another thread.
 pub struct Svi<M, G, O, L> {
-    model: M,
-    guide: G,
+    pub(crate) model: M,
+    pub(crate) guide: G,
     optim: O,
-    loss: L,
-    params: ParamStore,
+    pub(crate) loss: L,
+    pub(crate) params: ParamStore,
     rng: Rng,
-    storage: TapeStorage,
+    storage: StepStorage,
     /// Scratch copies of the parameters a step updates, committed only when all are finite
     /// (kept between steps so that their buffers are reused).
     scratch: Vec<Vec<f64>>,
     /// Whether observed values are checked against their distribution's support.
-    validate: bool,
+    pub(super) validate: bool,
+    /// Whether [`Svi::run`] draws a progress bar (when standard error is a terminal).
+    pub(super) progress: bool,
 }
 
 impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// SVI of `model` with variational family `guide`, seeded with 0 (see [`Svi::seed`]).
-    pub fn new(model: M, guide: G, optim: O, loss: L) -> Self {
+    ///
+    /// `guide` must be a guide of `model` ([`GuideFor`]): a guide of another model, or the two
+    /// passed in the wrong order, do not compile.
+    pub fn new(model: M, guide: G, optim: O, loss: L) -> Self
+    where
+        G: GuideFor<M>,
+    {
         Svi {
             model,
             guide,
@@ -38,9 +46,10 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
             loss,
             params: ParamStore::new(),
             rng: rng_from_seed(0),
-            storage: TapeStorage::default(),
+            storage: StepStorage::default(),
             scratch: Vec::new(),
             validate: true,
+            progress: true,
         }
     }
 
@@ -99,11 +108,11 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     ) -> Result<R> {
         let params = std::mem::take(&mut self.params);
         let rng = std::mem::replace(&mut self.rng, rng_from_seed(0));
-        let mut ctx = Context::from_parts(params, rng, std::mem::take(&mut self.storage));
+        let mut ctx = Context::from_step_parts(params, rng, std::mem::take(&mut self.storage));
         ctx.grad_params = grad;
         ctx.set_validation(self.validate);
         let r = f(self, &mut ctx);
-        let (params, rng, storage) = ctx.into_parts();
+        let (params, rng, storage) = ctx.into_step_parts();
         self.params = params;
         self.rng = rng;
         self.storage = storage;
@@ -120,7 +129,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// into scratch copies and committed only when every one is finite.
     pub fn step<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         self.with_context(true, |svi, ctx| {
@@ -128,62 +137,12 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
                 .loss
                 .loss_and_surrogate(ctx, &svi.model, &svi.guide, args)?;
             let grads = ctx.tape.backward(&run.surrogate)?;
-            // Check every gradient before touching any parameter.
-            for (i, leaf) in &ctx.leaves {
-                if let Some(g) = grads.slice(leaf) {
-                    svi.optim.check_param(*i, ctx.params.at(*i).name())?;
-                    if g.iter().any(|v| !v.is_finite()) {
-                        return Err(Error::NonFinite {
-                            what: "gradient",
-                            name: ctx.params.at(*i).name().to_string(),
-                        });
-                    }
-                }
-            }
-            svi.optim.begin_step();
-            if svi.scratch.len() < ctx.leaves.len() {
-                svi.scratch.resize_with(ctx.leaves.len(), Vec::new);
-            }
-            let mut refused = None;
-            for ((i, leaf), scratch) in ctx.leaves.iter().zip(&mut svi.scratch) {
-                let Some(g) = grads.slice(leaf) else { continue };
-                let entry = ctx.params.at(*i);
-                scratch.clear();
-                scratch.extend_from_slice(&entry.value);
-                svi.optim.stage(*i, entry.name(), scratch, g);
-                if refused.is_some() {
-                    continue;
-                }
-                let name = entry.name();
-                if scratch.iter().any(|v| !v.is_finite()) {
-                    refused = Some(Error::NonFinite {
-                        what: "updated value",
-                        name: name.to_string(),
-                    });
-                } else if !svi.optim.staged_state_is_finite(*i) {
-                    refused = Some(Error::NonFinite {
-                        what: "optimiser state",
-                        name: name.to_string(),
-                    });
-                } else if !ctx.params.admissible(*i, scratch) {
-                    refused = Some(Error::Invalid(format!(
-                        "the update of parameter `{name}` would take its constrained value outside \
-                         {:?} or to infinity (the transform from unconstrained space overflows or \
-                         underflows); the step was refused and no parameter was changed",
-                        entry.constraint()
-                    )));
-                }
-            }
-            if let Some(e) = refused {
-                svi.optim.rollback_step();
-                return Err(e);
-            }
-            svi.optim.commit_step();
-            for ((i, leaf), scratch) in ctx.leaves.iter().zip(&svi.scratch) {
-                if grads.slice(leaf).is_some() {
-                    ctx.params.values_mut(*i).1.copy_from_slice(scratch);
-                }
-            }
+            let by_param: Vec<(usize, &[f64])> = ctx
+                .leaves
+                .iter()
+                .filter_map(|(i, leaf)| grads.slice(leaf).map(|g| (*i, g)))
+                .collect();
+            apply_update(&mut svi.optim, &mut ctx.params, &mut svi.scratch, &by_param)?;
             Ok(run.loss)
         })
     }
@@ -192,7 +151,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// its *unconstrained* value), without a step.
     pub fn loss_and_grads<'a>(&mut self, args: M::Args<'a>) -> Result<(f64, Vec<(String, Tensor)>)>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         self.with_context(true, |svi, ctx| {
@@ -227,8 +186,30 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
         )
     }
 
+    /// Saves what [`Svi::save`] saves as a safetensors file (parameters and optimiser buffers as
+    /// tensors that PyTorch and NumPy read, the rest in its metadata; see [`crate::params`]), in
+    /// `f32` or `f64`. [`Svi::load`] reads it back. With [`Dtype::F64`] a resumed run is
+    /// bit-identical to the uninterrupted one.
+    ///
+    /// [`Dtype::F64`]: crate::params::Dtype::F64
+    pub fn save_safetensors(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        dtype: crate::params::Dtype,
+    ) -> Result<()> {
+        crate::checkpoint::save_safetensors(
+            path.as_ref(),
+            &self.params,
+            crate::checkpoint::Extras {
+                optimizer: self.optim.state(),
+                rng: Some(RngState::of(&self.rng)),
+            },
+            dtype,
+        )
+    }
+
     /// Restores parameters, optimiser state and (when the file has it) the random generator's
-    /// state saved by [`Svi::save`]. On error nothing changes.
+    /// state saved by [`Svi::save`] or [`Svi::save_safetensors`]. On error nothing changes.
     pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
         let (store, extras) = crate::checkpoint::load(path)?;
@@ -248,10 +229,22 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
         Ok(())
     }
 
+    /// Applies one optimiser step with the given gradients (by store position), all or nothing,
+    /// as [`Svi::step`] does: the drivers that compute gradients elsewhere (threads, MPI ranks)
+    /// end their steps here.
+    pub(crate) fn apply_gradients(&mut self, grads: &[(usize, &[f64])]) -> Result<()> {
+        apply_update(&mut self.optim, &mut self.params, &mut self.scratch, grads)
+    }
+
+    /// The generator, for drivers that derive the seeds of a step from it.
+    pub(crate) fn rng_mut(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+
     /// The loss at the current parameters, without a step.
     pub fn evaluate_loss<'a>(&mut self, args: M::Args<'a>) -> Result<f64>
     where
-        G: Model<Args<'a> = M::Args<'a>>,
+        G: GuideFor<M> + Model<Args<'a> = M::Args<'a>>,
         M::Args<'a>: Clone,
     {
         self.with_context(false, |svi, ctx| {
@@ -261,4 +254,66 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
                 .loss)
         })
     }
+}
+
+/// One optimiser step on `params` from `grads` (unconstrained, by store position). Every gradient
+/// is checked before any parameter changes; the updates are staged in `scratch` and committed only
+/// when every new value and optimiser state is finite and admissible.
+fn apply_update<O: Optimizer>(
+    optim: &mut O,
+    params: &mut ParamStore,
+    scratch: &mut Vec<Vec<f64>>,
+    grads: &[(usize, &[f64])],
+) -> Result<()> {
+    for (i, g) in grads {
+        optim.check_param(*i, params.at(*i).name())?;
+        if g.iter().any(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "gradient",
+                name: params.at(*i).name().to_string(),
+            });
+        }
+    }
+    optim.begin_step();
+    if scratch.len() < grads.len() {
+        scratch.resize_with(grads.len(), Vec::new);
+    }
+    let mut refused = None;
+    for ((i, g), scratch) in grads.iter().zip(scratch.iter_mut()) {
+        let entry = params.at(*i);
+        scratch.clear();
+        scratch.extend_from_slice(&entry.value);
+        optim.stage(*i, entry.name(), scratch, g);
+        if refused.is_some() {
+            continue;
+        }
+        let name = entry.name();
+        if scratch.iter().any(|v| !v.is_finite()) {
+            refused = Some(Error::NonFinite {
+                what: "updated value",
+                name: name.to_string(),
+            });
+        } else if !optim.staged_state_is_finite(*i) {
+            refused = Some(Error::NonFinite {
+                what: "optimiser state",
+                name: name.to_string(),
+            });
+        } else if !params.admissible(*i, scratch) {
+            refused = Some(Error::Invalid(format!(
+                "the update of parameter `{name}` would take its constrained value outside \
+                 {:?} or to infinity (the transform from unconstrained space overflows or \
+                 underflows); the step was refused and no parameter was changed",
+                entry.constraint()
+            )));
+        }
+    }
+    if let Some(e) = refused {
+        optim.rollback_step();
+        return Err(e);
+    }
+    optim.commit_step();
+    for ((i, _), scratch) in grads.iter().zip(scratch.iter()) {
+        params.values_mut(*i).1.copy_from_slice(scratch);
+    }
+    Ok(())
 }

@@ -66,6 +66,14 @@ pub(crate) fn with_guide_terms(log_p: Tensor, guide: &Trace) -> Result<(Tensor, 
 }
 
 impl Elbo for TraceElbo {
+    fn num_particles(&self) -> usize {
+        self.num_particles.max(1)
+    }
+
+    fn one_particle(&self) -> Option<Self> {
+        Some(TraceElbo { num_particles: 1 })
+    }
+
     fn loss_and_surrogate<'a, M, G>(
         &mut self,
         ctx: &mut Context,
@@ -89,7 +97,13 @@ impl Elbo for TraceElbo {
                 return Err(non_finite_site(&[&mt, &gt]));
             }
             loss -= e / n as f64;
-            surrogate = surrogate - surr * (1.0 / n as f64);
+            surrogate = if n == 1 {
+                -surr
+            } else {
+                surrogate - surr * (1.0 / n as f64)
+            };
+            ctx.recycle_trace(mt);
+            ctx.recycle_trace(gt);
         }
         if let Some(e) = surrogate.error() {
             return Err(Error::clone(e));

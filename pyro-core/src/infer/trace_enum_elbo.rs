@@ -102,7 +102,7 @@ where
     ctx.begin_run(true);
     let (_, tr) = ctx.with_handler(TraceMessenger::new(), |ctx| guide.call(ctx, args.clone()));
     if let Some(e) = ctx.take_error() {
-        return Err(e);
+        return Err(e.in_function(G::NAME));
     }
     ctx.begin_run(false);
     let ((((), en), replay), tr_model) = ctx.with_handler(TraceMessenger::new(), |ctx| {
@@ -113,7 +113,7 @@ where
         })
     });
     if let Some(e) = ctx.take_error() {
-        return Err(e);
+        return Err(e.in_function(M::NAME));
     }
     let (model_trace, guide_trace) = (tr_model.into_trace(), replay.into_trace());
     check_match(&model_trace, &guide_trace, M::NAME, G::NAME)?;
@@ -131,6 +131,17 @@ where
 }
 
 impl Elbo for TraceEnumElbo {
+    fn num_particles(&self) -> usize {
+        self.num_particles.max(1)
+    }
+
+    fn one_particle(&self) -> Option<Self> {
+        Some(TraceEnumElbo {
+            num_particles: 1,
+            ..self.clone()
+        })
+    }
+
     fn loss_and_surrogate<'a, M, G>(
         &mut self,
         ctx: &mut Context,

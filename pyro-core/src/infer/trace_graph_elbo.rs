@@ -86,6 +86,10 @@ impl TraceGraphElbo {
 }
 
 impl Elbo for TraceGraphElbo {
+    fn num_particles(&self) -> usize {
+        self.num_particles.max(1)
+    }
+
     fn loss_and_surrogate<'a, M, G>(
         &mut self,
         ctx: &mut Context,

@@ -93,6 +93,14 @@ fn site_kl(model_site: &Site, guide_site: &Site) -> Option<Tensor> {
 }
 
 impl Elbo for TraceMeanFieldElbo {
+    fn num_particles(&self) -> usize {
+        self.num_particles.max(1)
+    }
+
+    fn one_particle(&self) -> Option<Self> {
+        Some(TraceMeanFieldElbo { num_particles: 1 })
+    }
+
     fn loss_and_surrogate<'a, M, G>(
         &mut self,
         ctx: &mut Context,

@@ -34,12 +34,17 @@ pub(crate) enum Aux {
 pub(crate) struct BackwardArgs<'a> {
     /// dL/d(output), row-major in the output shape.
     pub grad: &'a [f64],
-    /// The output value.
+    /// The output value (empty for an `f32` output of an operation recorded with
+    /// `record_f32`).
     pub out: &'a [f64],
     /// The output shape.
     pub out_shape: &'a [usize],
-    /// Values and shapes of the inputs.
+    /// Values and shapes of the inputs. For an operation recorded with `record_f32`, an input
+    /// stored in `f32` has an empty slice here and its values in `inputs_f32`.
     pub inputs: SmallVec<[(&'a [f64], &'a [usize]); 3]>,
+    /// The `f32` values of single-precision inputs (operations recorded with `record_f32`
+    /// only; `None` elsewhere).
+    pub inputs_f32: SmallVec<[Option<&'a [f32]>; 3]>,
     /// Which inputs need a gradient.
     pub needs: SmallVec<[bool; 3]>,
     /// Saved data.
@@ -79,6 +84,19 @@ impl Gradients {
     }
 }
 
+impl Drop for Gradients {
+    /// Hands the gradient slots back to the tape, for the next sweep to reuse.
+    fn drop(&mut self) {
+        let mut grads = std::mem::take(&mut self.grads);
+        grads.clear();
+        if let Ok(mut spare) = self.tape.inner.spare_grads.try_borrow_mut() {
+            if spare.capacity() < grads.capacity() {
+                *spare = grads;
+            }
+        }
+    }
+}
+
 impl Tape {
     /// Reverse-mode sweep from a scalar `root`; returns the gradients of the leaves.
     ///
@@ -93,8 +111,10 @@ impl Tape {
                 format!("the root must be a scalar, got shape {:?}", root.shape()),
             ));
         }
-        let nodes = self.nodes.borrow();
-        let mut grads: Vec<Option<GradBuf>> = Vec::with_capacity(nodes.len());
+        let nodes = self.inner.nodes.borrow();
+        let mut grads: Vec<Option<GradBuf>> =
+            std::mem::take(&mut *self.inner.spare_grads.borrow_mut());
+        grads.clear();
         grads.resize_with(nodes.len(), || None);
         let Some(root_ref) = root.node.as_ref().filter(|n| n.tape.same(self)) else {
             // A constant root: every gradient is zero (absent).
@@ -109,6 +129,7 @@ impl Tape {
                 backward,
                 parents,
                 aux,
+                f32_inputs,
             } = &nodes[i].kind
             else {
                 continue;
@@ -117,16 +138,25 @@ impl Tape {
             let node = &nodes[i];
             let args = BackwardArgs {
                 grad: &g,
-                out: node.value.as_slice(),
+                out: match node.value.as_f32() {
+                    Some(_) if *f32_inputs => &[],
+                    _ => node.value.as_slice(),
+                },
                 out_shape: &node.shape,
                 inputs: parents
                     .iter()
                     .map(|&p| {
-                        (
-                            nodes[p as usize].value.as_slice(),
-                            &nodes[p as usize].shape[..],
-                        )
+                        let v = &nodes[p as usize].value;
+                        let values = match v.as_f32() {
+                            Some(_) if *f32_inputs => &[][..],
+                            _ => v.as_slice(),
+                        };
+                        (values, &nodes[p as usize].shape[..])
                     })
+                    .collect(),
+                inputs_f32: parents
+                    .iter()
+                    .map(|&p| nodes[p as usize].value.as_f32().filter(|_| *f32_inputs))
                     .collect(),
                 needs: parents
                     .iter()

@@ -62,7 +62,7 @@ impl Tensor {
             Err(e) => return Tensor::poisoned(e),
         };
         let (ash, bsh) = (pad(&self.shape, n), pad(&other.shape, n));
-        let plan = match Plan::new(&ash, &bsh, axis) {
+        let plan = match Plan::cached(&ash, &bsh, axis) {
             Ok(p) => p,
             Err(msg) => {
                 return Tensor::poisoned(Error::shape(
@@ -113,7 +113,7 @@ impl Tensor {
                 other.shape.as_slice()
             ));
         };
-        let plan = match Plan::new(&ash, &bsh, axis) {
+        let plan = match Plan::cached(&ash, &bsh, axis) {
             Ok(p) => p,
             Err(msg) => {
                 return fail(format!(
@@ -175,7 +175,7 @@ fn log_matmul_exp_bw(args: &BackwardArgs<'_>) -> InputGrads {
 }
 
 fn backward_with(args: &BackwardArgs<'_>, ash: &[usize], bsh: &[usize], axis: usize) -> InputGrads {
-    let Ok(plan) = Plan::new(ash, bsh, axis) else {
+    let Ok(plan) = Plan::cached(ash, bsh, axis) else {
         unreachable!("the forward pass checked the shapes")
     };
     let Aux::Values(saved, _) = args.aux else {
@@ -264,6 +264,24 @@ fn push_offsets(out: &mut Vec<usize>, axes: &[usize], sizes: &[usize], strides: 
     }
 }
 
+/// How many recent plans each thread keeps (an HMM step uses one; a model with several chains
+/// or factor shapes a few).
+const PLANS_KEPT: usize = 8;
+
+/// Plans whose offset tables are longer than this are not kept.
+const PLAN_KEEP_LEN: usize = 1 << 12;
+
+/// The shapes and axis a [`Plan`] was made for.
+type PlanKey = (Shape, Shape, usize);
+
+thread_local! {
+    /// The most recently used plans, most recent first: a markov loop contracts factors of the
+    /// same shapes at every step, forward and backward, and building the offset tables each time
+    /// cost about a tenth of the contraction.
+    static PLANS: std::cell::RefCell<Vec<(PlanKey, Rc<Plan>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Plan {
     fn new(x: &[usize], y: &[usize], axis: usize) -> Result<Plan, String> {
         let n = x.len();
@@ -331,6 +349,35 @@ impl Plan {
         };
         let unit = |t: &[usize]| t.iter().enumerate().all(|(k, &o)| o == k);
         plan.k_unit = unit(plan.table(Table::BK)) && unit(plan.table(Table::OK));
+        Ok(plan)
+    }
+
+    /// [`Plan::new`], reusing the plan of a recent call with the same shapes and axis.
+    fn cached(x: &[usize], y: &[usize], axis: usize) -> Result<Rc<Plan>, String> {
+        let hit = PLANS.with(|cell| {
+            let mut plans = cell.try_borrow_mut().ok()?;
+            let at = plans
+                .iter()
+                .position(|((a, b, d), _)| *d == axis && a.as_slice() == x && b.as_slice() == y)?;
+            // Most recent first, so that the lookup usually stops at the first entry.
+            plans[..=at].rotate_right(1);
+            Some(Rc::clone(&plans[0].1))
+        });
+        if let Some(plan) = hit {
+            return Ok(plan);
+        }
+        let plan = Rc::new(Plan::new(x, y, axis)?);
+        if plan.tables.len() > PLAN_KEEP_LEN {
+            // Large tables cost little next to their contraction; keeping them would hold memory.
+            return Ok(plan);
+        }
+        PLANS.with(|cell| {
+            if let Ok(mut plans) = cell.try_borrow_mut() {
+                plans.truncate(PLANS_KEPT - 1);
+                let key = (Shape::from_slice(x), Shape::from_slice(y), axis);
+                plans.insert(0, (key, Rc::clone(&plan)));
+            }
+        });
         Ok(plan)
     }
 
@@ -830,83 +877,141 @@ avx2_dispatch! {
     }
 }
 
-avx2_dispatch! {
-    /// `C[m, n] = A[m, k] B[k, n]`: eight columns of a row of `C` at a time, held in two
-    /// vector registers while the `k` products are added in.
-    fn gemm_nn_small(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
-        for i in 0..m {
-            let ai = &a[i * k..(i + 1) * k];
-            let ci = &mut c[i * n..(i + 1) * n];
-            let mut col = 0;
-            while col + 8 <= n {
-                let mut acc = [0.0; 8];
-                for (l, &x) in ai.iter().enumerate() {
-                    let bl = &b[l * n + col..l * n + col + 8];
-                    for q in 0..8 {
-                        acc[q] += x * bl[q];
-                    }
-                }
-                ci[col..col + 8].copy_from_slice(&acc);
-                col += 8;
-            }
-            for (q, cq) in ci.iter_mut().enumerate().skip(col) {
-                *cq = ai.iter().enumerate().map(|(l, &x)| x * b[l * n + q]).sum();
-            }
-        }
+/// `C[m, n] = A[m, k] B[k, n]`: each row of `C` a combination of the rows of `B`.
+fn gemm_nn_small(m: usize, k: usize, n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    for i in 0..m {
+        combine_rows(&mut c[i * n..(i + 1) * n], &a[i * k..], 1, b, k);
     }
 }
 
-avx2_dispatch! {
-    fn gemm_nt_small(m: usize, n: usize, k: usize, w: &[f64], b: &[f64], t: &mut [f64]) {
-        for i in 0..m {
-            let wi = &w[i * n..(i + 1) * n];
-            for l in 0..k {
-                t[i * k + l] = dot(wi, &b[l * n..(l + 1) * n]);
-            }
-        }
-    }
-}
-
-/// Dot product with four independent partial sums (one vector register).
-#[inline(always)]
-fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (a, b) in xc.zip(yc) {
-        for q in 0..4 {
-            acc[q] += a[q] * b[q];
-        }
-    }
-    let mut s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
-    for q in 0..xr.len().min(yr.len()) {
-        s += xr[q] * yr[q];
-    }
-    s
-}
-
-avx2_dispatch! {
-    /// `T[k, n] = A[m, k]ᵀ W[m, n]`, eight columns at a time as in [`gemm_nn_small`].
-    fn gemm_tn_small(m: usize, k: usize, n: usize, a: &[f64], w: &[f64], t: &mut [f64]) {
+/// `T[m, k] = W[m, n] B[k, n]ᵀ`: dot products of rows.
+fn gemm_nt_small(m: usize, n: usize, k: usize, w: &[f64], b: &[f64], t: &mut [f64]) {
+    for i in 0..m {
+        let wi = &w[i * n..(i + 1) * n];
         for l in 0..k {
-            let tl = &mut t[l * n..(l + 1) * n];
-            let mut col = 0;
-            while col + 8 <= n {
-                let mut acc = [0.0; 8];
-                for i in 0..m {
-                    let x = a[i * k + l];
-                    let wi = &w[i * n + col..i * n + col + 8];
-                    for q in 0..8 {
-                        acc[q] += x * wi[q];
-                    }
-                }
-                tl[col..col + 8].copy_from_slice(&acc);
-                col += 8;
-            }
-            for (q, tq) in tl.iter_mut().enumerate().skip(col) {
-                *tq = (0..m).map(|i| a[i * k + l] * w[i * n + q]).sum();
-            }
+            t[i * k + l] = dot(wi, &b[l * n..(l + 1) * n]);
         }
+    }
+}
+
+/// `T[k, n] = A[m, k]ᵀ W[m, n]`: each row of `T` a combination of the rows of `W`.
+fn gemm_tn_small(m: usize, k: usize, n: usize, a: &[f64], w: &[f64], t: &mut [f64]) {
+    for l in 0..k {
+        combine_rows(&mut t[l * n..(l + 1) * n], &a[l..], k, w, m);
+    }
+}
+
+/// `out[q] = Σ_l coef[l cs] rows[l n + q]` for `q < n = out.len()` and `l < count`.
+fn combine_rows(out: &mut [f64], coef: &[f64], cs: usize, rows: &[f64], count: usize) {
+    let n = out.len();
+    assert!(
+        count == 0 || (coef.len() > (count - 1) * cs && rows.len() >= count * n),
+        "log-space contraction: row combination out of bounds"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just now); the assertion above bounds every
+        // element read.
+        unsafe { simd::combine_rows(out, coef, cs, rows, count) };
+        return;
+    }
+    out.fill(0.0);
+    for l in 0..count {
+        let x = coef[l * cs];
+        for (o, &r) in out.iter_mut().zip(&rows[l * n..(l + 1) * n]) {
+            *o += x * r;
+        }
+    }
+}
+
+/// `Σ x[q] y[q]`.
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len());
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2 and FMA (checked just now); both slices hold `n` values.
+        return unsafe { simd::dot(&x[..n], &y[..n]) };
+    }
+    x[..n].iter().zip(&y[..n]).map(|(a, b)| a * b).sum()
+}
+
+/// The two product kernels with explicit AVX2/FMA vectors: eight (or four) output columns held
+/// in registers while the products are added in.
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use std::arch::x86_64::*;
+
+    /// See [`super::combine_rows`]; the caller checks the bounds and the CPU features.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn combine_rows(
+        out: &mut [f64],
+        coef: &[f64],
+        cs: usize,
+        rows: &[f64],
+        count: usize,
+    ) {
+        let n = out.len();
+        let (o, r, c) = (out.as_mut_ptr(), rows.as_ptr(), coef.as_ptr());
+        let mut q = 0;
+        while q + 8 <= n {
+            let (mut a0, mut a1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+            for l in 0..count {
+                let x = _mm256_set1_pd(*c.add(l * cs));
+                let p = r.add(l * n + q);
+                a0 = _mm256_fmadd_pd(x, _mm256_loadu_pd(p), a0);
+                a1 = _mm256_fmadd_pd(x, _mm256_loadu_pd(p.add(4)), a1);
+            }
+            _mm256_storeu_pd(o.add(q), a0);
+            _mm256_storeu_pd(o.add(q + 4), a1);
+            q += 8;
+        }
+        if q + 4 <= n {
+            let mut a0 = _mm256_setzero_pd();
+            for l in 0..count {
+                let x = _mm256_set1_pd(*c.add(l * cs));
+                a0 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r.add(l * n + q)), a0);
+            }
+            _mm256_storeu_pd(o.add(q), a0);
+            q += 4;
+        }
+        while q < n {
+            let mut s = 0.0;
+            for l in 0..count {
+                s = (*c.add(l * cs)).mul_add(*r.add(l * n + q), s);
+            }
+            *o.add(q) = s;
+            q += 1;
+        }
+    }
+
+    /// See [`super::dot`]; `x` and `y` have the same length.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot(x: &[f64], y: &[f64]) -> f64 {
+        let n = x.len();
+        let (px, py) = (x.as_ptr(), y.as_ptr());
+        let (mut a0, mut a1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        let mut q = 0;
+        while q + 8 <= n {
+            a0 = _mm256_fmadd_pd(_mm256_loadu_pd(px.add(q)), _mm256_loadu_pd(py.add(q)), a0);
+            a1 = _mm256_fmadd_pd(
+                _mm256_loadu_pd(px.add(q + 4)),
+                _mm256_loadu_pd(py.add(q + 4)),
+                a1,
+            );
+            q += 8;
+        }
+        if q + 4 <= n {
+            a0 = _mm256_fmadd_pd(_mm256_loadu_pd(px.add(q)), _mm256_loadu_pd(py.add(q)), a0);
+            q += 4;
+        }
+        let v = _mm256_add_pd(a0, a1);
+        let h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+        let mut s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+        while q < n {
+            s = (*px.add(q)).mul_add(*py.add(q), s);
+            q += 1;
+        }
+        s
     }
 }
 
@@ -1041,6 +1146,84 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The small kernels against plain sums, for every width: the vector paths take eight
+    /// columns, then four, then one at a time, and each remainder must be right.
+    #[test]
+    fn small_kernels_agree_with_plain_sums_at_every_width() {
+        let val = |i: usize| ((i * 7919 + 13) % 101) as f64 / 17.0 - 3.0;
+        for (m, k) in [(1, 1), (3, 2), (2, 5)] {
+            for n in 0..21 {
+                let a: Vec<f64> = (0..m * k).map(val).collect();
+                let b: Vec<f64> = (0..k * n).map(|i| val(i + 5)).collect();
+                let w: Vec<f64> = (0..m * n).map(|i| val(i + 11)).collect();
+                let close = |g: f64, want: f64| (g - want).abs() < 1e-12 * (1.0 + want.abs());
+                let mut c = vec![f64::NAN; m * n];
+                gemm_nn_small(m, k, n, &a, &b, &mut c);
+                for i in 0..m {
+                    for q in 0..n {
+                        let want: f64 = (0..k).map(|l| a[i * k + l] * b[l * n + q]).sum();
+                        assert!(close(c[i * n + q], want), "nn {m} {k} {n}");
+                    }
+                }
+                let bt: Vec<f64> = (0..k * n).map(|i| val(i + 7)).collect(); // [k, n]
+                let mut t = vec![f64::NAN; m * k];
+                gemm_nt_small(m, n, k, &w, &bt, &mut t);
+                for i in 0..m {
+                    for l in 0..k {
+                        let want: f64 = (0..n).map(|q| w[i * n + q] * bt[l * n + q]).sum();
+                        assert!(close(t[i * k + l], want), "nt {m} {k} {n}");
+                    }
+                }
+                let mut t = vec![f64::NAN; k * n];
+                gemm_tn_small(m, k, n, &a, &w, &mut t);
+                for l in 0..k {
+                    for q in 0..n {
+                        let want: f64 = (0..m).map(|i| a[i * k + l] * w[i * n + q]).sum();
+                        assert!(close(t[l * n + q], want), "tn {m} {k} {n}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Plans are kept per (shapes, axis): the same shapes summed over another axis, and more
+    /// shapes than are kept, still give the right sums; a repeated call reuses its plan.
+    #[test]
+    fn kept_plans_are_told_apart_by_shapes_and_axis() {
+        let v = |shape: &[usize], seed: usize| {
+            let n: usize = shape.iter().product();
+            let vals = (0..n)
+                .map(|i| ((i * 31 + seed * 7) % 23) as f64 / 4.0 - 3.0)
+                .collect();
+            Tensor::new(vals, shape).unwrap()
+        };
+        let (a, b) = (v(&[3, 3, 1], 1), v(&[3, 1, 3], 2));
+        for _ in 0..2 {
+            for dim in 0..2 {
+                let got = a.logsumexp_add(&b, dim, false).to_vec().unwrap();
+                for (g, w) in got.iter().zip(naive(&a, &b, dim)) {
+                    assert!((g - w).abs() < 1e-13 * (1.0 + w.abs()), "dim {dim}");
+                }
+            }
+            // More distinct shapes than are kept, in between.
+            for n in 1..=PLANS_KEPT + 2 {
+                let (x, y) = (v(&[n, 2], n), v(&[n, 1], n + 1));
+                let got = x.logsumexp_add(&y, 0, false).to_vec().unwrap();
+                for (g, w) in got.iter().zip(naive(&x, &y, 0)) {
+                    assert!((g - w).abs() < 1e-13 * (1.0 + w.abs()), "n {n}");
+                }
+            }
+        }
+        let key = |p: &Rc<Plan>| Rc::as_ptr(p);
+        let (p1, p2) = (
+            Plan::cached(&[3, 3, 1], &[3, 1, 3], 1).unwrap(),
+            Plan::cached(&[3, 3, 1], &[3, 1, 3], 1).unwrap(),
+        );
+        assert_eq!(key(&p1), key(&p2));
+        let p3 = Plan::cached(&[3, 3, 1], &[3, 1, 3], 0).unwrap();
+        assert_ne!(key(&p1), key(&p3));
     }
 
     #[test]

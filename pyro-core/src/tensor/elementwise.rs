@@ -88,6 +88,14 @@ fn mul_bw(args: &BackwardArgs<'_>) -> InputGrads {
 
 fn div_bw(args: &BackwardArgs<'_>) -> InputGrads {
     // d(a/b)/da = 1/b ; d(a/b)/db = -a/b^2 = -out/b
+    if let ([g], [y], ([b], _)) = (args.grad, args.out, args.inputs[1]) {
+        if args.inputs[0].0.len() == 1 {
+            return smallvec![
+                args.needs[0].then(|| smallvec![g / b]),
+                args.needs[1].then(|| smallvec![-g * y / b])
+            ];
+        }
+    }
     let gb = args.needs[1].then(|| {
         let (b, bs) = args.inputs[1];
         let gy: Vec<f64> = args

@@ -91,8 +91,16 @@ pub(crate) fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + exp(-x))
 }
 
+/// Whether the CPU has AVX2 and FMA (the matrix-vector kernels use fused multiply-adds).
 #[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
+pub(crate) fn has_avx2_fma() -> bool {
+    use std::sync::OnceLock;
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2() -> bool {
     use std::sync::OnceLock;
     static HAS: OnceLock<bool> = OnceLock::new();
     *HAS.get_or_init(|| is_x86_feature_detected!("avx2"))
@@ -139,6 +147,28 @@ pub(crate) fn zip_into<F: Fn(f64, f64) -> f64>(out: &mut [f64], a: &[f64], b: &[
     }
     for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
         *o = f(x, y);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn zip_inplace_avx2<F: Fn(f64, f64) -> f64>(out: &mut [f64], b: &[f64], f: F) {
+    for (o, &y) in out.iter_mut().zip(b) {
+        *o = f(*o, y);
+    }
+}
+
+/// `out[i] = f(out[i], b[i])`.
+#[inline]
+pub(crate) fn zip_into_inplace<F: Fn(f64, f64) -> f64>(out: &mut [f64], b: &[f64], f: F) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 (checked above).
+        unsafe { zip_inplace_avx2(out, b, f) };
+        return;
+    }
+    for (o, &y) in out.iter_mut().zip(b) {
+        *o = f(*o, y);
     }
 }
 

@@ -69,6 +69,17 @@ fn gemm(
         return;
     }
     // Matrix-vector products are memory-bound: the packing of a blocked kernel only costs there.
+    if n == 1 && rb == 1 && k > 0 {
+        let (mk, c) = (m * k, &mut c[..m]);
+        if ca == 1 && ra == k as isize && a.len() >= mk {
+            // Contiguous rows: X w.
+            return super::matvec::rows_dot(&a[..mk], k, &b[..k], c, beta);
+        }
+        if ra == 1 && ca == m as isize && a.len() >= mk {
+            // A is the transpose of a contiguous k x m matrix: Xᵀ g.
+            return super::matvec::cols_axpy(&a[..mk], &b[..k], c, beta);
+        }
+    }
     if n == 1 {
         let at = |i: usize, l: usize| a[(i as isize * ra + l as isize * ca) as usize];
         let bt = |l: usize| b[(l as isize * rb) as usize];
@@ -205,8 +216,29 @@ fn plan(a: &[usize], b: &[usize]) -> Result<(Plan, Shape), Error> {
 }
 
 fn matmul_bw(args: &BackwardArgs<'_>) -> InputGrads {
-    let (a, ashape) = args.inputs[0];
+    let (_, ashape) = args.inputs[0];
     let (b, bshape) = args.inputs[1];
+    if let (Some(a32), Some(&k)) = (args.inputs_f32[0], ashape.last()) {
+        // Single-precision data times a vector (`[k]` or `[k, 1]`, recorded by `matmul` only
+        // then): Xᵀ g streams X in f32.
+        let _ = bshape;
+        let mut db: GradBuf = smallvec![0.0; k];
+        if args.needs[1] {
+            super::matvec::cols_axpy(a32, args.grad, &mut db, 0.0);
+        }
+        let da = args.needs[0].then(|| {
+            // dA = g bᵀ (an f32 matrix is data, rarely a leaf).
+            let mut da: GradBuf = smallvec![0.0; a32.len()];
+            for (row, &gi) in da.chunks_exact_mut(k).zip(args.grad) {
+                for (d, &bv) in row.iter_mut().zip(b) {
+                    *d = gi * bv;
+                }
+            }
+            da
+        });
+        return smallvec![da, args.needs[1].then_some(db)];
+    }
+    let (a, _) = args.inputs[0];
     let Ok((p, _)) = plan(ashape, bshape) else {
         unreachable!("shapes were checked in the forward pass")
     };
@@ -391,8 +423,27 @@ impl Tensor {
             Ok(x) => x,
             Err(e) => return Tensor::poisoned(e),
         };
-        let (a, b) = (self.raw(), other.raw());
         let (m, k, n) = (p.m, p.k, p.n);
+        if let (Some(a32), 1, false) = (self.data.as_f32(), n, p.b_batched) {
+            // Single-precision data (`m x k`, or batches of it) times a vector (`[k]` or
+            // `[k, 1]`): streamed in f32, summed in f64; the backward pass streams it in f32 too.
+            let b = other.raw();
+            if a32.len() == p.batch * m * k && b.len() == k {
+                let mut c = match super::try_filled("matmul", p.batch * m, 0.0) {
+                    Ok(c) => c,
+                    Err(e) => return Tensor::poisoned(e),
+                };
+                super::matvec::rows_dot(a32, k, b, &mut c, 0.0);
+                return super::tape::record_f32(
+                    &[self, other],
+                    out_shape,
+                    Data::from_vec(c),
+                    matmul_bw,
+                    Aux::None,
+                );
+            }
+        }
+        let (a, b) = (self.raw(), other.raw());
         // Every buffer must hold exactly what its shape says (the kernel below trusts it), and
         // the output must be allocatable.
         let len = |batched: bool, rows: usize, cols: usize| {

@@ -30,10 +30,12 @@ mod broadcast;
 mod cholesky;
 mod contract;
 mod custom;
+mod dtype;
 mod elementwise;
 pub(crate) mod fastmath;
 mod index;
 mod linalg;
+mod matvec;
 mod reduce;
 mod special_fns;
 mod tape;
@@ -54,6 +56,7 @@ pub use backward::Gradients;
 pub use broadcast::broadcast_shapes;
 pub(crate) use cholesky::factor as cholesky_factor;
 pub use custom::{custom_elementwise, masked_fill, solve_lower_triangular};
+pub use dtype::DType;
 pub(crate) use special_fns::bd0_diff;
 pub use special_fns::{
     bd0, digamma, erf, lbeta, lgamma, lgamma1p, log1p_square, stirlerr, trigamma,
@@ -63,6 +66,8 @@ pub use tape::Tape;
 pub use tape::TapeStorage;
 // For fused operations defined outside this module (nn::functional).
 pub(crate) use backward::{Aux, BackwardArgs, GradBuf, InputGrads};
+pub(crate) use broadcast::reduce_to_shape as reduce_to;
+pub(crate) use broadcast::try_expand;
 pub(crate) use linalg::strided_extent;
 pub(crate) use tape::record;
 
@@ -76,6 +81,9 @@ pub(crate) enum Data {
     Scalar(f64),
     /// Several values, shared between tensors and tape nodes without copying.
     Buf(Rc<[f64]>),
+    /// Values stored in single precision (see [`DType`]): kernels that know `f32` read them
+    /// directly, the rest through a cached `f64` widening.
+    F32(Rc<dtype::F32Buf>),
     /// The result of an operation that failed; carries the error to whoever consumes it.
     Poison(Rc<Error>),
 }
@@ -93,7 +101,16 @@ impl Data {
         match self {
             Data::Scalar(v) => std::slice::from_ref(v),
             Data::Buf(b) => b,
+            Data::F32(b) => b.wide(),
             Data::Poison(_) => &[],
+        }
+    }
+
+    /// The `f32` values, for single-precision storage.
+    pub(crate) fn as_f32(&self) -> Option<&[f32]> {
+        match self {
+            Data::F32(b) => Some(&b.values),
+            _ => None,
         }
     }
 }
@@ -354,12 +371,13 @@ impl Tensor {
         match &self.data {
             Data::Scalar(v) => Ok(*v),
             Data::Poison(e) => Err((**e).clone()),
-            Data::Buf(b) => Err(Error::shape(
+            Data::F32(b) if b.values.len() == 1 => Ok(f64::from(b.values[0])),
+            d => Err(Error::shape(
                 "Tensor::item",
                 format!(
                     "tensor of shape {:?} has {} elements, not one",
                     self.shape,
-                    b.len()
+                    d.as_slice().len()
                 ),
             )),
         }

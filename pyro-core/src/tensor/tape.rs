@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use smallvec::SmallVec;
 
-use super::backward::{Aux, BackwardFn};
+use super::backward::{Aux, BackwardFn, GradBuf};
 use super::{Data, Shape, Tensor};
 
 pub(crate) enum NodeKind {
@@ -19,6 +19,9 @@ pub(crate) enum NodeKind {
         backward: BackwardFn,
         parents: SmallVec<[u32; 3]>,
         aux: Aux,
+        /// The backward function reads single-precision inputs through
+        /// `BackwardArgs::inputs_f32` (their `f64` slices are then left empty, not widened).
+        f32_inputs: bool,
     },
 }
 
@@ -28,10 +31,17 @@ pub(crate) struct Node {
     pub(crate) kind: NodeKind,
 }
 
+/// What a tape handle shares: the nodes, and the gradient slots of the last sweep (kept so that
+/// the next sweep reuses their allocation).
+pub(crate) struct TapeInner {
+    pub(crate) nodes: RefCell<Vec<Node>>,
+    pub(crate) spare_grads: RefCell<Vec<Option<GradBuf>>>,
+}
+
 /// A handle on an autodiff tape. Cloning the handle shares the tape.
 #[derive(Clone)]
 pub struct Tape {
-    pub(crate) nodes: Rc<RefCell<Vec<Node>>>,
+    pub(crate) inner: Rc<TapeInner>,
 }
 
 /// Where a tracked tensor lives on its tape.
@@ -41,15 +51,20 @@ pub(crate) struct NodeRef {
     pub(crate) id: u32,
 }
 
-/// The storage of a cleared tape, kept between steps so that its capacity is reused.
+/// The storage of a cleared tape, kept between steps so that its allocations (the shared handle
+/// and the node and gradient vectors) are reused.
 ///
-/// It holds no node (the vector is empty), hence no `Rc`, which is why it may cross threads:
-/// an `Svi` that owns it stays `Send`.
+/// The invariant that makes it `Send` is kept by the type, not by its callers: the field is
+/// private and the only way to fill it is [`Tape::recycle`], which takes the tape only when
+/// its handle is the last one (no strong or weak handle elsewhere: `Rc::get_mut`) and empties
+/// both vectors. What it holds is then one `Rc` that nothing else can reach and vectors with no
+/// element, so no reference count or tensor is shared with the thread it came from.
 #[derive(Default)]
-pub struct TapeStorage(Vec<Node>);
+pub struct TapeStorage(Option<Rc<TapeInner>>);
 
-// SAFETY: a `TapeStorage` is only ever built from a cleared vector (`Tape::recycle`), so it owns
-// no `Node` and therefore no `Rc`; only its allocation moves between threads.
+// SAFETY: see above: the `Rc` is unique (checked by `Rc::get_mut` in `Tape::recycle`, the only
+// constructor of a non-empty storage) and its vectors are empty, so moving the storage to
+// another thread moves sole ownership of an allocation and nothing else.
 unsafe impl Send for TapeStorage {}
 
 impl Default for Tape {
@@ -62,33 +77,38 @@ impl Tape {
     /// A new, empty tape.
     pub fn new() -> Tape {
         Tape {
-            nodes: Rc::new(RefCell::new(Vec::new())),
+            inner: Rc::new(TapeInner {
+                nodes: RefCell::new(Vec::new()),
+                spare_grads: RefCell::new(Vec::new()),
+            }),
         }
     }
 
-    /// A tape that reuses the allocation of a recycled one.
+    /// A tape that reuses the allocations of a recycled one.
     pub fn from_storage(storage: TapeStorage) -> Tape {
-        Tape {
-            nodes: Rc::new(RefCell::new(storage.0)),
+        match storage.0 {
+            Some(inner) => Tape { inner },
+            None => Tape::new(),
         }
     }
 
     /// Clears the tape and returns its storage for reuse. If tensors recorded on it are still
-    /// alive elsewhere, the tape stays with them and fresh storage is returned.
+    /// alive elsewhere, the tape stays with them and empty storage is returned.
     pub fn recycle(self) -> TapeStorage {
-        match Rc::try_unwrap(self.nodes) {
-            Ok(cell) => {
-                let mut v = cell.into_inner();
-                v.clear();
-                TapeStorage(v)
+        let mut inner = self.inner;
+        match Rc::get_mut(&mut inner) {
+            Some(t) => {
+                t.nodes.get_mut().clear();
+                t.spare_grads.get_mut().clear();
+                TapeStorage(Some(inner))
             }
-            Err(_) => TapeStorage::default(),
+            None => TapeStorage::default(),
         }
     }
 
     /// Number of recorded nodes.
     pub fn len(&self) -> usize {
-        self.nodes.borrow().len()
+        self.inner.nodes.borrow().len()
     }
 
     /// Whether nothing is recorded.
@@ -98,7 +118,7 @@ impl Tape {
 
     /// Whether two handles refer to the same tape.
     pub fn same(&self, other: &Tape) -> bool {
-        Rc::ptr_eq(&self.nodes, &other.nodes)
+        Rc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Records `value` as a differentiable leaf and returns the tracked tensor.
@@ -122,7 +142,7 @@ impl Tape {
     }
 
     fn push(&self, node: Node) -> u32 {
-        let mut nodes = self.nodes.borrow_mut();
+        let mut nodes = self.inner.nodes.borrow_mut();
         nodes.push(node);
         (nodes.len() - 1) as u32
     }
@@ -149,6 +169,29 @@ pub(crate) fn record(
     backward: BackwardFn,
     aux: Aux,
 ) -> Tensor {
+    record_op(inputs, shape, data, backward, aux, false)
+}
+
+/// [`record`] for an operation whose backward function reads `f32` inputs itself, through
+/// `BackwardArgs::inputs_f32`, so that the sweep does not widen them.
+pub(crate) fn record_f32(
+    inputs: &[&Tensor],
+    shape: Shape,
+    data: Data,
+    backward: BackwardFn,
+    aux: Aux,
+) -> Tensor {
+    record_op(inputs, shape, data, backward, aux, true)
+}
+
+fn record_op(
+    inputs: &[&Tensor],
+    shape: Shape,
+    data: Data,
+    backward: BackwardFn,
+    aux: Aux,
+    f32_inputs: bool,
+) -> Tensor {
     if matches!(data, Data::Poison(_)) {
         return Tensor {
             shape,
@@ -174,11 +217,88 @@ pub(crate) fn record(
             backward,
             parents,
             aux,
+            f32_inputs,
         },
     });
     Tensor {
         shape,
         data,
         node: Some(NodeRef { tape, id }),
+    }
+}
+
+impl Tape {
+    /// The id of `t` on this tape, if it is recorded here.
+    pub(crate) fn id(&self, t: &Tensor) -> Option<u32> {
+        t.node.as_ref().filter(|n| n.tape.same(self)).map(|n| n.id)
+    }
+
+    /// What node `start` was computed from, as far as `stop` says: walks the recorded operations
+    /// back from `start` and returns `stop(id)` of every node on the way for which it is `Some`,
+    /// without looking further back than those nodes (`render_model`: the sites a site's
+    /// distribution depends on directly, not through other sites). In the order first reached.
+    pub(crate) fn sources<T: PartialEq>(
+        &self,
+        start: u32,
+        stop: impl Fn(u32) -> Option<T>,
+    ) -> Vec<T> {
+        let nodes = self.inner.nodes.borrow();
+        let mut seen = vec![false; nodes.len()];
+        let mut todo = vec![start];
+        let mut found = Vec::new();
+        while let Some(id) = todo.pop() {
+            let Some(s) = seen.get_mut(id as usize) else {
+                continue;
+            };
+            if std::mem::replace(s, true) {
+                continue;
+            }
+            if id != start {
+                if let Some(t) = stop(id) {
+                    if !found.contains(&t) {
+                        found.push(t);
+                    }
+                    continue;
+                }
+            }
+            if let NodeKind::Op { parents, .. } = &nodes[id as usize].kind {
+                todo.extend(parents.iter().rev());
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_is_kept_only_from_the_last_handle_and_empty() {
+        fn assert_send<S: Send>(_: &S) {}
+        let tape = Tape::new();
+        let x = tape.leaf(Tensor::from(vec![1.0, 2.0]));
+        let y = &x * &x;
+        // A tensor still refers to the tape: the tape stays with it, the storage is empty.
+        let storage = tape.clone().recycle();
+        assert!(storage.0.is_none());
+        assert_eq!(tape.len(), 2, "the live tape is untouched");
+        drop((x, y));
+        let storage = tape.recycle();
+        assert_send(&storage);
+        let inner = storage
+            .0
+            .as_ref()
+            .expect("the last handle gives its storage");
+        assert_eq!(Rc::strong_count(inner), 1);
+        assert_eq!(Rc::weak_count(inner), 0);
+        assert!(inner.nodes.borrow().is_empty() && inner.nodes.borrow().capacity() >= 2);
+        assert!(inner.spare_grads.borrow().is_empty());
+        // It crosses threads and comes back as a usable tape.
+        let storage = std::thread::spawn(move || storage).join().unwrap();
+        let tape = Tape::from_storage(storage);
+        let z = tape.leaf(Tensor::from(3.0));
+        let g = tape.backward(&(&z * &z)).unwrap();
+        assert_eq!(g.get(&z).unwrap().item().unwrap(), 6.0);
     }
 }

@@ -55,7 +55,7 @@ use std::rc::Rc;
 pub use continuous::{AutoDiagonalNormal, AutoLowRankMultivariateNormal, AutoMultivariateNormal};
 pub use local::{AutoDelta, AutoNormal};
 
-use super::Model;
+use super::{GuideFor, Model};
 use crate::constraints::Constraint;
 use crate::distributions::Distribution;
 use crate::error::{Error, Result};
@@ -64,6 +64,19 @@ use crate::params::ParamStore;
 use crate::tensor::Tensor;
 use crate::trace::{PlateFrame, SiteName};
 use crate::transforms::{biject_to, unconstrained_shape, Bijector, Transform};
+
+// Each autoguide guides the model it is built from, whatever that model is, and so does a
+// reference to it (`Predictive::new(model, svi.guide(), ..)`).
+impl<M: Model> GuideFor<M> for AutoNormal<M> {}
+impl<M: Model> GuideFor<M> for AutoDelta<M> {}
+impl<M: Model> GuideFor<M> for AutoDiagonalNormal<M> {}
+impl<M: Model> GuideFor<M> for AutoMultivariateNormal<M> {}
+impl<M: Model> GuideFor<M> for AutoLowRankMultivariateNormal<M> {}
+impl<M: Model> GuideFor<M> for &AutoNormal<M> {}
+impl<M: Model> GuideFor<M> for &AutoDelta<M> {}
+impl<M: Model> GuideFor<M> for &AutoDiagonalNormal<M> {}
+impl<M: Model> GuideFor<M> for &AutoMultivariateNormal<M> {}
+impl<M: Model> GuideFor<M> for &AutoLowRankMultivariateNormal<M> {}
 
 pub use super::init::InitLoc;
 

@@ -1,5 +1,6 @@
 //! Writing MCMC draws out: one CSV file per chain (Stan's sampler columns, then one column per
-//! scalar entry of every site), and a JSON file that ArviZ reads with `from_dict`.
+//! scalar entry of every site), and a JSON file that ArviZ reads with `from_dict`. The writers
+//! are [`crate::infer`]'s shared ones (also used by `Predictive`'s samples).
 //!
 //! ```python
 //! import json, arviz as az
@@ -9,14 +10,13 @@
 //! az.summary(idata)
 //! ```
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::samples::{entry_label, McmcSamples};
-use crate::checkpoint::write_atomically;
+use super::samples::McmcSamples;
 use crate::error::{Error, Result};
+use crate::infer::export::{self, num, Draws};
 
 /// The sampler columns of the CSV files, as Stan names them.
 const STAN_COLUMNS: [&str; 7] = [
@@ -29,24 +29,31 @@ const STAN_COLUMNS: [&str; 7] = [
     "energy__",
 ];
 
+impl Draws for McmcSamples {
+    fn num_chains(&self) -> usize {
+        self.chains.len()
+    }
+    fn num_draws(&self) -> usize {
+        self.num_draws
+    }
+    fn site(&self, k: usize) -> (&str, &[usize]) {
+        (&self.layout[k].name, &self.layout[k].shape)
+    }
+    fn values(&self, chain: usize, draw: usize, k: usize) -> &[f64] {
+        self.draw(chain, draw, k)
+    }
+}
+
 impl McmcSamples {
     /// The draws of chain `chain` as CSV: a header, then one row per draw with Stan's sampler
     /// columns (`lp__` is the log-density in unconstrained space, `-potential_energy`) and one
     /// column per scalar entry of every site (`mu`, `theta[0]`, ...).
     pub fn to_csv(&self, chain: usize) -> Result<String> {
         let stats = self.stats(chain)?;
-        let mut out = String::new();
-        let mut header: Vec<String> = STAN_COLUMNS.iter().map(|s| s.to_string()).collect();
-        for l in &self.layout {
-            for j in 0..l.numel() {
-                header.push(entry_label(&l.name, &l.shape, j));
-            }
-        }
-        out.push_str(&header.join(","));
-        out.push('\n');
-        for (i, s) in stats.iter().enumerate() {
-            let _ = write!(
-                out,
+        let sites: Vec<usize> = (0..self.layout.len()).collect();
+        Ok(export::csv(self, chain, &sites, &STAN_COLUMNS, |i| {
+            let s = &stats[i];
+            format!(
                 "{},{},{},{},{},{},{}",
                 -s.potential_energy,
                 s.accept_prob,
@@ -55,15 +62,8 @@ impl McmcSamples {
                 s.num_steps,
                 u8::from(s.diverging),
                 s.energy
-            );
-            for k in 0..self.layout.len() {
-                for v in self.draw(chain, i, k) {
-                    let _ = write!(out, ",{v}");
-                }
-            }
-            out.push('\n');
-        }
-        Ok(out)
+            )
+        }))
     }
 
     /// Writes one CSV file per chain ([`McmcSamples::to_csv`]), `{prefix}_chain{c}.csv`, each
@@ -83,7 +83,7 @@ impl McmcSamples {
         (0..self.num_chains())
             .map(|c| {
                 let path = dir.join(format!("{stem}_chain{c}.csv"));
-                write_atomically(&path, self.to_csv(c)?.as_bytes(), |_| Ok(()))?;
+                export::write_text(&path, &self.to_csv(c)?)?;
                 Ok(path)
             })
             .collect()
@@ -94,19 +94,8 @@ impl McmcSamples {
     /// `lp`, `acceptance_rate`, `step_size`, `tree_depth`, `n_steps`, `diverging`, `energy`
     /// (each `[chain, draw]`).
     pub fn to_arviz_json(&self) -> Value {
-        let mut posterior = Map::new();
-        for (k, l) in self.layout.iter().enumerate() {
-            let chains: Vec<Value> = (0..self.num_chains())
-                .map(|c| {
-                    Value::Array(
-                        (0..self.num_draws)
-                            .map(|i| nest(self.draw(c, i, k), &l.shape))
-                            .collect(),
-                    )
-                })
-                .collect();
-            posterior.insert(l.name.clone(), Value::Array(chains));
-        }
+        let sites: Vec<usize> = (0..self.layout.len()).collect();
+        let posterior = export::arviz_group(self, &sites);
         type Field = fn(&super::DrawStats) -> Value;
         let fields: [(&str, Field); 7] = [
             ("lp", |s| num(-s.potential_energy)),
@@ -134,29 +123,6 @@ impl McmcSamples {
 
     /// Writes [`McmcSamples::to_arviz_json`] to `path`, atomically.
     pub fn write_arviz_json(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let text = serde_json::to_string(&self.to_arviz_json())
-            .map_err(|e| Error::file(path, e.to_string()))?;
-        write_atomically(path, text.as_bytes(), |_| Ok(()))
-    }
-}
-
-/// A JSON number (`null` for a non-finite value, which JSON cannot hold).
-fn num(v: f64) -> Value {
-    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
-}
-
-/// Row-major values as nested arrays of `shape` (a bare number for a scalar).
-fn nest(values: &[f64], shape: &[usize]) -> Value {
-    match shape.split_first() {
-        None => num(values.first().copied().unwrap_or(f64::NAN)),
-        Some((&n, rest)) => {
-            let step = rest.iter().product::<usize>();
-            Value::Array(
-                (0..n)
-                    .map(|i| nest(&values[i * step..(i + 1) * step], rest))
-                    .collect(),
-            )
-        }
+        export::write_json(path.as_ref(), &self.to_arviz_json())
     }
 }

@@ -71,5 +71,6 @@ pub use kernel::{DrawStats, HmcSettings, Kernel};
 pub use mass_matrix::MassMatrix;
 pub use nuts::Nuts;
 pub use potential::SiteLayout;
+pub(crate) use samples::entry_label;
 pub use samples::McmcSamples;
 pub use summary::{McmcSummary, McmcSummaryRow};

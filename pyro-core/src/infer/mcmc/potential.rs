@@ -324,7 +324,7 @@ where
                     ctx.with_handler(handler, |ctx| model.call(ctx, args))
                 });
                 if let Some(e) = ctx.take_error() {
-                    return Err(e);
+                    return Err(e.in_function(M::NAME));
                 }
                 let total = en.finish()?;
                 (h, total)
@@ -337,7 +337,7 @@ where
             }
         };
         if let Some(e) = self.ctx.take_error() {
-            return Err(e);
+            return Err(e.in_function(M::NAME));
         }
         if let Some(i) = handler.seen.iter().position(|s| !s) {
             return Err(Error::Invalid(format!(

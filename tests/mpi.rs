@@ -1,0 +1,169 @@
+//! `DistributedSvi` on 2 MPI ranks (the `mpi` feature): `cargo test --features mpi --test mpi`.
+//!
+//! This test has its own `main` (`harness = false`): started by cargo, it launches itself under
+//! `mpirun -np 2` (with a time limit, so that a hang fails instead of blocking CI); started by
+//! `mpirun`, it is a rank and runs the checks. Without `mpirun` it is skipped with a message,
+//! except under CI (`CI` set), where that is a failure.
+
+use std::process::Command;
+
+use pyro::infer::DistributedSvi;
+use pyro::mpi::collective::SystemOperation;
+use pyro::mpi::topology::{Communicator, SimpleCommunicator};
+use pyro::mpi::traits::CommunicatorCollectives;
+use pyro::prelude::*;
+
+fn main() {
+    let under_mpirun = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if under_mpirun {
+        rank_main();
+    } else {
+        launch();
+    }
+}
+
+fn launch() {
+    if Command::new("mpirun").arg("--version").output().is_err() {
+        let msg = "mpi test skipped: `mpirun` not found (install Open MPI: apt-get install \
+                   libopenmpi-dev openmpi-bin; README, \"Scaling\")";
+        if std::env::var_os("CI").is_some() {
+            eprintln!("{msg}; under CI this is a failure");
+            std::process::exit(1);
+        }
+        println!("{msg}");
+        return;
+    }
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let out = Command::new("mpirun")
+        .args(["--allow-run-as-root", "--oversubscribe", "--timeout", "300"])
+        .args(["-np", "2"])
+        .arg(exe)
+        .output()
+        .expect("mpirun starts");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the 2-rank run failed: {}",
+        out.status
+    );
+    println!("mpi test: 2 ranks ok");
+}
+
+/// A rank's rows of `y_i = 0.7 + 1.5 x_i + noise`.
+struct Rows {
+    x: Tensor,
+    y: Tensor,
+}
+
+fn row(i: usize) -> (f64, f64) {
+    let x = ((i * 37 % 101) as f64 / 101.0 - 0.5) * 4.0;
+    (x, 0.7 + 1.5 * x + (i as f64 * 1.7).sin() * 0.8)
+}
+
+fn rows(range: std::ops::Range<usize>, poison: bool) -> Rows {
+    let (xs, mut ys): (Vec<f64>, Vec<f64>) = range.map(row).unzip();
+    if poison {
+        ys[3] = f64::NAN;
+    }
+    let n = xs.len();
+    Rows {
+        x: Tensor::new(xs, &[n]).unwrap(),
+        y: Tensor::new(ys, &[n]).unwrap(),
+    }
+}
+
+#[model]
+fn linreg(d: &Rows) {
+    let a = sample!("a", Normal::new(0.0, 10.0));
+    let b = sample!("b", Normal::new(0.0, 10.0));
+    let n = d.y.shape()[0];
+    let mean = &a + &b * &d.x;
+    plate!("data", n, |_idx| {
+        sample!("y", Normal::new(mean, 1.0), obs = d.y.clone());
+    });
+}
+
+#[guide(model = linreg)]
+fn linreg_guide(_d: &Rows) {
+    let a_loc = param!("a_loc", 0.0);
+    let a_scale = param!("a_scale", 1.0, constraint = positive);
+    let b_loc = param!("b_loc", 0.0);
+    let b_scale = param!("b_scale", 1.0, constraint = positive);
+    sample!("a", Normal::new(a_loc, a_scale));
+    sample!("b", Normal::new(b_loc, b_scale));
+}
+
+fn svi(comm: &SimpleCommunicator) -> DistributedSvi<linreg, linreg_guide, Adam, TraceElbo> {
+    let adam = Adam::new(AdamConfig {
+        lr: 0.05,
+        ..Default::default()
+    });
+    Svi::new(linreg, linreg_guide, adam, TraceElbo::new(2))
+        .seed(7)
+        .distributed(comm, "data")
+}
+
+fn unconstrained(store: &ParamStore) -> Vec<f64> {
+    store
+        .entries()
+        .iter()
+        .flat_map(|e| e.unconstrained().to_vec().unwrap())
+        .collect()
+}
+
+fn rank_main() {
+    let universe = pyro::mpi::initialize().expect("MPI starts once");
+    let world = universe.world();
+    let (rank, size) = (world.rank() as usize, world.size() as usize);
+    assert_eq!(size, 2, "run with 2 ranks");
+    let n = 1001;
+    let mine = rows(rank * n / size..(rank + 1) * n / size, false);
+
+    // 1. The same fit as one process on the whole data (rank 0 checks, on a one-rank
+    //    communicator), and the same parameters on every rank.
+    let mut dist = svi(&world);
+    let losses: Vec<f64> = (0..60).map(|_| dist.step(&mine).unwrap()).collect();
+    let p = unconstrained(dist.params());
+    let (mut hi, mut lo) = (vec![0.0; p.len()], vec![0.0; p.len()]);
+    world.all_reduce_into(&p[..], &mut hi[..], SystemOperation::max());
+    world.all_reduce_into(&p[..], &mut lo[..], SystemOperation::min());
+    assert_eq!(hi, lo, "ranks hold different parameters");
+    if rank == 0 {
+        let whole = rows(0..n, false);
+        let mut single = svi(&SimpleCommunicator::self_comm());
+        let single_losses: Vec<f64> = (0..60).map(|_| single.step(&whole).unwrap()).collect();
+        for (a, b) in losses.iter().zip(&single_losses) {
+            assert!((a - b).abs() <= 1e-11 * a.abs(), "loss {a} vs {b}");
+        }
+        for (a, b) in p.iter().zip(unconstrained(single.params())) {
+            assert!((a - b).abs() < 1e-10, "parameter {a} vs {b}");
+        }
+    }
+    world.barrier();
+
+    // 2. A rank's bad data stops every rank with that rank's error, and no rank hangs; the
+    //    next step with good data goes on.
+    let bad = rows(rank * n / size..(rank + 1) * n / size, rank == 1);
+    let e = dist.step(&bad).unwrap_err().to_string();
+    assert!(e.contains("rank 1 of 2") && e.contains("`y`"), "{e}");
+    let before = unconstrained(dist.params());
+    assert_eq!(before, p, "a failed step changed the parameters");
+    dist.step(&mine).unwrap();
+
+    // 3. Checkpoints come from rank 0 only.
+    let dir = std::env::temp_dir().join(format!("pyro-mpi-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("ckpt-rank{rank}.json"));
+    dist.save(&path).unwrap();
+    assert_eq!(path.exists(), rank == 0, "rank {rank} wrote a checkpoint");
+    let _ = std::fs::remove_dir_all(&dir);
+    world.barrier();
+    if rank == 0 {
+        println!(
+            "rank 0: distributed fit equals the single-process fit; errors and checkpoints ok"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+use pyro::prelude::*;
+
+#[model]
+fn m(x: f64) {
+    sample!("x", Normal::new(0.0, 1.0), obs = x);
+}
+
+#[model]
+#[guide(model = m)]
+fn g(_x: f64) {}
+
+fn main() {
+    let _ = Svi::new(m, g, Adam::new(AdamConfig::default()), TraceElbo::default());
+}

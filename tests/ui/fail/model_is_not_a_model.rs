@@ -1,0 +1,10 @@
+use pyro::prelude::*;
+
+struct Plain;
+
+#[guide(model = Plain)]
+fn g(_x: f64) {}
+
+fn main() {
+    let _ = Plain;
+}

@@ -1,0 +1,16 @@
+use pyro::prelude::*;
+
+#[model]
+fn m(x: f64) {
+    let z = sample!("z", Normal::new(0.0, 1.0));
+    sample!("x", Normal::new(z, 1.0), obs = x);
+}
+
+#[guide(model = m)]
+fn g(_x: f64) {
+    sample!("z", Normal::new(0.0, 1.0));
+}
+
+fn main() {
+    let _ = Svi::new(g, m, Adam::new(AdamConfig::default()), TraceElbo::default());
+}
