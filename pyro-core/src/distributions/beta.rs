@@ -9,7 +9,7 @@ use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
 use crate::rng::Rng;
-use crate::tensor::{custom_elementwise, fastmath, Shape, Tensor};
+use crate::tensor::{custom_elementwise, fastmath, numel, Data, Shape, Tensor};
 
 /// Beta(concentration1 α, concentration0 β): density `x^(α-1) (1-x)^(β-1) / B(α, β)` on
 /// `[0, 1]`. `log_prob` is `-inf` outside `[0, 1]`; at the ends it is the limit (`+inf`, `ln β`
@@ -91,32 +91,68 @@ pub(crate) fn log_odds((ca, ua): (f64, f64), a: f64, (cb, ub): (f64, f64), b: f6
     ((ca - cb) * s + ua * (s / a) - ub * (s / b)) / s
 }
 
+/// One Beta(a, b) draw and, where asked, its implicit reparameterisation derivatives in `a`
+/// and `b`: `x = sigmoid(d)`, `d = ln X - ln Y`, `dx/da = x (1 - x) d ln X / da`.
+fn beta_draw(rng: &mut Rng, a: f64, b: f64, need_a: bool, need_b: bool) -> (f64, f64, f64) {
+    let (pa, pb) = (log_gamma_parts(rng, a), log_gamma_parts(rng, b));
+    let d = log_odds(pa, a, pb, b);
+    let x = fastmath::sigmoid(d).clamp(f64::MIN_POSITIVE, BELOW_ONE);
+    if !(need_a || need_b) {
+        return (x, 0.0, 0.0);
+    }
+    // x (1 - x) from d, without the cancellation of 1 - x.
+    let e = fastmath::exp(-d.abs());
+    let w = e / ((1.0 + e) * (1.0 + e));
+    let da = if need_a {
+        w * pathwise_log_grad(a, log_gamma_of(pa, a))
+    } else {
+        0.0
+    };
+    let db = if need_b {
+        -w * pathwise_log_grad(b, log_gamma_of(pb, b))
+    } else {
+        0.0
+    };
+    (x, da, db)
+}
+
 /// Beta draws of `shape` with the implicit reparameterisation gradient in both concentrations
-/// (one tape operation): `x = sigmoid(d)`, `d = ln X - ln Y`, `dx/dα = x (1 - x) d ln X / dα`.
+/// (one tape operation, see [`beta_draw`]).
 fn beta_rsample(c1: &Tensor, c0: &Tensor, shape: &[usize], rng: &mut Rng) -> Tensor {
+    let (need_a, need_b) = (c1.requires_grad(), c0.requires_grad());
+    if let (Data::Scalar(a), Data::Scalar(b), 1) = (&c1.data, &c0.data, numel(shape)) {
+        // One draw (the common case of small models): no buffer.
+        let (x, da, db) = beta_draw(rng, *a, *b, need_a, need_b);
+        let x = Tensor::full(shape, x);
+        let (da, db) = (Tensor::full(shape, da), Tensor::full(shape, db));
+        return match (need_a, need_b) {
+            // Two one-input nodes (`x + 0` carrying the derivative in b): a node of four
+            // inputs would spill the tape's inline input lists to the heap on every step.
+            (true, true) => {
+                custom_elementwise(&[c1], x, &[da])
+                    + custom_elementwise(&[c0], Tensor::full(shape, 0.0), &[db])
+            }
+            (true, false) => custom_elementwise(&[c1], x, &[da]),
+            (false, true) => custom_elementwise(&[c0], x, &[db]),
+            (false, false) => x,
+        };
+    }
     let (a, b) = (c1.detach().bcast(shape), c0.detach().bcast(shape));
     let (av, bv) = match (a.values(), b.values()) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return Tensor::poisoned(e),
     };
-    let (need_a, need_b) = (c1.requires_grad(), c0.requires_grad());
     let n = av.len();
     let mut x = Vec::with_capacity(n);
     let (mut da, mut db) = (Vec::new(), Vec::new());
     for (&a, &b) in av.iter().zip(bv) {
-        let (pa, pb) = (log_gamma_parts(rng, a), log_gamma_parts(rng, b));
-        let d = log_odds(pa, a, pb, b);
-        x.push(fastmath::sigmoid(d).clamp(f64::MIN_POSITIVE, BELOW_ONE));
-        if need_a || need_b {
-            // x (1 - x) from d, without the cancellation of 1 - x.
-            let e = fastmath::exp(-d.abs());
-            let w = e / ((1.0 + e) * (1.0 + e));
-            if need_a {
-                da.push(w * pathwise_log_grad(a, log_gamma_of(pa, a)));
-            }
-            if need_b {
-                db.push(-w * pathwise_log_grad(b, log_gamma_of(pb, b)));
-            }
+        let (xi, dai, dbi) = beta_draw(rng, a, b, need_a, need_b);
+        x.push(xi);
+        if need_a {
+            da.push(dai);
+        }
+        if need_b {
+            db.push(dbi);
         }
     }
     let x = super::util::tensor_of(x, shape);
