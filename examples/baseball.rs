@@ -12,6 +12,7 @@
 
 use pyro::data::load_table;
 use pyro::infer::summary::{format_table, summarize};
+use pyro::plot::{moving_average, LinePlot};
 use pyro::prelude::*;
 
 #[model]
@@ -65,6 +66,16 @@ fn main() -> pyro::Result<()> {
     for (step, loss) in losses.iter().enumerate().step_by(1000) {
         println!("step {step:>5}  loss {loss:.3}");
     }
+
+    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/baseball/elbo.png");
+    LinePlot::new("Baseball partial pooling: ELBO loss during SVI")
+        .x_label("step")
+        .y_label("loss (-ELBO, nats)")
+        .series_faint("loss per step", &losses)
+        .series("moving average, 100 steps", &moving_average(&losses, 100))
+        .log_y_when_useful()
+        .save(out)?;
+    println!("ELBO curve: {out}");
 
     let samples = Predictive::new(partial_pooling, svi.guide(), svi.params(), 4000)
         .seed(1)

@@ -6,6 +6,7 @@
 //!
 //! Run: `cargo run --release --example coin`
 
+use pyro::plot::{moving_average, LinePlot};
 use pyro::prelude::*;
 
 #[model]
@@ -54,7 +55,7 @@ fn main() -> pyro::Result<()> {
     let mut svi = Svi::new(coin, coin_guide, adam, TraceElbo::default()).seed(0);
 
     // 5000 steps, with a progress bar on a terminal; it returns the loss of each step.
-    svi.run(5000, &data)?;
+    let losses = svi.run(5000, &data)?;
 
     let alpha_q = svi.params().scalar("alpha_q")?;
     let beta_q = svi.params().scalar("beta_q")?;
@@ -66,5 +67,14 @@ fn main() -> pyro::Result<()> {
     println!(
         "based on the data and our prior belief, the fairness of the coin is {mean:.3} +- {std:.3}"
     );
+    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/coin/elbo.png");
+    LinePlot::new("Coin fairness: ELBO loss during SVI")
+        .x_label("step")
+        .y_label("loss (-ELBO, nats)")
+        .series_faint("loss per step", &losses)
+        .series("moving average, 100 steps", &moving_average(&losses, 100))
+        .log_y_when_useful()
+        .save(out)?;
+    println!("ELBO curve: {out}");
     Ok(())
 }

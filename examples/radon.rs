@@ -13,6 +13,7 @@
 
 use pyro::data::load_table;
 use pyro::infer::summary::{format_table, summary};
+use pyro::plot::{moving_average, LinePlot};
 use pyro::prelude::*;
 
 struct Radon {
@@ -110,6 +111,15 @@ fn main() -> pyro::Result<()> {
     for (step, loss) in losses.iter().enumerate().step_by(1000) {
         println!("step {step:>5}  loss {loss:.2}");
     }
+    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/radon/elbo.png");
+    LinePlot::new("Radon: ELBO loss during SVI (AutoNormal)")
+        .x_label("step")
+        .y_label("loss (-ELBO, nats)")
+        .series_faint("loss per step", &losses)
+        .series("moving average, 100 steps", &moving_average(&losses, 100))
+        .log_y_when_useful()
+        .save(out)?;
+    println!("ELBO curve: {out}");
     let samples = Predictive::new(radon, svi.guide(), svi.params(), 2000)
         .seed(1)
         .run(&data)?;
