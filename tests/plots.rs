@@ -85,6 +85,29 @@ fn a_line_plot_has_its_title_axes_and_coloured_lines() {
 }
 
 #[test]
+fn the_legend_goes_where_the_lines_are_not() {
+    // The legend's frame is the only grey of (160, 160, 160) in a line plot.
+    let frame = |p: [u8; 3]| p == [160, 160, 160];
+    let (top, bottom) = ((0, 220), (220, 440));
+    // A falling loss leaves the upper right free: the legend is drawn there.
+    let falling: Vec<f64> = (0..100).map(|i| 100.0 - i as f64).collect();
+    let im = LinePlot::new("falling")
+        .series("loss", &falling)
+        .render()
+        .unwrap();
+    assert!(count(&im, (360, 720), top, frame) > 50);
+    assert_eq!(count(&im, (360, 720), bottom, frame), 0);
+    // A rising log-likelihood runs through the upper right: the legend moves to the lower right.
+    let rising: Vec<f64> = falling.iter().map(|v| -v).collect();
+    let im = LinePlot::new("rising")
+        .series("log-likelihood", &rising)
+        .render()
+        .unwrap();
+    assert_eq!(count(&im, (360, 720), top, frame), 0);
+    assert!(count(&im, (360, 720), bottom, frame) > 50);
+}
+
+#[test]
 fn a_heatmap_has_a_colour_bar_from_the_minimum_to_the_maximum() {
     let k = 4;
     let m: Vec<f64> = (0..k * k).map(|i| i as f64 / (k * k - 1) as f64).collect();

@@ -43,6 +43,28 @@ impl LinePlot {
         }
     }
 
+    /// The loss curve every SVI example draws: the loss of each step (faint) under its moving
+    /// average over `window` steps, against the step, on a log scale when the loss falls over
+    /// orders of magnitude ([`LinePlot::log_y_when_useful`]).
+    ///
+    /// ```
+    /// use pyro_core::plot::LinePlot;
+    /// let losses: Vec<f64> = (0..300).map(|i| 100.0 / (1.0 + i as f64)).collect();
+    /// let image = LinePlot::loss_curve("Coin: ELBO loss", &losses, 100).render().unwrap();
+    /// assert_eq!((image.width, image.height), (720, 440));
+    /// ```
+    pub fn loss_curve(title: impl Into<String>, losses: &[f64], window: usize) -> LinePlot {
+        LinePlot::new(title)
+            .x_label("step")
+            .y_label("loss (-ELBO, nats)")
+            .series_faint("loss per step", losses)
+            .series(
+                format!("moving average, {window} steps"),
+                &moving_average(losses, window),
+            )
+            .log_y_when_useful()
+    }
+
     /// The label of the x axis.
     pub fn x_label(mut self, label: impl Into<String>) -> LinePlot {
         self.x_label = label.into();
@@ -134,6 +156,7 @@ impl LinePlot {
             }
         };
         let (y0, y1) = span(all().map(|p| p.1), log);
+        let corner = self.legend_corner((x0, x1), (y0, y1));
         let title = self.title.as_str();
         draw(&mut image, &format!("plot `{title}`"), |root| {
             root.fill(&WHITE).map_err(msg)?;
@@ -151,17 +174,53 @@ impl LinePlot {
                 for (k, s) in self.series.iter().enumerate() {
                     line(&mut chart, k, s, |y| y > 0.0)?;
                 }
-                legend(&mut chart, &self.series)
+                legend(&mut chart, &self.series, corner)
             } else {
                 let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(msg)?;
                 mesh(&mut chart, &self.x_label, &self.y_label)?;
                 for (k, s) in self.series.iter().enumerate() {
                     line(&mut chart, k, s, |_| true)?;
                 }
-                legend(&mut chart, &self.series)
+                legend(&mut chart, &self.series, corner)
             }
         })?;
         Ok(image)
+    }
+
+    /// The corner of the plot where the legend hides the fewest points: the upper right unless
+    /// the lines run through it (a log-likelihood that rises, say) and another corner is emptier.
+    fn legend_corner(&self, (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+        let to_unit = |v: f64, lo: f64, hi: f64, log: bool| {
+            if log {
+                (v.ln() - lo.ln()) / (hi.ln() - lo.ln())
+            } else {
+                (v - lo) / (hi - lo)
+            }
+        };
+        // The legend box covers about the outer 45% of the width and 25% of the height.
+        let mut counts = [0usize; 4];
+        for &(x, y) in self.series.iter().flat_map(|s| s.points.iter()) {
+            let (u, v) = (to_unit(x, x0, x1, false), to_unit(y, y0, y1, self.log_y));
+            if !(u.is_finite() && v.is_finite()) {
+                continue;
+            }
+            let (right, left, top, bottom) = (u > 0.55, u < 0.45, v > 0.75, v < 0.25);
+            for (i, inside) in [right && top, right && bottom, left && top, left && bottom]
+                .into_iter()
+                .enumerate()
+            {
+                counts[i] += usize::from(inside);
+            }
+        }
+        let corners = [
+            SeriesLabelPosition::UpperRight,
+            SeriesLabelPosition::LowerRight,
+            SeriesLabelPosition::UpperLeft,
+            SeriesLabelPosition::LowerLeft,
+        ];
+        // The first corner with the fewest points: ties go to the upper right.
+        let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
+        corners[best].clone()
     }
 }
 
@@ -259,7 +318,11 @@ where
     Ok(())
 }
 
-fn legend<'a, 'b: 'a, Y>(chart: &mut Chart<'a, 'b, Y>, series: &[Series]) -> Result<(), String>
+fn legend<'a, 'b: 'a, Y>(
+    chart: &mut Chart<'a, 'b, Y>,
+    series: &[Series],
+    corner: SeriesLabelPosition,
+) -> Result<(), String>
 where
     Y: Ranged<ValueType = f64>,
 {
@@ -268,7 +331,7 @@ where
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(corner)
         .label_font((FONT, 14))
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(160, 160, 160))
