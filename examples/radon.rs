@@ -13,8 +13,11 @@
 
 use pyro::data::load_table;
 use pyro::infer::summary::{format_table, summary};
-use pyro::plot::{moving_average, LinePlot};
+use pyro::plot::LinePlot;
 use pyro::prelude::*;
+
+#[path = "common/cli.rs"]
+mod cli;
 
 struct Radon {
     log_radon: Tensor,
@@ -76,26 +79,8 @@ fn load() -> pyro::Result<(Radon, Vec<String>)> {
     ))
 }
 
-const USAGE: &str = "usage: radon (no arguments)";
-
-/// This example takes no arguments: any is refused with the usage line.
-fn parse_args() -> Result<(), lexopt::Error> {
-    use lexopt::prelude::*;
-    if let Some(arg) = lexopt::Parser::from_env().next()? {
-        if matches!(arg, Short('h') | Long("help")) {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        return Err(arg.unexpected());
-    }
-    Ok(())
-}
-
 fn main() -> pyro::Result<()> {
-    parse_args().unwrap_or_else(|e| {
-        eprintln!("radon: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    cli::no_args("radon");
     let (data, names) = load()?;
     println!(
         "{} homes in {} counties",
@@ -112,13 +97,7 @@ fn main() -> pyro::Result<()> {
         println!("step {step:>5}  loss {loss:.2}");
     }
     let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/radon/elbo.png");
-    LinePlot::new("Radon: ELBO loss during SVI (AutoNormal)")
-        .x_label("step")
-        .y_label("loss (-ELBO, nats)")
-        .series_faint("loss per step", &losses)
-        .series("moving average, 100 steps", &moving_average(&losses, 100))
-        .log_y_when_useful()
-        .save(out)?;
+    LinePlot::loss_curve("Radon: ELBO loss during SVI (AutoNormal)", &losses, 100).save(out)?;
     println!("ELBO curve: {out}");
     let samples = Predictive::new(radon, svi.guide(), svi.params(), 2000)
         .seed(1)
