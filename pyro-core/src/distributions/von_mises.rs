@@ -1,5 +1,5 @@
 //! The von Mises distribution on the circle, with the logarithm of the modified Bessel function
-//! `I₀` written here (no crate provides a log-Bessel function, DESIGN.md section 5).
+//! `I₀` written here (no crate provides a log-Bessel function).
 
 use rand::Rng as _;
 

@@ -18,7 +18,7 @@ use crate::transforms::{biject_to, Transform};
 /// [`crate::infer::Svi`] keeps one, so that a step after the first allocates (almost) nothing.
 ///
 /// It is `Send` by construction: what it keeps of the step's tensors, traces and handlers is
-/// the capacity of emptied vectors ([`Spare`]), raw blocks ([`BoxPool`]) and a cleared tape
+/// the capacity of emptied vectors (`Spare`), raw blocks (`BoxPool`) and a cleared tape
 /// that no tensor refers to ([`TapeStorage`]), so an `Svi` can move to another thread.
 #[derive(Default)]
 pub struct StepStorage {
