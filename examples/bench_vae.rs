@@ -51,7 +51,7 @@ fn train(
         ..Default::default()
     });
     let mut svi = Svi::new(model, guide, adam, TraceElbo::default()).seed(seed);
-    let mut batches = Batches::new(train.len(), batch).shuffle(seed);
+    let mut batches = Batches::new(train.len(), batch)?.shuffle(seed);
     let test_x = test.tensor();
     let mut run = Run {
         epoch_ms: Vec::new(),

@@ -129,7 +129,7 @@ fn main() -> pyro::Result<()> {
         ..Default::default()
     });
     let mut svi = Svi::new(model, guide, adam, TraceElbo::default()).seed(0);
-    let mut batches = Batches::new(train.len(), batch).shuffle(0);
+    let mut batches = Batches::new(train.len(), batch)?.shuffle(0);
     let test_x = test.tensor();
     let (mut train_curve, mut test_curve) = (Vec::new(), Vec::new());
     for epoch in 1..=epochs {
