@@ -80,7 +80,7 @@ fn log_normalized(p: &Tensor, k: usize, sums: &[f64]) -> Tensor {
         .chunks(k)
         .zip(sums)
         .flat_map(|(row, s)| {
-            let ls = s.ln();
+            let ls = ln_sum(row, *s);
             row.iter().map(move |x| x.ln() - ls)
         })
         .collect();
@@ -91,6 +91,25 @@ fn log_normalized(p: &Tensor, k: usize, sums: &[f64]) -> Tensor {
         log_normalized_bw,
         Aux::None,
     )
+}
+
+/// `ln Σ p` for a row summing to `s` (within 1e-6 of 1): `ln p_max + ln_1p(Σ_{others} / p_max)`,
+/// so that the small probabilities still count where `s` rounds to the largest one
+/// (`[1e-300, 1]` sums to 1, but `ln(1 + 1e-300)` is 1e-300, the log-probability of category 1).
+fn ln_sum(row: &[f64], s: f64) -> f64 {
+    let Some((m, &pm)) = row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else {
+        return s.ln();
+    };
+    if pm <= 0.0 {
+        return s.ln();
+    }
+    let rest: f64 = row
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != m)
+        .map(|(_, &x)| x)
+        .sum();
+    pm.ln() + (rest / pm).ln_1p()
 }
 
 fn log_normalized_bw(args: &BackwardArgs<'_>) -> InputGrads {

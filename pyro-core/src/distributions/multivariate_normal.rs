@@ -217,12 +217,24 @@ impl Distribution for MultivariateNormal {
             (diff, 0.5)
         };
         let z = solve_lower_triangular(&self.scale_tril, &diff);
-        let lp = -(z.square().sum_dim(-1, false) * half_sq)
+        let mut lp = -(z.square().sum_dim(-1, false) * half_sq)
             - self.half_log_det()
             - self.n as f64 * LN_SQRT_2PI;
-        // With finite arguments, NaN comes only from the solve overflowing (inf - inf, 0 · inf):
-        // some |z_i| exceeds f64::MAX, so ½|z|² does too and the density underflows to 0.
         let finite = |t: &Tensor| t.values().is_ok_and(|v| v.iter().all(|x| x.is_finite()));
+        if finite(value) && finite(&self.loc) && !finite(&lp) {
+            // An intermediate of the solve overflowed (`L_10 z_0` near 2e308 while z is (-2, 4)):
+            // solve for the difference scaled by 2^-16 (exact), z = 2^16 L⁻¹(2^-16 (x - loc)).
+            const S: f64 = 1.0 / 65536.0;
+            let z = solve_lower_triangular(&self.scale_tril, &(value * S - &self.loc * S));
+            let scaled = -(z.square().sum_dim(-1, false) * (0.5 / (S * S)))
+                - self.half_log_det()
+                - self.n as f64 * LN_SQRT_2PI;
+            if finite(&scaled) {
+                lp = scaled;
+            }
+        }
+        // With finite arguments, NaN is left only where the solve overflows even so (inf - inf,
+        // 0 · inf): some |z_i| exceeds f64::MAX, ½|z|² does too and the density underflows to 0.
         if finite(value) && finite(&self.loc) {
             let nan = lp.map_const(|v| if v.is_nan() { 1.0 } else { 0.0 });
             return outside(&lp, &nan);
