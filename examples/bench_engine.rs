@@ -1,5 +1,5 @@
-//! Engine benchmarks (DESIGN.md section 5): forward + backward + Adam update per step, with the tape
-//! recycled between steps. Prints one JSON line per case.
+//! Engine benchmarks (ARCHITECTURE.md, "Decisions and their reasons"): forward + backward + Adam
+//! update per step, with the tape recycled between steps. Prints one JSON line per case.
 //!
 //! ```sh
 //! cargo run --release --example bench_engine
