@@ -1,12 +1,11 @@
 //! Dataset loaders and minibatching: MNIST in IDX format (raw or gzipped), the 8x8 UCI digits
-//! (CSV, optionally gzipped), CSV tables with a header ([`load_table`]), a seeded minibatch
-//! iterator, and a small grayscale PNG writer for pictures of results.
+//! (CSV, optionally gzipped), CSV tables with a header ([`load_table`]) and a seeded minibatch
+//! iterator. Pictures of results are drawn by `crate::plot` (the `plots` feature).
 //!
 //! Every loader error is an [`Error::File`] that names the file and what was expected.
 
 mod digits;
 mod mnist;
-pub mod png;
 mod table;
 
 pub use digits::{load_digits, DIGITS_MAX_BYTES};

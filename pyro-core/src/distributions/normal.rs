@@ -2,7 +2,7 @@
 
 use super::fused::{log_density, log_density_sum, Kernel};
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, standard_normal};
+use super::util::{affine, batch_of, check_param, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -88,7 +88,7 @@ impl Distribution for Normal {
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
         let eps = standard_normal(rng, &self.batch);
-        Ok(&self.loc + &self.scale * eps)
+        Ok(affine(&self.loc, &self.scale, &eps))
     }
     fn has_rsample(&self) -> bool {
         true
