@@ -77,6 +77,8 @@ fn dist(name: &str, a: &[f64]) -> (Box<dyn Distribution>, Tensor) {
         "Poisson" => Box::new(Poisson::new(a[0]).unwrap()),
         "Binomial" => Box::new(Binomial::new(a[0], a[1]).unwrap()),
         "BinomialLogits" => Box::new(Binomial::from_logits(a[0], a[1]).unwrap()),
+        "NegativeBinomialLogits" => Box::new(NegativeBinomial::from_logits(a[0], a[1]).unwrap()),
+        "GammaPoisson" => Box::new(GammaPoisson::new(a[0], a[1]).unwrap()),
         "Bernoulli" => Box::new(Bernoulli::new(a[0]).unwrap()),
         "BernoulliLogits" => Box::new(Bernoulli::from_logits(a[0]).unwrap()),
         "Dirichlet" => {

@@ -88,6 +88,16 @@ DISTS = {
     "BinomialLogits": lambda n, l, k: log_choose(n, k)
     + xlogy(F(k), sigmoid(l))
     + xlogy(F(n) - k, sigmoid(-F(l))),
+    "NegativeBinomialLogits": lambda r, l, k: mp.loggamma(F(r) + k)
+    - mp.loggamma(r)
+    - mp.loggamma(F(k) + 1)
+    + F(r) * mp.log(sigmoid(-F(l)))
+    + xlogy(F(k), sigmoid(l)),
+    "GammaPoisson": lambda a, b, k: mp.loggamma(F(a) + k)
+    - mp.loggamma(a)
+    - mp.loggamma(F(k) + 1)
+    + F(a) * mp.log(F(b) / (1 + F(b)))
+    - F(k) * mp.log(1 + F(b)),
     "Bernoulli": lambda p, x: mp.log(p) if x == 1 else mp.log(1 - F(p)),
     "BernoulliLogits": lambda l, x: mp.log(sigmoid(l)) if x == 1 else mp.log(sigmoid(-F(l))),
 }
@@ -268,6 +278,22 @@ DIST_CASES = [
     ("Uniform", (-1e308, 1e308, 1e308)),
     ("Uniform", (0.0, 1e-300, 5e-301)),
     ("Uniform", (1.0, 1.0 + 2.0**-52, 1.0)),
+    # Negative binomial (PyTorch's logits) and gamma-Poisson
+    ("NegativeBinomialLogits", (1e15, 0.0, 1e15)),
+    ("NegativeBinomialLogits", (1e15, -1.0, 367879441171442.0)),
+    ("NegativeBinomialLogits", (0.5, 2.0, 3.0)),
+    ("NegativeBinomialLogits", (1e-3, 0.0, 0.0)),
+    ("NegativeBinomialLogits", (1e-3, 0.0, 7.0)),
+    ("NegativeBinomialLogits", (10.0, 800.0, 5.0)),
+    ("NegativeBinomialLogits", (10.0, -800.0, 0.0)),
+    ("NegativeBinomialLogits", (10.0, -800.0, 3.0)),
+    ("NegativeBinomialLogits", (1e300, 0.0, 1e300)),
+    ("GammaPoisson", (1e15, 1.0, 1e15)),
+    ("GammaPoisson", (2.0, 1e300, 0.0)),
+    ("GammaPoisson", (2.0, 1e300, 1.0)),
+    ("GammaPoisson", (2.0, 1e-300, 5.0)),
+    ("GammaPoisson", (0.5, 0.5, 3.0)),
+    ("GammaPoisson", (1e-300, 1.0, 0.0)),
     # Dirichlet: K concentrations then K values
     ("Dirichlet", (1e15, 2e15, 1e15, 0.25, 0.5, 0.25)),
     ("Dirichlet", (1e-3, 1e-3, 1e-3, 1e-300, 0.5, 0.5)),

@@ -53,6 +53,19 @@ pub(super) fn parse(
         check_param(dist, "logits", &l, "a number below +inf", |x| {
             !x.is_nan() && x < f64::INFINITY
         })?;
+        // A row of -inf only has no normalisation (every probability would be 0/0).
+        if l.detach()
+            .logsumexp_dim(-1, false)
+            .values()?
+            .iter()
+            .any(|s| !s.is_finite())
+        {
+            return Err(Error::InvalidParameter {
+                dist,
+                param: "logits",
+                reason: "must have a finite logit in every row, got a row of -inf".into(),
+            });
+        }
         &l - l.logsumexp_dim(-1, true)
     };
     Ok((logits, batch, k))

@@ -1,7 +1,6 @@
 //! The zero-inflated Poisson distribution.
 
 use rand::Rng as _;
-use rand_distr::Distribution as _;
 
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param, draw, inside, not_integer_in, outside};
@@ -117,7 +116,7 @@ impl Distribution for ZeroInflatedPoisson {
             if rng.random::<f64>() < a[0] {
                 0.0
             } else {
-                rand_distr::Poisson::new(a[1]).map_or(f64::NAN, |p| p.sample(rng))
+                super::poisson::poisson_draw(rng, a[1])
             }
         })
     }
@@ -126,7 +125,7 @@ impl Distribution for ZeroInflatedPoisson {
         let bad = not_integer_in(value, 0.0, f64::INFINITY);
         let k = inside(value, &bad, 0.0);
         let rate = &self.rate;
-        let poisson = &k * rate.ln() - rate - (&k + 1.0).lgamma();
+        let poisson = super::poisson::poisson_log_prob(rate, &k);
         let zero = k.eq_mask(&Tensor::scalar(0.0));
         let lp = match &self.gate {
             Gate::Probs(g) => {

@@ -24,6 +24,8 @@ pub struct Svi<M, G, O, L> {
     /// Scratch copies of the parameters a step updates, committed only when all are finite
     /// (kept between steps so that their buffers are reused).
     scratch: Vec<Vec<f64>>,
+    /// Whether observed values are checked against their distribution's support.
+    pub(super) validate: bool,
     /// Whether [`Svi::run`] draws a progress bar (when standard error is a terminal).
     pub(super) progress: bool,
 }
@@ -46,6 +48,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
             rng: rng_from_seed(0),
             storage: StepStorage::default(),
             scratch: Vec::new(),
+            validate: true,
             progress: true,
         }
     }
@@ -53,6 +56,16 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// Reseeds the random generator.
     pub fn seed(mut self, seed: u64) -> Self {
         self.rng = rng_from_seed(seed);
+        self
+    }
+
+    /// Switches the check of observed values against their distribution's support on (the
+    /// default) or off, for every step (see [`Context::set_validation`]): on, a step with an
+    /// observation outside the support fails with an error naming the site and the
+    /// distribution; off saves a pass over the data per step and scores such values by the
+    /// formula (e.g. soft Bernoulli targets, as Pyro's `validate_args=False`).
+    pub fn validate(mut self, on: bool) -> Self {
+        self.validate = on;
         self
     }
 
@@ -97,6 +110,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
         let rng = std::mem::replace(&mut self.rng, rng_from_seed(0));
         let mut ctx = Context::from_step_parts(params, rng, std::mem::take(&mut self.storage));
         ctx.grad_params = grad;
+        ctx.set_validation(self.validate);
         let r = f(self, &mut ctx);
         let (params, rng, storage) = ctx.into_step_parts();
         self.params = params;

@@ -49,6 +49,7 @@ pub struct Mcmc<K> {
     seed: u64,
     threads: Option<usize>,
     progress: bool,
+    validate: bool,
 }
 
 /// The seed of chain `chain` of a run seeded with `seed`: SplitMix64 of
@@ -78,6 +79,7 @@ impl<K: Kernel> Mcmc<K> {
             seed: 0,
             threads: None,
             progress: true,
+            validate: true,
         }
     }
 
@@ -116,6 +118,16 @@ impl<K: Kernel> Mcmc<K> {
     /// is not a terminal).
     pub fn progress(mut self, on: bool) -> Self {
         self.progress = on;
+        self
+    }
+
+    /// Switches the check of observed values against their distribution's support on (the
+    /// default) or off, for every run of the model (see
+    /// [`Context::set_validation`](crate::handlers::Context::set_validation)): on, a run with an
+    /// observation outside the support fails with an error naming the site and the
+    /// distribution; off scores such values by the formula.
+    pub fn validate(mut self, on: bool) -> Self {
+        self.validate = on;
         self
     }
 
@@ -271,11 +283,12 @@ impl<K: Kernel> Mcmc<K> {
         settings.validate(name)?;
         let seed = chain_seed(self.seed, chain);
         let mut rng = rng_from_seed(seed);
-        let ctx = Context::from_parts(
+        let mut ctx = Context::from_parts(
             ParamStore::new(),
             rng_from_seed(splitmix64(seed)),
             TapeStorage::default(),
         );
+        ctx.set_validation(self.validate);
         let (mut potential, z0) = Potential::new(
             ctx,
             self.kernel.model(),
