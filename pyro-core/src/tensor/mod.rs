@@ -66,8 +66,9 @@ pub use tape::Tape;
 pub use tape::TapeStorage;
 // For fused operations defined outside this module (nn::functional).
 pub(crate) use backward::{Aux, BackwardArgs, GradBuf, InputGrads};
+pub(crate) use broadcast::broadcast_strides;
+#[cfg(test)]
 pub(crate) use broadcast::reduce_to_shape as reduce_to;
-pub(crate) use broadcast::try_expand;
 pub(crate) use linalg::strided_extent;
 pub(crate) use tape::record;
 
