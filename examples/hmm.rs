@@ -15,6 +15,9 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use pyro::plot::{moving_average, Heatmap, LinePlot};
 use pyro::prelude::*;
+
+#[path = "common/cli.rs"]
+mod cli;
 use rand::{Rng as _, SeedableRng};
 
 const LOWEST: usize = 36;
@@ -190,30 +193,23 @@ fn log_likelihood_per_step(
 const USAGE: &str = "usage: hmm [--epochs N (10)] [--states K (16)] [--batch B (20)]";
 
 /// `(epochs, states, batch)` from the command line.
-fn parse_args() -> Result<(usize, usize, usize), lexopt::Error> {
+fn parse_args() -> (usize, usize, usize) {
     use lexopt::prelude::*;
     let (mut epochs, mut k, mut batch) = (10, 16, 20);
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("hmm", USAGE, |arg, parser| {
         match arg {
             Long("epochs") => epochs = parser.value()?.parse()?,
             Long("states") => k = parser.value()?.parse()?,
             Long("batch") => batch = parser.value()?.parse()?,
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok((epochs, k, batch))
+        Ok(true)
+    });
+    (epochs, k, batch)
 }
 
 fn main() -> pyro::Result<()> {
-    let (epochs, k, batch) = parse_args().unwrap_or_else(|e| {
-        eprintln!("hmm: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let (epochs, k, batch) = parse_args();
     let train = load("train")?;
     let test = load("test")?;
     println!(

@@ -23,6 +23,8 @@ use pyro::data::{load_digits, load_mnist, Batches, Dataset};
 use pyro::plot::{ImageGrid, LinePlot};
 use pyro::prelude::*;
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/vae_model.rs"]
 mod vae_model;
 use vae_model::{guide, model, Vae, VaeConfig};
@@ -41,34 +43,27 @@ struct Args {
     out: PathBuf,
 }
 
-fn parse_args() -> Result<Args, lexopt::Error> {
+fn parse_args() -> Args {
     use lexopt::prelude::*;
     let mut args = Args {
         dir: None,
         epochs: None,
         out: PathBuf::from("target/vae"),
     };
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("vae", USAGE, |arg, parser| {
         match arg {
             Long("epochs") => args.epochs = Some(parser.value()?.parse()?),
             Long("out") => args.out = parser.value()?.into(),
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
             Value(dir) if args.dir.is_none() => args.dir = Some(dir.into()),
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok(args)
+        Ok(true)
+    });
+    args
 }
 
 fn main() -> pyro::Result<()> {
-    let Args { dir, epochs, out } = parse_args().unwrap_or_else(|e| {
-        eprintln!("vae: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let Args { dir, epochs, out } = parse_args();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let candidates: Vec<PathBuf> = match &dir {
         Some(d) => vec![d.clone()],

@@ -108,6 +108,23 @@ fn the_legend_goes_where_the_lines_are_not() {
 }
 
 #[test]
+fn whole_epochs_get_whole_ticks() {
+    // Three epochs: tick labels 1, 2, 3 under the axis and nothing between them (no "1.5").
+    let im = LinePlot::new("per epoch")
+        .x_label("epoch")
+        .series("test", &[-13.0, -11.5, -10.5])
+        .render()
+        .unwrap();
+    // The plotting area runs from x = 86 to x = 706; its tick labels lie in y = 385..405.
+    let labels = (385, 405);
+    let at = |x: f64| 86.0 + (x - 1.0) / 2.0 * 620.0;
+    let around = |x: f64| ((at(x) - 12.0) as usize, (at(x) + 12.0) as usize);
+    assert!(count(&im, around(2.0), labels, dark) > 5);
+    assert_eq!(count(&im, around(1.5), labels, dark), 0);
+    assert_eq!(count(&im, around(2.5), labels, dark), 0);
+}
+
+#[test]
 fn a_heatmap_has_a_colour_bar_from_the_minimum_to_the_maximum() {
     let k = 4;
     let m: Vec<f64> = (0..k * k).map(|i| i as f64 / (k * k - 1) as f64).collect();

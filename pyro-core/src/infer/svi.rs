@@ -13,6 +13,40 @@ use crate::tensor::Tensor;
 ///
 /// `Svi` owns its parameter store, optimiser state and random generator: two `Svi`s never share
 /// state, and an `Svi` can move to another thread.
+/// ```
+/// use pyro::prelude::*;
+///
+/// // mu ~ Normal(0, 10), x_i ~ Normal(mu, 1); the guide is Normal(loc, scale).
+/// #[model]
+/// fn model(x: &[f64]) {
+///     let mu = sample!("mu", Normal::new(0.0, 10.0));
+///     plate!("data", x.len(), |_| {
+///         sample!("x", Normal::new(mu.clone(), 1.0), obs = x.to_vec());
+///     });
+/// }
+///
+/// #[guide(model = model)]
+/// fn guide(_x: &[f64]) {
+///     let loc = param!("loc", 0.0);
+///     let scale = param!("scale", 1.0, constraint = positive);
+///     sample!("mu", Normal::new(loc, scale));
+/// }
+///
+/// # fn main() -> pyro::Result<()> {
+/// let x = [0.9, 1.4, 1.1, 0.6];
+/// let adam = Adam::new(AdamConfig { lr: 0.05, ..Default::default() })
+///     .with_schedule(LrSchedule::Exponential { gamma: 0.995 });
+/// let mut svi = Svi::new(model, guide, adam, TraceElbo::default()).seed(0);
+/// for _ in 0..1000 {
+///     svi.step(&x)?;
+/// }
+/// // The exact posterior is Normal(4 / 4.01, 1 / sqrt(4.01)), in the guide's family.
+/// let (loc, scale) = (svi.params().scalar("loc")?, svi.params().scalar("scale")?);
+/// assert!((loc - 4.0 / 4.01).abs() < 0.05, "{loc}");
+/// assert!((scale - 1.0 / 4.01f64.sqrt()).abs() < 0.05, "{scale}");
+/// # Ok(())
+/// # }
+/// ```
 pub struct Svi<M, G, O, L> {
     pub(crate) model: M,
     pub(crate) guide: G,

@@ -157,6 +157,14 @@ impl LinePlot {
         };
         let (y0, y1) = span(all().map(|p| p.1), log);
         let corner = self.legend_corner((x0, x1), (y0, y1));
+        // Steps and epochs are whole numbers: over a short range, one tick per whole number
+        // rather than ticks at epoch 1.5.
+        let whole = all().all(|p| !p.0.is_finite() || p.0.fract() == 0.0);
+        let x_ticks = if whole && x1 - x0 < 8.0 {
+            (x1 - x0) as usize + 1
+        } else {
+            8
+        };
         let title = self.title.as_str();
         draw(&mut image, &format!("plot `{title}`"), |root| {
             root.fill(&WHITE).map_err(msg)?;
@@ -170,14 +178,14 @@ impl LinePlot {
                 let mut chart = builder
                     .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
                     .map_err(msg)?;
-                mesh(&mut chart, &self.x_label, &self.y_label)?;
+                mesh(&mut chart, &self.x_label, &self.y_label, x_ticks)?;
                 for (k, s) in self.series.iter().enumerate() {
                     line(&mut chart, k, s, |y| y > 0.0)?;
                 }
                 legend(&mut chart, &self.series, corner)
             } else {
                 let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(msg)?;
-                mesh(&mut chart, &self.x_label, &self.y_label)?;
+                mesh(&mut chart, &self.x_label, &self.y_label, x_ticks)?;
                 for (k, s) in self.series.iter().enumerate() {
                     line(&mut chart, k, s, |_| true)?;
                 }
@@ -226,7 +234,12 @@ impl LinePlot {
 
 type Chart<'a, 'b, Y> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, Y>>;
 
-fn mesh<Y>(chart: &mut Chart<'_, '_, Y>, x_label: &str, y_label: &str) -> Result<(), String>
+fn mesh<Y>(
+    chart: &mut Chart<'_, '_, Y>,
+    x_label: &str,
+    y_label: &str,
+    x_ticks: usize,
+) -> Result<(), String>
 where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
@@ -238,7 +251,7 @@ where
         .label_style((FONT, 13))
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(205, 205, 205))
-        .x_labels(8)
+        .x_labels(x_ticks)
         .y_labels(8)
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
