@@ -75,15 +75,15 @@ pub(super) fn parse(
 /// one pass forward and one backward, where `ln` then `logsumexp` took four nodes and an
 /// exponential per entry each way.
 fn log_normalized(p: &Tensor, k: usize, sums: &[f64]) -> Tensor {
-    let v: Vec<f64> = p
-        .raw()
-        .chunks(k)
-        .zip(sums)
-        .flat_map(|(row, s)| {
-            let ls = s.ln();
-            row.iter().map(move |x| x.ln() - ls)
-        })
-        .collect();
+    // Written into a buffer of the known size (a `flat_map` collect grows it entry by entry).
+    let raw = p.raw();
+    let mut v = vec![0.0; raw.len()];
+    for ((out, row), s) in v.chunks_mut(k).zip(raw.chunks(k)).zip(sums) {
+        let ls = s.ln();
+        for (o, &x) in out.iter_mut().zip(row) {
+            *o = x.ln() - ls;
+        }
+    }
     record(
         &[p],
         Shape::from_slice(p.shape()),
