@@ -293,8 +293,8 @@ def main():
                                                              m.get("uptime_end", "?").split("load average:")[-1].strip()))
     p("- versions: {}; {}".format(m.get("rustc", "?"), ", ".join("{} {}".format(k, v) for k, v in sorted(versions.items()))))
     p()
-    p("Time ratio = pyro-rs time / peer time: below 1 means pyro-rs is faster (the targets of DESIGN.md "
-      "section 6: at most 0.01 against Pyro and 0.1 against NumPyro on small models, below 1 against "
+    p("Time ratio = pyro-rs time / peer time: below 1 means pyro-rs is faster (the targets of ARCHITECTURE.md, "
+      "\"Decisions and their reasons\": at most 0.01 against Pyro and 0.1 against NumPyro on small models, below 1 against "
       "both on the VAE and HMM). NumPyro is given as a jitted step called from a Python loop (\"step "
       "loop\", the analogue of `svi.step`) and as all steps fused into one XLA program (\"fused\"), "
       "compile time excluded.")

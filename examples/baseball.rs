@@ -12,7 +12,11 @@
 
 use pyro::data::load_table;
 use pyro::infer::summary::{format_table, summarize};
+use pyro::plot::LinePlot;
 use pyro::prelude::*;
+
+#[path = "common/cli.rs"]
+mod cli;
 
 #[model]
 fn partial_pooling(hits: &[f64], at_bats: f64) {
@@ -25,26 +29,8 @@ fn partial_pooling(hits: &[f64], at_bats: f64) {
     });
 }
 
-const USAGE: &str = "usage: baseball (no arguments)";
-
-/// This example takes no arguments: any is refused with the usage line.
-fn parse_args() -> Result<(), lexopt::Error> {
-    use lexopt::prelude::*;
-    if let Some(arg) = lexopt::Parser::from_env().next()? {
-        if matches!(arg, Short('h') | Long("help")) {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        return Err(arg.unexpected());
-    }
-    Ok(())
-}
-
 fn main() -> pyro::Result<()> {
-    parse_args().unwrap_or_else(|e| {
-        eprintln!("baseball: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    cli::no_args("baseball");
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/tables/pscl__EfronMorris.csv"
@@ -65,6 +51,15 @@ fn main() -> pyro::Result<()> {
     for (step, loss) in losses.iter().enumerate().step_by(1000) {
         println!("step {step:>5}  loss {loss:.3}");
     }
+
+    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/baseball/elbo.png");
+    LinePlot::loss_curve(
+        "Baseball partial pooling: ELBO loss during SVI",
+        &losses,
+        100,
+    )
+    .save(out)?;
+    println!("ELBO curve: {out}");
 
     let samples = Predictive::new(partial_pooling, svi.guide(), svi.params(), 4000)
         .seed(1)

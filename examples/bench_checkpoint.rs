@@ -10,6 +10,8 @@
 use std::path::Path;
 use std::time::Instant;
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/vae_model.rs"]
 mod vae_model;
 use pyro::params::Dtype;
@@ -18,21 +20,17 @@ use vae_model::{guide, model, Vae, VaeConfig};
 
 const USAGE: &str = "usage: bench_checkpoint [--runs N]";
 
-fn parse_args() -> Result<usize, lexopt::Error> {
+fn parse_args() -> usize {
     use lexopt::prelude::*;
     let mut runs = 3;
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("bench_checkpoint", USAGE, |arg, parser| {
         match arg {
             Long("runs") => runs = parser.value()?.parse()?,
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok(runs.max(1))
+        Ok(true)
+    });
+    runs.max(1)
 }
 
 /// Median of `runs` timings of `f`, in milliseconds.
@@ -54,10 +52,7 @@ fn size(p: &Path) -> pyro::Result<u64> {
 }
 
 fn main() -> pyro::Result<()> {
-    let runs = parse_args().unwrap_or_else(|e| {
-        eprintln!("bench_checkpoint: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let runs = parse_args();
     let vae = Vae::new(VaeConfig {
         x_dim: 784,
         hidden: 400,

@@ -21,6 +21,12 @@ use std::time::Instant;
 
 use pyro::prelude::*;
 
+#[path = "common/bench.rs"]
+mod bench;
+#[path = "common/cli.rs"]
+mod cli;
+use bench::{cpu_ns, cpu_us_since, median};
+
 /// The system allocator, counting calls to `alloc`/`realloc` and the bytes requested.
 struct Counting;
 
@@ -139,23 +145,6 @@ fn adam() -> Adam {
     })
 }
 
-/// CPU time of this thread in nanoseconds (Linux `/proc/thread-self/schedstat`), so that a figure
-/// measured on a loaded machine can be read apart from the time spent waiting for a core.
-fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
 /// Mean and standard deviation of Beta(a, b).
 fn beta_summary(a: f64, b: f64) -> (f64, f64) {
     let mean = a / (a + b);
@@ -178,8 +167,10 @@ struct Outcome {
 
 /// Runs `steps` SVI steps of one variant; every step after the first is timed.
 fn run(variant: &str, steps: usize, seed: u64) -> pyro::Result<Outcome> {
+    // `$alpha` and `$beta` name the guide's parameters reported as `alpha` and `beta` (None:
+    // NaN).
     macro_rules! go {
-        ($svi:expr, $args:expr) => {{
+        ($svi:expr, $args:expr, $alpha:expr, $beta:expr) => {{
             let mut svi = $svi;
             let mut loss = svi.step($args)?;
             let a0 = ALLOCS.load(Relaxed);
@@ -191,19 +182,17 @@ fn run(variant: &str, steps: usize, seed: u64) -> pyro::Result<Outcome> {
             }
             let dt = t0.elapsed().as_secs_f64();
             let n = (steps - 1).max(1) as f64;
-            let cpu = match (c0, cpu_ns()) {
-                (Some(a), Some(b)) => (b - a) as f64 / 1e3 / n,
-                _ => f64::NAN,
-            };
+            let cpu = cpu_us_since(c0).map_or(f64::NAN, |us| us / n);
             let allocs = (ALLOCS.load(Relaxed) - a0) as f64 / n;
             let bytes = (BYTES.load(Relaxed) - b0) as f64 / n;
+            let param = |name: Option<&str>| name.map_or(Ok(f64::NAN), |n| svi.params().scalar(n));
             Outcome {
                 us_per_step: dt * 1e6 / n,
                 cpu_us_per_step: cpu,
                 allocs_per_step: allocs,
                 bytes_per_step: bytes,
-                alpha: svi.params().scalar("alpha_q")?,
-                beta: svi.params().scalar("beta_q")?,
+                alpha: param($alpha)?,
+                beta: param($beta)?,
                 final_loss: loss,
             }
         }};
@@ -211,42 +200,25 @@ fn run(variant: &str, steps: usize, seed: u64) -> pyro::Result<Outcome> {
     Ok(match variant {
         "loop" => go!(
             Svi::new(coin_loop, coin_loop_guide, adam(), TraceElbo::default()).seed(seed),
-            &DATA
+            &DATA,
+            Some("alpha_q"),
+            Some("beta_q")
         ),
         "plate" => {
             let data = Tensor::from_slice(&DATA);
             go!(
                 Svi::new(coin_plate, coin_plate_guide, adam(), TraceElbo::default()).seed(seed),
-                &data
+                &data,
+                Some("alpha_q"),
+                Some("beta_q")
             )
         }
-        "loop_delta" => {
-            let mut svi =
-                Svi::new(coin_loop_d, coin_loop_d_guide, adam(), TraceElbo::default()).seed(seed);
-            let mut loss = svi.step(&DATA)?;
-            let a0 = ALLOCS.load(Relaxed);
-            let b0 = BYTES.load(Relaxed);
-            let c0 = cpu_ns();
-            let t0 = Instant::now();
-            for _ in 1..steps {
-                loss = svi.step(&DATA)?;
-            }
-            let dt = t0.elapsed().as_secs_f64();
-            let n = (steps - 1).max(1) as f64;
-            let cpu = match (c0, cpu_ns()) {
-                (Some(a), Some(b)) => (b - a) as f64 / 1e3 / n,
-                _ => f64::NAN,
-            };
-            Outcome {
-                us_per_step: dt * 1e6 / n,
-                cpu_us_per_step: cpu,
-                allocs_per_step: (ALLOCS.load(Relaxed) - a0) as f64 / n,
-                bytes_per_step: (BYTES.load(Relaxed) - b0) as f64 / n,
-                alpha: svi.params().scalar("p")?,
-                beta: f64::NAN,
-                final_loss: loss,
-            }
-        }
+        "loop_delta" => go!(
+            Svi::new(coin_loop_d, coin_loop_d_guide, adam(), TraceElbo::default()).seed(seed),
+            &DATA,
+            Some("p"),
+            None
+        ),
         other => {
             eprintln!("unknown variant {other:?} (loop, plate)");
             std::process::exit(2);
@@ -264,7 +236,7 @@ struct Args {
     variant: Option<String>,
 }
 
-fn parse_args() -> Result<Args, lexopt::Error> {
+fn parse_args() -> Args {
     use lexopt::prelude::*;
     let mut args = Args {
         steps: 2000,
@@ -272,28 +244,21 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         diag: false,
         variant: None,
     };
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("bench_coin", USAGE, |arg, parser| {
         match arg {
             Long("steps") => args.steps = parser.value()?.parse()?,
             Long("runs") => args.runs = parser.value()?.parse()?,
             Long("diag") => args.diag = true,
             Long("variant") => args.variant = Some(parser.value()?.string()?),
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok(args)
+        Ok(true)
+    });
+    args
 }
 
 fn main() -> pyro::Result<()> {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("bench_coin: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let args = parse_args();
     let (steps, runs) = (args.steps, args.runs);
     if args.diag {
         return diag(steps);

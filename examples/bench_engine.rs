@@ -1,5 +1,5 @@
-//! Engine benchmarks (DESIGN.md section 5): forward + backward + Adam update per step, with the tape
-//! recycled between steps. Prints one JSON line per case.
+//! Engine benchmarks (ARCHITECTURE.md, "Decisions and their reasons"): forward + backward + Adam
+//! update per step, with the tape recycled between steps. Prints one JSON line per case.
 //!
 //! ```sh
 //! cargo run --release --example bench_engine
@@ -12,6 +12,9 @@ use pyro::tensor::{Tape, TapeStorage, Tensor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
+
+#[path = "common/cli.rs"]
+mod cli;
 
 /// Parameters as an SVI step sees them: unconstrained values and shapes.
 struct Params {
@@ -194,11 +197,10 @@ fn elementwise_exp() {
 const USAGE: &str = "usage: bench_engine [coin|plate|mlp|exp]";
 
 /// The one case to run, if the command line names one.
-fn parse_args() -> Result<Option<String>, lexopt::Error> {
+fn parse_args() -> Option<String> {
     use lexopt::prelude::*;
     let mut only = None;
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("bench_engine", USAGE, |arg, _| {
         match arg {
             Value(v) if only.is_none() => {
                 let v = v.string()?;
@@ -207,21 +209,15 @@ fn parse_args() -> Result<Option<String>, lexopt::Error> {
                 }
                 only = Some(v);
             }
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok(only)
+        Ok(true)
+    });
+    only
 }
 
 fn main() {
-    let only = parse_args().unwrap_or_else(|e| {
-        eprintln!("bench_engine: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let only = parse_args();
     let run = |name: &str| only.as_deref().is_none_or(|o| o == name);
     if run("coin") {
         coin();

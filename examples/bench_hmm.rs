@@ -18,6 +18,9 @@ use std::time::Instant;
 
 use pyro::handlers::Context;
 use pyro::prelude::*;
+
+#[path = "common/cli.rs"]
+mod cli;
 use pyro::tensor::lgamma;
 use pyro::trace::InferConfig;
 
@@ -195,11 +198,10 @@ const USAGE: &str = "usage: bench_hmm [--steps N]";
 
 /// `--steps N` (a positive number of timed steps, 200 by default); anything else is refused
 /// with the usage line.
-fn parse_args() -> Result<usize, lexopt::Error> {
+fn parse_args() -> usize {
     use lexopt::prelude::*;
     let mut steps = 200;
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("bench_hmm", USAGE, |arg, parser| {
         match arg {
             Long("steps") => {
                 steps = parser.value()?.parse()?;
@@ -207,21 +209,15 @@ fn parse_args() -> Result<usize, lexopt::Error> {
                     return Err("--steps must be positive".into());
                 }
             }
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok(steps)
+        Ok(true)
+    });
+    steps
 }
 
 fn main() -> pyro::Result<()> {
-    let steps = parse_args().unwrap_or_else(|e| {
-        eprintln!("bench_hmm: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let steps = parse_args();
     let data = load()?;
     let adam = Adam::new(AdamConfig {
         lr: 0.05,

@@ -14,8 +14,15 @@ use std::time::Instant;
 
 use pyro::prelude::*;
 use pyro::tensor::DType;
-use rand::SeedableRng;
-use rand_distr::{Distribution as _, StandardNormal, Uniform};
+
+#[path = "common/bench.rs"]
+mod bench;
+#[path = "common/cli.rs"]
+mod cli;
+#[path = "common/logreg_data.rs"]
+mod logreg_data;
+use bench::{corr, cpu_ns, cpu_us_since};
+use logreg_data::{generate, Generated};
 
 #[model]
 fn logreg(x: &Tensor, y: &Tensor) {
@@ -88,18 +95,6 @@ fn map_newton(x: &[f64], y: &[f64], d: usize) -> Vec<f64> {
     w
 }
 
-fn corr(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma).powi(2);
-        sbb += (y - mb).powi(2);
-    }
-    sab / (saa * sbb).sqrt()
-}
-
 const USAGE: &str = "usage: bench_logreg [--rows N] [--features D] [--dtype f32|f64] [--steps S]";
 
 /// Options: data size, storage of the design matrix, number of steps.
@@ -111,7 +106,7 @@ struct Opts {
 }
 
 /// Parses the options; anything else is refused with the usage line.
-fn parse_args() -> Result<Opts, lexopt::Error> {
+fn parse_args() -> Opts {
     use lexopt::prelude::*;
     let mut o = Opts {
         rows: 10_000,
@@ -119,8 +114,7 @@ fn parse_args() -> Result<Opts, lexopt::Error> {
         dtype: DType::F32,
         steps: 1000,
     };
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("bench_logreg", USAGE, |arg, parser| {
         match arg {
             Long("rows") => o.rows = parser.value()?.parse()?,
             Long("features") => o.features = parser.value()?.parse()?,
@@ -132,44 +126,18 @@ fn parse_args() -> Result<Opts, lexopt::Error> {
                     other => return Err(format!("--dtype f32 or f64, not {other}").into()),
                 }
             }
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok(o)
-}
-
-/// CPU time of this thread in nanoseconds (Linux `/proc/thread-self/schedstat`).
-fn cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
+        Ok(true)
+    });
+    o
 }
 
 fn main() -> pyro::Result<()> {
-    let opts = parse_args().unwrap_or_else(|e| {
-        eprintln!(
-            "bench_logreg: {e}
-{USAGE}"
-        );
-        std::process::exit(2)
-    });
+    let opts = parse_args();
     #[allow(non_snake_case)]
     let (N, D, steps, dtype) = (opts.rows, opts.features, opts.steps, opts.dtype);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    let xs: Vec<f64> = (0..N * D)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    let w_true: Vec<f64> = (0..D).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let u = Uniform::new(0.0, 1.0).expect("valid range");
-    let ys: Vec<f64> = (0..N)
-        .map(|i| {
-            let t: f64 = (0..D).map(|j| xs[i * D + j] * w_true[j]).sum();
-            f64::from(u.sample(&mut rng) < sigmoid(t))
-        })
-        .collect();
+    let Generated { xs, ys, .. } = generate(N, D, 0);
     let x = Tensor::new(xs.clone(), &[N, D])?.to_dtype(dtype);
     let y = Tensor::from(ys.clone());
 
@@ -189,10 +157,7 @@ fn main() -> pyro::Result<()> {
         loss = svi.step((&x, &y))?;
         times.push(t.elapsed().as_secs_f64() * 1e6);
     }
-    let cpu = match (c0, cpu_ns()) {
-        (Some(a), Some(b)) => (b - a) as f64 / 1e3 / steps as f64,
-        _ => -1.0,
-    };
+    let cpu = cpu_us_since(c0).map_or(-1.0, |us| us / steps as f64);
     times.sort_by(|a, b| a.total_cmp(b));
     let median = times[steps / 2];
 

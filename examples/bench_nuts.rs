@@ -21,8 +21,11 @@ use std::time::Instant;
 
 use pyro::infer::mcmc::{Mcmc, McmcSamples, Nuts};
 use pyro::prelude::*;
-use rand::SeedableRng;
-use rand_distr::{Distribution as _, StandardNormal, Uniform};
+
+#[path = "common/cli.rs"]
+mod cli;
+#[path = "common/logreg_data.rs"]
+mod logreg_data;
 
 #[model]
 fn eight_schools(y: &[f64], sigma: &[f64]) {
@@ -54,24 +57,6 @@ fn eight_schools_data() -> pyro::Result<(Vec<f64>, Vec<f64>)> {
     );
     let table = pyro::data::load_table(path)?;
     Ok((table.column_f64("est")?, table.column_f64("se")?))
-}
-
-/// The data of `examples/bench_logreg.rs`: features N(0, 1), true weights N(0, 1), labels
-/// Bernoulli(sigmoid(x w)), from `StdRng::seed_from_u64(0)`.
-fn logreg_data() -> (Vec<f64>, Vec<f64>) {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    let xs: Vec<f64> = (0..N * D)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    let w_true: Vec<f64> = (0..D).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let u = Uniform::new(0.0, 1.0).expect("valid range");
-    let ys: Vec<f64> = (0..N)
-        .map(|i| {
-            let t: f64 = (0..D).map(|j| xs[i * D + j] * w_true[j]).sum();
-            f64::from(u.sample(&mut rng) < 1.0 / (1.0 + (-t).exp()))
-        })
-        .collect();
-    (xs, ys)
 }
 
 /// NumPyro's `effective_sample_size` (Geyer's initial monotone sequence on the chains as they
@@ -195,14 +180,13 @@ struct Args {
     threads: Vec<usize>,
 }
 
-fn parse_args() -> Result<Args, lexopt::Error> {
+fn parse_args() -> Args {
     use lexopt::prelude::*;
     let mut args = Args {
         workloads: Vec::new(),
         threads: Vec::new(),
     };
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("bench_nuts", USAGE, |arg, parser| {
         match arg {
             Long("workload") => {
                 let w: String = parser.value()?.parse()?;
@@ -212,27 +196,21 @@ fn parse_args() -> Result<Args, lexopt::Error> {
                 args.workloads.push(w);
             }
             Long("threads") => args.threads.push(parser.value()?.parse()?),
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
+        Ok(true)
+    });
     if args.workloads.is_empty() {
         args.workloads = vec!["eight-schools".into(), "logreg".into()];
     }
     if args.threads.is_empty() {
         args.threads = vec![1, 4];
     }
-    Ok(args)
+    args
 }
 
 fn main() -> pyro::Result<()> {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("bench_nuts: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let args = parse_args();
     let (workloads, thread_settings) = (args.workloads, args.threads);
     for w in &workloads {
         for &threads in &thread_settings {
@@ -245,7 +223,7 @@ fn main() -> pyro::Result<()> {
                     println!("{}", report(w, threads, wall, &s, &["theta"]));
                 }
                 "logreg" => {
-                    let (xs, ys) = logreg_data();
+                    let logreg_data::Generated { xs, ys, .. } = logreg_data::generate(N, D, 0);
                     let t = Instant::now();
                     let s = mcmc_of(Nuts::new(logreg), threads).run_with(|| {
                         (

@@ -18,69 +18,15 @@ use std::time::Instant;
 
 use pyro::infer::Shards;
 use pyro::prelude::*;
-use rand::SeedableRng;
-use rand_distr::{Distribution as _, StandardNormal, Uniform};
 
-const N: usize = 200_000;
-const D: usize = 20;
-
-struct Rows {
-    x: Tensor,
-    y: Tensor,
-}
-
-#[model]
-fn logreg(d: &Rows) {
-    let w = sample!("w", Normal::new(0.0, 1.0).expand(&[D]).to_event(1));
-    let n = d.y.shape()[0];
-    let logits = d.x.matmul(&w.unsqueeze(-1)).reshape(&[n]);
-    plate!("data", n, |_idx| {
-        sample!("y", Bernoulli::from_logits(logits), obs = d.y.clone());
-    });
-}
-
-/// The data of `distributed_logreg` (same seed, same draws).
-fn generate(seed: u64) -> (Vec<f64>, Vec<f64>) {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let xs: Vec<f64> = (0..N * D)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    let w_true: Vec<f64> = (0..D).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let u = Uniform::new(0.0, 1.0).expect("valid range");
-    let ys = (0..N)
-        .map(|i| {
-            let t: f64 = (0..D).map(|j| xs[i * D + j] * w_true[j]).sum();
-            f64::from(u.sample(&mut rng) < 1.0 / (1.0 + (-t).exp()))
-        })
-        .collect();
-    (xs, ys)
-}
-
-fn rows(xs: &[f64], ys: &[f64], range: std::ops::Range<usize>) -> pyro::Result<Rows> {
-    let n = range.len();
-    Ok(Rows {
-        x: Tensor::new(xs[range.start * D..range.end * D].to_vec(), &[n, D])?,
-        y: Tensor::new(ys[range].to_vec(), &[n])?,
-    })
-}
-
-fn adam() -> Adam {
-    Adam::new(AdamConfig {
-        lr: 0.01,
-        ..Default::default()
-    })
-}
-
-fn guide() -> AutoNormal<logreg> {
-    AutoNormal::new(logreg)
-        .init_loc(InitLoc::Zero)
-        .init_scale(0.1)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+#[path = "common/bench.rs"]
+mod bench;
+#[path = "common/cli.rs"]
+mod cli;
+#[path = "common/logreg_data.rs"]
+mod logreg_data;
+use bench::median;
+use logreg_data::{adam, generate, guide, logreg, rows, Generated, D, N};
 
 /// `mpirun -np 2 distributed_logreg --json`: its (1-rank, 2-rank) ms per step, or why not.
 fn mpi_figures(steps: usize) -> Result<(f64, f64), String> {
@@ -112,34 +58,27 @@ fn mpi_figures(steps: usize) -> Result<(f64, f64), String> {
 
 const USAGE: &str = "usage: bench_scale [--steps N] [--no-mpi]";
 
-fn parse_args() -> Result<(usize, bool), lexopt::Error> {
+fn parse_args() -> (usize, bool) {
     use lexopt::prelude::*;
     let (mut steps, mut mpi) = (200, true);
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("bench_scale", USAGE, |arg, parser| {
         match arg {
             Long("steps") => steps = parser.value()?.parse()?,
             Long("no-mpi") => mpi = false,
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok((steps.max(10), mpi))
+        Ok(true)
+    });
+    (steps.max(10), mpi)
 }
 
 fn main() -> pyro::Result<()> {
-    let (steps, mpi) = parse_args().unwrap_or_else(|e| {
-        eprintln!("bench_scale: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let (steps, mpi) = parse_args();
     let load = std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|s| s.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "null".into());
-    let (xs, ys) = generate(42);
+    let Generated { xs, ys, .. } = generate(N, D, 42);
     let whole = rows(&xs, &ys, 0..N)?;
     let data = std::sync::Arc::new((xs, ys));
 
@@ -168,7 +107,7 @@ fn main() -> pyro::Result<()> {
             t2.push(t.elapsed().as_secs_f64() * 1e3);
         }
     }
-    let (m1, m2) = (median(t1), median(t2));
+    let (m1, m2) = (median(&mut t1), median(&mut t2));
     let (r1, r2, note) = if mpi {
         match mpi_figures(steps) {
             Ok((a, b)) => (format!("{a:.3}"), format!("{b:.3}"), String::new()),

@@ -19,21 +19,14 @@ use std::time::Instant;
 use pyro::data::{load_digits, load_mnist, Batches, Dataset};
 use pyro::prelude::*;
 
+#[path = "common/bench.rs"]
+mod bench;
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/vae_model.rs"]
 mod vae_model;
+use bench::median;
 use vae_model::{guide, model, Vae, VaeConfig};
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n == 0 {
-        f64::NAN
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
 
 struct Run {
     epoch_ms: Vec<f64>,
@@ -58,7 +51,7 @@ fn train(
         ..Default::default()
     });
     let mut svi = Svi::new(model, guide, adam, TraceElbo::default()).seed(seed);
-    let mut batches = Batches::new(train.len(), batch).shuffle(seed);
+    let mut batches = Batches::new(train.len(), batch)?.shuffle(seed);
     let test_x = test.tensor();
     let mut run = Run {
         epoch_ms: Vec::new(),
@@ -93,7 +86,7 @@ struct Args {
     skip_mnist: bool,
 }
 
-fn parse_args() -> Result<Args, lexopt::Error> {
+fn parse_args() -> Args {
     use lexopt::prelude::*;
     let mut args = Args {
         mnist_epochs: 1,
@@ -101,28 +94,21 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         mnist: None,
         skip_mnist: false,
     };
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("bench_vae", USAGE, |arg, parser| {
         match arg {
             Long("epochs") => args.mnist_epochs = parser.value()?.parse()?,
             Long("digits-epochs") => args.digits_epochs = parser.value()?.parse()?,
             Long("mnist") => args.mnist = Some(parser.value()?.into()),
             Long("skip-mnist") => args.skip_mnist = true,
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok(args)
+        Ok(true)
+    });
+    args
 }
 
 fn main() -> pyro::Result<()> {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("bench_vae: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let args = parse_args();
     let (mnist_epochs, digits_epochs) = (args.mnist_epochs, args.digits_epochs);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
 

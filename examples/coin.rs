@@ -6,7 +6,11 @@
 //!
 //! Run: `cargo run --release --example coin`
 
+use pyro::plot::LinePlot;
 use pyro::prelude::*;
+
+#[path = "common/cli.rs"]
+mod cli;
 
 #[model]
 fn coin(data: &[f64]) {
@@ -25,26 +29,8 @@ fn coin_guide(_data: &[f64]) {
     sample!("latent_fairness", Beta::new(alpha_q, beta_q));
 }
 
-const USAGE: &str = "usage: coin (no arguments)";
-
-/// This example takes no arguments: any is refused with the usage line.
-fn parse_args() -> Result<(), lexopt::Error> {
-    use lexopt::prelude::*;
-    if let Some(arg) = lexopt::Parser::from_env().next()? {
-        if matches!(arg, Short('h') | Long("help")) {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        return Err(arg.unexpected());
-    }
-    Ok(())
-}
-
 fn main() -> pyro::Result<()> {
-    parse_args().unwrap_or_else(|e| {
-        eprintln!("coin: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    cli::no_args("coin");
     let data = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
     let adam = Adam::new(AdamConfig {
         lr: 0.0005,
@@ -54,7 +40,7 @@ fn main() -> pyro::Result<()> {
     let mut svi = Svi::new(coin, coin_guide, adam, TraceElbo::default()).seed(0);
 
     // 5000 steps, with a progress bar on a terminal; it returns the loss of each step.
-    svi.run(5000, &data)?;
+    let losses = svi.run(5000, &data)?;
 
     let alpha_q = svi.params().scalar("alpha_q")?;
     let beta_q = svi.params().scalar("beta_q")?;
@@ -66,5 +52,8 @@ fn main() -> pyro::Result<()> {
     println!(
         "based on the data and our prior belief, the fairness of the coin is {mean:.3} +- {std:.3}"
     );
+    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/coin/elbo.png");
+    LinePlot::loss_curve("Coin fairness: ELBO loss during SVI", &losses, 100).save(out)?;
+    println!("ELBO curve: {out}");
     Ok(())
 }

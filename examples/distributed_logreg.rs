@@ -19,64 +19,17 @@ use pyro::mpi::collective::SystemOperation;
 use pyro::mpi::topology::{Communicator, SimpleCommunicator};
 use pyro::mpi::traits::CommunicatorCollectives;
 use pyro::prelude::*;
-use rand::SeedableRng;
-use rand_distr::{Distribution as _, StandardNormal, Uniform};
 
-const N: usize = 200_000;
-const D: usize = 20;
-
-/// A rank's rows: covariates (rows x D) and labels.
-struct Rows {
-    x: Tensor,
-    y: Tensor,
-}
-
-#[model]
-fn logreg(d: &Rows) {
-    let w = sample!("w", Normal::new(0.0, 1.0).expand(&[D]).to_event(1));
-    let n = d.y.shape()[0];
-    let logits = d.x.matmul(&w.unsqueeze(-1)).reshape(&[n]);
-    plate!("data", n, |_idx| {
-        sample!("y", Bernoulli::from_logits(logits), obs = d.y.clone());
-    });
-}
-
-/// The whole data set, the same on every rank: X ~ N(0, 1), y ~ Bernoulli(sigmoid(X w_true)).
-fn generate(seed: u64) -> (Vec<f64>, Vec<f64>) {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let xs: Vec<f64> = (0..N * D)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    let w_true: Vec<f64> = (0..D).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let u = Uniform::new(0.0, 1.0).expect("valid range");
-    let ys = (0..N)
-        .map(|i| {
-            let t: f64 = (0..D).map(|j| xs[i * D + j] * w_true[j]).sum();
-            f64::from(u.sample(&mut rng) < 1.0 / (1.0 + (-t).exp()))
-        })
-        .collect();
-    (xs, ys)
-}
-
-fn rows(xs: &[f64], ys: &[f64], range: std::ops::Range<usize>) -> pyro::Result<Rows> {
-    let n = range.len();
-    Ok(Rows {
-        x: Tensor::new(xs[range.start * D..range.end * D].to_vec(), &[n, D])?,
-        y: Tensor::new(ys[range].to_vec(), &[n])?,
-    })
-}
+#[path = "common/cli.rs"]
+mod cli;
+#[path = "common/logreg_data.rs"]
+mod logreg_data;
+use logreg_data::{adam, generate, guide, logreg, rows, Generated, Rows, D, N};
 
 /// Fits on `comm` (each rank with `data`, its rows): the posterior's unconstrained parameters
 /// (locations, then log-scales) and the median time per step.
 fn fit(comm: &SimpleCommunicator, data: &Rows, steps: usize) -> pyro::Result<(Vec<f64>, f64)> {
-    let guide = AutoNormal::new(logreg)
-        .init_loc(InitLoc::Zero)
-        .init_scale(0.1);
-    let adam = Adam::new(AdamConfig {
-        lr: 0.01,
-        ..Default::default()
-    });
-    let mut svi = Svi::new(logreg, guide, adam, TraceElbo::default())
+    let mut svi = Svi::new(logreg, guide(), adam(), TraceElbo::default())
         .seed(0)
         .distributed(comm, "data");
     let mut times = Vec::with_capacity(steps);
@@ -97,36 +50,29 @@ fn fit(comm: &SimpleCommunicator, data: &Rows, steps: usize) -> pyro::Result<(Ve
 
 const USAGE: &str = "usage: distributed_logreg [--steps N] [--json]";
 
-fn parse_args() -> Result<(usize, bool), lexopt::Error> {
+fn parse_args() -> (usize, bool) {
     use lexopt::prelude::*;
     let (mut steps, mut json) = (300, false);
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("distributed_logreg", USAGE, |arg, parser| {
         match arg {
             Long("steps") => steps = parser.value()?.parse()?,
             Long("json") => json = true,
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok((steps.max(1), json))
+        Ok(true)
+    });
+    (steps.max(1), json)
 }
 
 fn main() -> pyro::Result<()> {
-    let (steps, json) = parse_args().unwrap_or_else(|e| {
-        eprintln!("distributed_logreg: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let (steps, json) = parse_args();
     let Some(universe) = pyro::mpi::initialize() else {
         eprintln!("distributed_logreg: MPI was already initialised");
         std::process::exit(1)
     };
     let world = universe.world();
     let (rank, size) = (world.rank() as usize, world.size() as usize);
-    let (xs, ys) = generate(42);
+    let Generated { xs, ys, .. } = generate(N, D, 42);
     let mine = rows(&xs, &ys, rank * N / size..(rank + 1) * N / size)?;
     let (dist, t_dist) = fit(&world, &mine, steps)?;
 

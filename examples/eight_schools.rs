@@ -13,7 +13,11 @@
 use pyro::data::load_table;
 use pyro::infer::mcmc::{Mcmc, Nuts};
 use pyro::infer::summary::{format_table, summary};
+use pyro::plot::LinePlot;
 use pyro::prelude::*;
+
+#[path = "common/cli.rs"]
+mod cli;
 
 #[model]
 fn eight_schools(y: &[f64], sigma: &[f64]) {
@@ -26,26 +30,8 @@ fn eight_schools(y: &[f64], sigma: &[f64]) {
     });
 }
 
-const USAGE: &str = "usage: eight_schools (no arguments)";
-
-/// This example takes no arguments: any is refused with the usage line.
-fn parse_args() -> Result<(), lexopt::Error> {
-    use lexopt::prelude::*;
-    if let Some(arg) = lexopt::Parser::from_env().next()? {
-        if matches!(arg, Short('h') | Long("help")) {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        return Err(arg.unexpected());
-    }
-    Ok(())
-}
-
 fn main() -> pyro::Result<()> {
-    parse_args().unwrap_or_else(|e| {
-        eprintln!("eight_schools: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    cli::no_args("eight_schools");
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/tables/stevedata__eight_schools.csv"
@@ -65,6 +51,15 @@ fn main() -> pyro::Result<()> {
     for (step, loss) in losses.iter().enumerate().step_by(1000) {
         println!("step {step:>5}  loss {loss:.3}");
     }
+
+    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/eight_schools/elbo.png");
+    LinePlot::loss_curve(
+        "Eight schools: ELBO loss during SVI (AutoNormal)",
+        &losses,
+        100,
+    )
+    .save(out)?;
+    println!("ELBO curve: {out}");
 
     let samples = Predictive::new(eight_schools, svi.guide(), svi.params(), 4000)
         .seed(1)

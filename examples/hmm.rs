@@ -13,8 +13,11 @@
 //! Run: `cargo run --release --example hmm -- [--epochs N] [--states K] [--batch B]`
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pyro::data::png::Canvas;
+use pyro::plot::{moving_average, Heatmap, LinePlot};
 use pyro::prelude::*;
+
+#[path = "common/cli.rs"]
+mod cli;
 use rand::{Rng as _, SeedableRng};
 
 const LOWEST: usize = 36;
@@ -190,30 +193,23 @@ fn log_likelihood_per_step(
 const USAGE: &str = "usage: hmm [--epochs N (10)] [--states K (16)] [--batch B (20)]";
 
 /// `(epochs, states, batch)` from the command line.
-fn parse_args() -> Result<(usize, usize, usize), lexopt::Error> {
+fn parse_args() -> (usize, usize, usize) {
     use lexopt::prelude::*;
     let (mut epochs, mut k, mut batch) = (10, 16, 20);
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("hmm", USAGE, |arg, parser| {
         match arg {
             Long("epochs") => epochs = parser.value()?.parse()?,
             Long("states") => k = parser.value()?.parse()?,
             Long("batch") => batch = parser.value()?.parse()?,
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok((epochs, k, batch))
+        Ok(true)
+    });
+    (epochs, k, batch)
 }
 
 fn main() -> pyro::Result<()> {
-    let (epochs, k, batch) = parse_args().unwrap_or_else(|e| {
-        eprintln!("hmm: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let (epochs, k, batch) = parse_args();
     let train = load("train")?;
     let test = load("test")?;
     println!(
@@ -229,6 +225,7 @@ fn main() -> pyro::Result<()> {
     let elbo = TraceEnumElbo::default().with_max_plate_nesting(2);
     let mut svi = Svi::new(hmm, hmm_guide, optim, elbo).seed(0);
     let steps_per_epoch = train.lengths.len().div_ceil(batch);
+    let (mut losses, mut curves) = (Vec::new(), Vec::new());
     for epoch in 1..=epochs {
         let bar = ProgressBar::new(steps_per_epoch as u64);
         bar.set_style(
@@ -237,27 +234,56 @@ fn main() -> pyro::Result<()> {
         );
         bar.set_message(epoch.to_string());
         for _ in 0..steps_per_epoch {
-            svi.step(&Batch {
+            let loss = svi.step(&Batch {
                 data: &train,
                 states: k,
                 batch,
                 include_prior: true,
             })?;
+            losses.push(loss);
             bar.inc(1);
         }
         bar.finish_and_clear();
         let tr = log_likelihood_per_step(&mut svi, &train, k)?;
         let te = log_likelihood_per_step(&mut svi, &test, k)?;
         println!("epoch {epoch:>3}  train log-lik/step {tr:>8.4}  test log-lik/step {te:>8.4}");
+        curves.push((epoch as f64, tr, te));
     }
-    // The learned transition matrix, one row per state, 24 pixels per entry.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/hmm");
+    // The learned transition matrix: row i is the distribution of the next state from state i.
     let probs = svi.params().get("probs_x_map")?.to_vec()?;
-    let max = probs.iter().cloned().fold(0.0, f64::max);
-    let scaled: Vec<f64> = probs.iter().map(|p| p / max).collect();
-    let mut canvas = Canvas::new(k * 24, k * 24, 255);
-    canvas.tile(0, 0, &scaled, k, k, 24, true);
-    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/hmm/transitions.png");
-    canvas.save(out)?;
-    println!("wrote the learned transition matrix to {out}");
+    Heatmap::new(
+        format!("HMM: learned transition probabilities ({k} hidden states)"),
+        &probs,
+        k,
+        k,
+    )?
+    .x_label("next state")
+    .y_label("current state")
+    .scale_label("P(next state | current state)")
+    .save(format!("{dir}/transitions.png"))?;
+    LinePlot::new("HMM: ELBO loss per minibatch step (states summed out)")
+        .x_label("step")
+        .y_label("loss (-ELBO, nats)")
+        .series_faint("loss per step", &losses)
+        .series(
+            format!("moving average, {steps_per_epoch} steps (one epoch)"),
+            &moving_average(&losses, steps_per_epoch),
+        )
+        .log_y_when_useful()
+        .save(format!("{dir}/elbo.png"))?;
+    let epochs_x: Vec<f64> = curves.iter().map(|c| c.0).collect();
+    let train_ll: Vec<f64> = curves.iter().map(|c| c.1).collect();
+    let test_ll: Vec<f64> = curves.iter().map(|c| c.2).collect();
+    LinePlot::new("HMM: log-likelihood per time step")
+        .x_label("epoch")
+        .y_label("log-likelihood / step (nats)")
+        .series_xy("train", &epochs_x, &train_ll)
+        .series_xy("test", &epochs_x, &test_ll)
+        .save(format!("{dir}/log_likelihood.png"))?;
+    println!(
+        "pictures in {dir}: transitions.png (the learned transition matrix), elbo.png, \
+         log_likelihood.png"
+    );
     Ok(())
 }

@@ -13,8 +13,15 @@ use std::time::Instant;
 
 use pyro::infer::mcmc::{Mcmc, Nuts};
 use pyro::prelude::*;
-use rand::SeedableRng;
-use rand_distr::{Distribution as _, StandardNormal, Uniform};
+
+#[path = "common/bench.rs"]
+mod bench;
+#[path = "common/cli.rs"]
+mod cli;
+#[path = "common/logreg_data.rs"]
+mod logreg_data;
+use bench::corr;
+use logreg_data::{generate, Generated};
 
 const N: usize = 10_000;
 const D: usize = 20;
@@ -28,51 +35,10 @@ fn logreg(x: Tensor, y: Tensor) {
     });
 }
 
-fn corr(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma).powi(2);
-        sbb += (y - mb).powi(2);
-    }
-    sab / (saa * sbb).sqrt()
-}
-
-const USAGE: &str = "usage: nuts_logreg (no arguments)";
-
-/// This example takes no arguments: any is refused with the usage line.
-fn parse_args() -> Result<(), lexopt::Error> {
-    use lexopt::prelude::*;
-    if let Some(arg) = lexopt::Parser::from_env().next()? {
-        if matches!(arg, Short('h') | Long("help")) {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        return Err(arg.unexpected());
-    }
-    Ok(())
-}
-
 fn main() -> pyro::Result<()> {
-    parse_args().unwrap_or_else(|e| {
-        eprintln!("nuts_logreg: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    cli::no_args("nuts_logreg");
     // The benchmark's data (same generator and seed as examples/bench_logreg.rs).
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    let xs: Vec<f64> = (0..N * D)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
-    let w_true: Vec<f64> = (0..D).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let u = Uniform::new(0.0, 1.0).expect("valid range");
-    let ys: Vec<f64> = (0..N)
-        .map(|i| {
-            let t: f64 = (0..D).map(|j| xs[i * D + j] * w_true[j]).sum();
-            f64::from(u.sample(&mut rng) < 1.0 / (1.0 + (-t).exp()))
-        })
-        .collect();
+    let Generated { xs, ys, w_true } = generate(N, D, 0);
 
     let t = Instant::now();
     let draws = Mcmc::new(Nuts::new(logreg))

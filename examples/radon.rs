@@ -13,7 +13,11 @@
 
 use pyro::data::load_table;
 use pyro::infer::summary::{format_table, summary};
+use pyro::plot::LinePlot;
 use pyro::prelude::*;
+
+#[path = "common/cli.rs"]
+mod cli;
 
 struct Radon {
     log_radon: Tensor,
@@ -75,26 +79,8 @@ fn load() -> pyro::Result<(Radon, Vec<String>)> {
     ))
 }
 
-const USAGE: &str = "usage: radon (no arguments)";
-
-/// This example takes no arguments: any is refused with the usage line.
-fn parse_args() -> Result<(), lexopt::Error> {
-    use lexopt::prelude::*;
-    if let Some(arg) = lexopt::Parser::from_env().next()? {
-        if matches!(arg, Short('h') | Long("help")) {
-            println!("{USAGE}");
-            std::process::exit(0);
-        }
-        return Err(arg.unexpected());
-    }
-    Ok(())
-}
-
 fn main() -> pyro::Result<()> {
-    parse_args().unwrap_or_else(|e| {
-        eprintln!("radon: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    cli::no_args("radon");
     let (data, names) = load()?;
     println!(
         "{} homes in {} counties",
@@ -110,6 +96,9 @@ fn main() -> pyro::Result<()> {
     for (step, loss) in losses.iter().enumerate().step_by(1000) {
         println!("step {step:>5}  loss {loss:.2}");
     }
+    let out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/radon/elbo.png");
+    LinePlot::loss_curve("Radon: ELBO loss during SVI (AutoNormal)", &losses, 100).save(out)?;
+    println!("ELBO curve: {out}");
     let samples = Predictive::new(radon, svi.guide(), svi.params(), 2000)
         .seed(1)
         .run(&data)?;

@@ -11,18 +11,20 @@
 //! Adam lr 1e-3. Without MNIST it says how to get it and falls back to the 8x8 digits shipped in
 //! `data/digits` (64 -> 256 -> 16, minibatch 128, 200 epochs: a few seconds), so it always runs.
 //!
-//! After each epoch (every tenth of a long run) it prints the train and test ELBO per image; at the end it writes PNGs to
-//! `--out` (default `target/vae/`): `reconstructions.png` (test digits, originals on the left,
-//! reconstructions on the right), `samples.png` (decoded prior draws) and `elbo.png` (train in
-//! black and test in gray, per epoch).
+//! After each epoch (every tenth of a long run) it prints the train and test ELBO per image; at
+//! the end it writes PNGs to `--out` (default `target/vae/`): `reconstructions.png` (test digits
+//! beside their reconstructions, captioned), `samples.png` (decoded prior draws in a grid) and
+//! `elbo.png` (the train and test ELBO per epoch).
 
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use pyro::data::png::Canvas;
 use pyro::data::{load_digits, load_mnist, Batches, Dataset};
+use pyro::plot::{ImageGrid, LinePlot};
 use pyro::prelude::*;
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/vae_model.rs"]
 mod vae_model;
 use vae_model::{guide, model, Vae, VaeConfig};
@@ -41,34 +43,27 @@ struct Args {
     out: PathBuf,
 }
 
-fn parse_args() -> Result<Args, lexopt::Error> {
+fn parse_args() -> Args {
     use lexopt::prelude::*;
     let mut args = Args {
         dir: None,
         epochs: None,
         out: PathBuf::from("target/vae"),
     };
-    let mut parser = lexopt::Parser::from_env();
-    while let Some(arg) = parser.next()? {
+    cli::parse("vae", USAGE, |arg, parser| {
         match arg {
             Long("epochs") => args.epochs = Some(parser.value()?.parse()?),
             Long("out") => args.out = parser.value()?.into(),
-            Short('h') | Long("help") => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
             Value(dir) if args.dir.is_none() => args.dir = Some(dir.into()),
-            _ => return Err(arg.unexpected()),
+            _ => return Ok(false),
         }
-    }
-    Ok(args)
+        Ok(true)
+    });
+    args
 }
 
 fn main() -> pyro::Result<()> {
-    let Args { dir, epochs, out } = parse_args().unwrap_or_else(|e| {
-        eprintln!("vae: {e}\n{USAGE}");
-        std::process::exit(2)
-    });
+    let Args { dir, epochs, out } = parse_args();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let candidates: Vec<PathBuf> = match &dir {
         Some(d) => vec![d.clone()],
@@ -129,7 +124,7 @@ fn main() -> pyro::Result<()> {
         ..Default::default()
     });
     let mut svi = Svi::new(model, guide, adam, TraceElbo::default()).seed(0);
-    let mut batches = Batches::new(train.len(), batch).shuffle(0);
+    let mut batches = Batches::new(train.len(), batch)?.shuffle(0);
     let test_x = test.tensor();
     let (mut train_curve, mut test_curve) = (Vec::new(), Vec::new());
     for epoch in 1..=epochs {
@@ -176,49 +171,47 @@ fn write_pictures(
     test_curve: &[f64],
 ) -> pyro::Result<()> {
     let (r, c) = (test.rows, test.cols);
-    let scale = if r <= 8 { 4 } else { 1 };
-    let (tw, th) = (c * scale + 2, r * scale + 2);
-    // Reconstructions: 8 rows of 4 pairs (original, reconstruction).
+    let epochs = train_curve.len();
+    // Reconstructions: 8 rows of 4 pairs (a test image, its reconstruction).
     let n = 32.min(test.len());
     let idx: Vec<usize> = (0..n).collect();
     let x = test.batch(&idx);
     let rec = vae_model::reconstruct(vae, params, &x)?;
     let rec = rec.values()?;
     let d = test.dim();
-    let mut canvas = Canvas::new(8 * tw + 6, 8 * th, 255);
+    let mut grid = ImageGrid::new("VAE: test images and their reconstructions", r, c)
+        .columns(8)
+        .group(2)
+        .column_titles(&["input", "reconstr."])
+        .caption("Each pair: a test image (left, never trained on) and the decoder's mean")
+        .caption(format!(
+            "Bernoulli probabilities at the encoder's mean z (right), after {epochs} epochs"
+        ));
     for i in 0..n {
-        let (row, col) = (i / 4, i % 4);
-        let x0 = col * (2 * tw + 2);
-        canvas.tile(x0, row * th, test.image(i)?, r, c, scale, true);
-        canvas.tile(
-            x0 + tw,
-            row * th,
-            &rec[i * d..(i + 1) * d],
-            r,
-            c,
-            scale,
-            true,
-        );
+        grid = grid.image(test.image(i)?).image(&rec[i * d..(i + 1) * d]);
     }
-    canvas.save(out.join("reconstructions.png"))?;
+    grid.save(out.join("reconstructions.png"))?;
 
     // Samples from the prior: 8 x 8.
     let s = vae_model::sample_prior(vae, params, 64, 1)?;
     let s = s.values()?;
-    let mut canvas = Canvas::new(8 * tw, 8 * th, 255);
+    let mut grid = ImageGrid::new("VAE: 64 draws from the prior, decoded", r, c)
+        .columns(8)
+        .caption("z ~ Normal(0, I), shown as the decoder's Bernoulli probabilities")
+        .caption(format!(
+            "(pixel darkness = probability of ink), after {epochs} epochs"
+        ));
     for i in 0..64 {
-        canvas.tile(
-            (i % 8) * tw,
-            (i / 8) * th,
-            &s[i * d..(i + 1) * d],
-            r,
-            c,
-            scale,
-            true,
-        );
+        grid = grid.image(&s[i * d..(i + 1) * d]);
     }
-    canvas.save(out.join("samples.png"))?;
+    grid.save(out.join("samples.png"))?;
 
-    Canvas::plot(480, 320, &[train_curve, test_curve]).save(out.join("elbo.png"))?;
+    let epoch_x: Vec<f64> = (1..=epochs).map(|e| e as f64).collect();
+    LinePlot::new("VAE: ELBO per image")
+        .x_label("epoch")
+        .y_label("ELBO per image (nats)")
+        .series_xy("train (average over the epoch)", &epoch_x, train_curve)
+        .series_xy("test (end of epoch)", &epoch_x, test_curve)
+        .save(out.join("elbo.png"))?;
     Ok(())
 }

@@ -5,12 +5,18 @@
 //!
 //! A model and a guide are ordinary functions marked `#[model]` and `#[guide(model = ...)]`;
 //! inside them `sample!` declares random sites and `param!` learnable parameters (with
-//! `plate!`, `factor!`, `deterministic!` and `call!` for the rest). See the README and
-//! `examples/coin.rs` for the SVI tutorial.
+//! `plate!`, `factor!`, `deterministic!` and `call!` for the rest).
+//!
+//! Start with [the guide](mod@guide): Pyro's tutorials (SVI, the VAE, enumeration and the HMM,
+//! autoguides, MCMC) retold for pyro-rs, every example a doc test.
+
+#![warn(missing_docs)]
 
 // Lets the code that the macros generate (`::pyro::...`) resolve inside this crate too (doc
 // tests and unit tests).
 extern crate self as pyro;
+
+pub mod guide;
 
 pub use pyro_core::*;
 pub use pyro_macros::{

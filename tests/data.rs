@@ -267,7 +267,7 @@ fn shipped_tables_load() {
 #[test]
 fn batches_are_seeded_and_cover_every_index() {
     let run = |seed| {
-        let mut b = Batches::new(10, 4).shuffle(seed);
+        let mut b = Batches::new(10, 4).unwrap().shuffle(seed);
         let e1: Vec<Vec<usize>> = b.epoch().map(<[usize]>::to_vec).collect();
         let e2: Vec<Vec<usize>> = b.epoch().map(<[usize]>::to_vec).collect();
         (e1, e2)
@@ -281,7 +281,22 @@ fn batches_are_seeded_and_cover_every_index() {
         all.sort();
         assert_eq!(all, (0..10).collect::<Vec<_>>());
     }
-    let mut d = Batches::new(10, 4).drop_last(true);
+    let mut d = Batches::new(10, 4).unwrap().drop_last(true);
     assert_eq!(d.num_batches(), 2);
     assert_eq!(d.epoch().count(), 2);
+}
+
+#[test]
+fn batches_of_bad_sizes_are_errors_naming_the_argument() {
+    let e = Batches::new(10, 0).unwrap_err().to_string();
+    assert!(e.contains("batch_size") && e.contains("Batches"), "{e}");
+    let e = Batches::new(0, 4).unwrap_err().to_string();
+    assert!(e.contains("`len`") && e.contains("no data"), "{e}");
+    // More rows than memory holds indices for: an error, not an abort.
+    let e = Batches::new(usize::MAX, 4).unwrap_err().to_string();
+    assert!(e.contains("cannot allocate"), "{e}");
+    // A batch larger than the data is one short batch, or none with drop_last.
+    let mut b = Batches::new(3, 8).unwrap();
+    assert_eq!(b.epoch().map(<[usize]>::len).collect::<Vec<_>>(), [3]);
+    assert_eq!(b.drop_last(true).num_batches(), 0);
 }

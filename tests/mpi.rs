@@ -13,6 +13,9 @@ use pyro::mpi::topology::{Communicator, SimpleCommunicator};
 use pyro::mpi::traits::CommunicatorCollectives;
 use pyro::prelude::*;
 
+mod common;
+use common::sharded_linreg::{adam, linreg, linreg_guide, rows, Rows};
+
 fn main() {
     let under_mpirun = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"]
         .iter()
@@ -52,56 +55,20 @@ fn launch() {
     println!("mpi test: 2 ranks ok");
 }
 
-/// A rank's rows of `y_i = 0.7 + 1.5 x_i + noise`.
-struct Rows {
-    x: Tensor,
-    y: Tensor,
-}
-
-fn row(i: usize) -> (f64, f64) {
-    let x = ((i * 37 % 101) as f64 / 101.0 - 0.5) * 4.0;
-    (x, 0.7 + 1.5 * x + (i as f64 * 1.7).sin() * 0.8)
-}
-
-fn rows(range: std::ops::Range<usize>, poison: bool) -> Rows {
-    let (xs, mut ys): (Vec<f64>, Vec<f64>) = range.map(row).unzip();
+/// A rank's rows of the fixture's data; `poison` puts a NaN into its fourth response.
+fn rank_rows(range: std::ops::Range<usize>, poison: bool) -> Rows {
+    let mut r = rows(range).unwrap();
     if poison {
+        let mut ys = r.y.to_vec().unwrap();
         ys[3] = f64::NAN;
+        let n = ys.len();
+        r.y = Tensor::new(ys, &[n]).unwrap();
     }
-    let n = xs.len();
-    Rows {
-        x: Tensor::new(xs, &[n]).unwrap(),
-        y: Tensor::new(ys, &[n]).unwrap(),
-    }
-}
-
-#[model]
-fn linreg(d: &Rows) {
-    let a = sample!("a", Normal::new(0.0, 10.0));
-    let b = sample!("b", Normal::new(0.0, 10.0));
-    let n = d.y.shape()[0];
-    let mean = &a + &b * &d.x;
-    plate!("data", n, |_idx| {
-        sample!("y", Normal::new(mean, 1.0), obs = d.y.clone());
-    });
-}
-
-#[guide(model = linreg)]
-fn linreg_guide(_d: &Rows) {
-    let a_loc = param!("a_loc", 0.0);
-    let a_scale = param!("a_scale", 1.0, constraint = positive);
-    let b_loc = param!("b_loc", 0.0);
-    let b_scale = param!("b_scale", 1.0, constraint = positive);
-    sample!("a", Normal::new(a_loc, a_scale));
-    sample!("b", Normal::new(b_loc, b_scale));
+    r
 }
 
 fn svi(comm: &SimpleCommunicator) -> DistributedSvi<linreg, linreg_guide, Adam, TraceElbo> {
-    let adam = Adam::new(AdamConfig {
-        lr: 0.05,
-        ..Default::default()
-    });
-    Svi::new(linreg, linreg_guide, adam, TraceElbo::new(2))
+    Svi::new(linreg, linreg_guide, adam(), TraceElbo::new(2))
         .seed(7)
         .distributed(comm, "data")
 }
@@ -120,7 +87,7 @@ fn rank_main() {
     let (rank, size) = (world.rank() as usize, world.size() as usize);
     assert_eq!(size, 2, "run with 2 ranks");
     let n = 1001;
-    let mine = rows(rank * n / size..(rank + 1) * n / size, false);
+    let mine = rank_rows(rank * n / size..(rank + 1) * n / size, false);
 
     // 1. The same fit as one process on the whole data (rank 0 checks, on a one-rank
     //    communicator), and the same parameters on every rank.
@@ -132,7 +99,7 @@ fn rank_main() {
     world.all_reduce_into(&p[..], &mut lo[..], SystemOperation::min());
     assert_eq!(hi, lo, "ranks hold different parameters");
     if rank == 0 {
-        let whole = rows(0..n, false);
+        let whole = rank_rows(0..n, false);
         let mut single = svi(&SimpleCommunicator::self_comm());
         let single_losses: Vec<f64> = (0..60).map(|_| single.step(&whole).unwrap()).collect();
         for (a, b) in losses.iter().zip(&single_losses) {
@@ -146,7 +113,7 @@ fn rank_main() {
 
     // 2. A rank's bad data stops every rank with that rank's error, and no rank hangs; the
     //    next step with good data goes on.
-    let bad = rows(rank * n / size..(rank + 1) * n / size, rank == 1);
+    let bad = rank_rows(rank * n / size..(rank + 1) * n / size, rank == 1);
     let e = dist.step(&bad).unwrap_err().to_string();
     assert!(e.contains("rank 1 of 2") && e.contains("`y`"), "{e}");
     let before = unconstrained(dist.params());

@@ -2,6 +2,7 @@
 //! uses: every value as drawn (CSV numbers parse back to the same `f64`), sites in the right
 //! ArviZ groups with shapes `[chain, draw, ...site]`.
 
+use pyro::infer::Samples;
 use pyro::prelude::*;
 use serde_json::Value;
 
@@ -37,6 +38,22 @@ fn schools_guide(sigma: &[f64], _y: &[f64]) {
 const SIGMA: [f64; 3] = [15.0, 10.0, 16.0];
 const Y: [f64; 3] = [28.0, 8.0, -3.0];
 
+/// `num_samples` posterior predictive draws of `schools` under the guide at `m = 1`,
+/// `tau_loc = 0.5`, from `seed`.
+fn posterior_predictive(num_samples: usize, seed: u64) -> Samples<()> {
+    let mut params = ParamStore::new();
+    params
+        .insert("m", Tensor::from(1.0), pyro::constraints::real())
+        .unwrap();
+    params
+        .insert("tau_loc", Tensor::from(0.5), pyro::constraints::positive())
+        .unwrap();
+    Predictive::new(schools, schools_guide, &params, num_samples)
+        .seed(seed)
+        .run((&SIGMA[..], &Y[..]))
+        .unwrap()
+}
+
 /// The CSV as a header and rows of numbers.
 fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<f64>>) {
     let mut lines = text.lines();
@@ -54,17 +71,7 @@ fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<f64>>) {
 
 #[test]
 fn posterior_predictive_samples_as_csv() {
-    let mut params = ParamStore::new();
-    params
-        .insert("m", Tensor::from(1.0), pyro::constraints::real())
-        .unwrap();
-    params
-        .insert("tau_loc", Tensor::from(0.5), pyro::constraints::positive())
-        .unwrap();
-    let samples = Predictive::new(schools, schools_guide, &params, 5)
-        .seed(3)
-        .run((&SIGMA[..], &Y[..]))
-        .unwrap();
+    let samples = posterior_predictive(5, 3);
     let csv = samples.to_csv().unwrap();
     let (header, rows) = read_csv(&csv);
     // Latent and deterministic sites in execution order, then the observed one; no factor.
@@ -95,17 +102,7 @@ fn posterior_predictive_samples_as_csv() {
 
 #[test]
 fn posterior_predictive_samples_as_arviz_json() {
-    let mut params = ParamStore::new();
-    params
-        .insert("m", Tensor::from(1.0), pyro::constraints::real())
-        .unwrap();
-    params
-        .insert("tau_loc", Tensor::from(0.5), pyro::constraints::positive())
-        .unwrap();
-    let samples = Predictive::new(schools, schools_guide, &params, 4)
-        .seed(1)
-        .run((&SIGMA[..], &Y[..]))
-        .unwrap();
+    let samples = posterior_predictive(4, 1);
     let v = samples.to_arviz_json().unwrap();
     let groups: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(groups.len(), 2, "{groups:?}");

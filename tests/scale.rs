@@ -5,50 +5,8 @@
 use pyro::infer::Shards;
 use pyro::prelude::*;
 
-/// A shard's rows: covariates `x` (one column) and responses `y`.
-struct Rows {
-    x: Tensor,
-    y: Tensor,
-}
-
-/// The data of every test: `n` rows, `y = 0.7 + 1.5 x + noise`, made without a generator
-/// (deterministic trigonometric noise) so that every shard can rebuild its rows anywhere.
-fn row(i: usize) -> (f64, f64) {
-    let x = ((i * 37 % 101) as f64 / 101.0 - 0.5) * 4.0;
-    let noise = (i as f64 * 1.7).sin() * 0.8;
-    (x, 0.7 + 1.5 * x + noise)
-}
-
-fn rows(range: std::ops::Range<usize>) -> pyro::Result<Rows> {
-    let (xs, ys): (Vec<f64>, Vec<f64>) = range.map(row).unzip();
-    let n = xs.len();
-    Ok(Rows {
-        x: Tensor::new(xs, &[n])?,
-        y: Tensor::new(ys, &[n])?,
-    })
-}
-
-/// Linear regression with known noise scale 1: global latents `a`, `b` only.
-#[model]
-fn linreg(d: &Rows) {
-    let a = sample!("a", Normal::new(0.0, 10.0));
-    let b = sample!("b", Normal::new(0.0, 10.0));
-    let n = d.y.shape()[0];
-    let mean = &a + &b * &d.x;
-    plate!("data", n, |_idx| {
-        sample!("y", Normal::new(mean, 1.0), obs = d.y.clone());
-    });
-}
-
-#[guide(model = linreg)]
-fn linreg_guide(_d: &Rows) {
-    let a_loc = param!("a_loc", 0.0);
-    let a_scale = param!("a_scale", 1.0, constraint = positive);
-    let b_loc = param!("b_loc", 0.0);
-    let b_scale = param!("b_scale", 1.0, constraint = positive);
-    sample!("a", Normal::new(a_loc, a_scale));
-    sample!("b", Normal::new(b_loc, b_scale));
-}
+mod common;
+use common::sharded_linreg::{adam, linreg, linreg_guide, row, rows, Rows};
 
 /// The same regression with a local latent per row (a random intercept `u_i ~ N(0, 0.5)`,
 /// guided by `N(0.1 * y_i * w, s)`), so that shards draw inside the plate.
@@ -73,13 +31,6 @@ fn local_guide(d: &Rows) {
     plate!("data", n, |_idx| {
         sample!("u", Normal::new(&d.y * &w * 0.1, s));
     });
-}
-
-fn adam() -> Adam {
-    Adam::new(AdamConfig {
-        lr: 0.05,
-        ..Default::default()
-    })
 }
 
 fn values(store: &ParamStore) -> Vec<(String, Vec<f64>)> {

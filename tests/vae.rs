@@ -28,7 +28,7 @@ fn vae_on_digits_improves_the_test_elbo() {
         |params: &ParamStore| vae_model::elbo(&vae, params, &test_x, 4, 1000, 1).unwrap() / 359.0;
     // The weights are created on first use: one loss evaluation (no step) creates them at their
     // initial values.
-    let mut batches = Batches::new(train.len(), 128).shuffle(0);
+    let mut batches = Batches::new(train.len(), 128).unwrap().shuffle(0);
     let first: Vec<usize> = batches.epoch().next().unwrap().to_vec();
     svi.evaluate_loss((&vae, &train.batch(&first))).unwrap();
     let before = per_image(svi.params());

@@ -249,6 +249,26 @@ pub(crate) fn write_atomically(
 impl ParamStore {
     /// Saves the parameters to `path` (see the module docs for the format and the guarantees:
     /// the previous file is replaced only by a file that has been read back and verified).
+    /// ```
+    /// use pyro::constraints::{positive, Constraint};
+    /// use pyro::prelude::*;
+    ///
+    /// # fn main() -> pyro::Result<()> {
+    /// let mut store = ParamStore::new();
+    /// store.insert("scale", Tensor::from(2.5), positive())?;
+    /// store.insert("w", Tensor::from(vec![1.0, f64::INFINITY]), constraints::real())?;
+    /// let path = std::env::temp_dir().join(format!("pyro-store-{}.json", std::process::id()));
+    /// store.save(&path)?;
+    ///
+    /// let mut loaded = ParamStore::new();
+    /// loaded.load(&path)?;
+    /// assert_eq!(loaded.scalar("scale")?, store.scalar("scale")?); // exact: shortest round-trip text
+    /// assert_eq!(loaded.get("w")?.to_vec()?, vec![1.0, f64::INFINITY]); // "inf" in the file
+    /// assert!(matches!(loaded.constraint("scale")?, Constraint::Positive));
+    /// std::fs::remove_file(&path).map_err(|e| pyro::Error::file(&path, e.to_string()))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         save(path.as_ref(), self, Extras::default())
     }

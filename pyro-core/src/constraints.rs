@@ -16,13 +16,16 @@ pub enum Constraint {
     RealVector,
     /// `x > 0`.
     Positive,
+    /// `x >= 0` (the support of Exponential, Gamma, HalfNormal, HalfCauchy, as in PyTorch; its
+    /// bijection is `exp`, so 0 itself is only a limit of the unconstrained values).
+    Nonnegative,
     /// `x > lower`.
     GreaterThan(f64),
     /// `x < upper`.
     LessThan(f64),
-    /// `0 < x < 1`.
+    /// `0 <= x <= 1`.
     UnitInterval,
-    /// `lower < x < upper`.
+    /// `lower <= x <= upper`.
     Interval(f64, f64),
     /// Vectors of nonnegative entries summing to one (event dimension 1).
     Simplex,
@@ -55,6 +58,10 @@ pub fn real_vector() -> Constraint {
 /// `x > 0`.
 pub fn positive() -> Constraint {
     Constraint::Positive
+}
+/// `x >= 0`.
+pub fn nonnegative() -> Constraint {
+    Constraint::Nonnegative
 }
 /// `x > lower`.
 pub fn greater_than(lower: f64) -> Constraint {
@@ -126,63 +133,130 @@ impl Constraint {
         }
     }
 
-    /// Whether every value of `x` satisfies the constraint.
+    /// Whether every value of `x` satisfies the constraint (NaN never does; the unbounded
+    /// continuous constraints admit `±inf`, where densities are 0).
     pub fn check(&self, x: &Tensor) -> bool {
-        let Ok(v) = x.values() else { return false };
+        x.values().is_ok() && self.first_violation(x).is_none()
+    }
+
+    /// The first value of `x` (an entry, or for a simplex the sum of a row that is not 1) that
+    /// breaks the constraint, if any; NaN for a poisoned tensor or a misshapen matrix.
+    pub fn first_violation(&self, x: &Tensor) -> Option<f64> {
+        let Ok(v) = x.values() else {
+            return Some(f64::NAN);
+        };
         let tol = 1e-6;
+        let first = |ok: &dyn Fn(f64) -> bool| v.iter().copied().find(|&x| !ok(x));
         match self {
-            Constraint::Real | Constraint::RealVector => v.iter().all(|x| !x.is_nan()),
-            Constraint::Positive => v.iter().all(|&x| x > 0.0),
-            Constraint::GreaterThan(a) => v.iter().all(|x| x > a),
-            Constraint::LessThan(b) => v.iter().all(|x| x < b),
-            Constraint::UnitInterval => v.iter().all(|&x| (0.0..=1.0).contains(&x)),
-            Constraint::Interval(a, b) => v.iter().all(|x| x >= a && x <= b),
-            Constraint::Boolean => v.iter().all(|&x| x == 0.0 || x == 1.0),
-            Constraint::NonnegativeInteger => v.iter().all(|&x| x >= 0.0 && x.fract() == 0.0),
-            Constraint::IntegerInterval(a, b) => v
-                .iter()
-                .all(|&x| x.fract() == 0.0 && x >= *a as f64 && x <= *b as f64),
+            Constraint::Real | Constraint::RealVector => first(&|x| !x.is_nan()),
+            Constraint::Positive => first(&|x| x > 0.0),
+            Constraint::Nonnegative => first(&|x| x >= 0.0),
+            Constraint::GreaterThan(a) => first(&|x| x > *a),
+            Constraint::LessThan(b) => first(&|x| x < *b),
+            Constraint::UnitInterval => first(&|x| (0.0..=1.0).contains(&x)),
+            Constraint::Interval(a, b) => first(&|x| x >= *a && x <= *b),
+            Constraint::Boolean => first(&|x| x == 0.0 || x == 1.0),
+            Constraint::NonnegativeInteger => first(&|x| x >= 0.0 && x.fract() == 0.0),
+            Constraint::IntegerInterval(a, b) => {
+                first(&|x| x.fract() == 0.0 && x >= *a as f64 && x <= *b as f64)
+            }
             Constraint::Simplex | Constraint::OneHot => {
+                if matches!(self, Constraint::OneHot) {
+                    if let Some(bad) = first(&|x| x == 0.0 || x == 1.0) {
+                        return Some(bad);
+                    }
+                }
+                if let Some(bad) = first(&|x| x >= 0.0 && x.is_finite()) {
+                    return Some(bad);
+                }
                 let k = x.shape().last().copied().unwrap_or(1).max(1);
-                v.chunks(k).all(|row| {
-                    row.iter().all(|&p| p >= 0.0) && (row.iter().sum::<f64>() - 1.0).abs() < tol
-                }) && (!matches!(self, Constraint::OneHot)
-                    || v.iter().all(|&x| x == 0.0 || x == 1.0))
+                v.chunks(k)
+                    .map(|row| row.iter().sum::<f64>())
+                    .find(|s| (s - 1.0).abs() >= tol)
             }
             Constraint::LowerCholesky => {
                 let s = x.shape();
                 if s.len() < 2 || s[s.len() - 1] != s[s.len() - 2] {
-                    return false;
+                    return Some(f64::NAN);
                 }
                 let n = s[s.len() - 1];
                 if n == 0 {
-                    return true;
+                    return None;
                 }
-                v.chunks_exact(n * n).all(|m| {
-                    (0..n).all(|i| m[i * n + i] > 0.0 && (i + 1..n).all(|j| m[i * n + j] == 0.0))
+                v.chunks_exact(n * n).find_map(|m| {
+                    (0..n).find_map(|i| {
+                        let d = m[i * n + i];
+                        if !(d > 0.0 && d.is_finite()) {
+                            return Some(d);
+                        }
+                        (0..n)
+                            .map(|j| m[i * n + j])
+                            .enumerate()
+                            .find(|&(j, x)| (j > i && x != 0.0) || !x.is_finite())
+                            .map(|(_, x)| x)
+                    })
                 })
             }
             Constraint::CorrCholesky => {
                 let s = x.shape();
                 let n = s.last().copied().unwrap_or(0);
-                s.len() >= 2
-                    && s[s.len() - 2] == n
-                    && n > 0
-                    && v.chunks_exact(n * n).all(|m| {
-                        (0..n).all(|i| {
-                            let row = &m[i * n..(i + 1) * n];
-                            row[i] > 0.0
-                                && row[i + 1..].iter().all(|&x| x == 0.0)
-                                && (row.iter().map(|x| x * x).sum::<f64>() - 1.0).abs() < tol
-                        })
+                if s.len() < 2 || s[s.len() - 2] != n || n == 0 {
+                    return Some(f64::NAN);
+                }
+                v.chunks_exact(n * n).find_map(|m| {
+                    (0..n).find_map(|i| {
+                        let row = &m[i * n..(i + 1) * n];
+                        if row[i].is_nan() || row[i] <= 0.0 {
+                            return Some(row[i]);
+                        }
+                        if let Some(&x) = row[i + 1..].iter().find(|&&x| x != 0.0) {
+                            return Some(x);
+                        }
+                        let norm = row.iter().map(|x| x * x).sum::<f64>();
+                        ((norm - 1.0).abs() >= tol || !norm.is_finite()).then_some(norm)
                     })
+                })
             }
             Constraint::Multinomial(total) => {
+                if let Some(bad) = first(&|c| c >= 0.0 && c.fract() == 0.0) {
+                    return Some(bad);
+                }
                 let k = x.shape().last().copied().unwrap_or(1).max(1);
-                v.chunks(k).all(|row| {
-                    row.iter().all(|&c| c >= 0.0 && c.fract() == 0.0)
-                        && row.iter().sum::<f64>() == *total as f64
-                })
+                v.chunks(k)
+                    .map(|row| row.iter().sum::<f64>())
+                    .find(|&s| s != *total as f64)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Constraint {
+    /// The set in words, for error messages (`{0, 1}`, `x >= 0`, `[0, 1]`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Constraint::Real => write!(f, "real numbers"),
+            Constraint::RealVector => write!(f, "real vectors"),
+            Constraint::Positive => write!(f, "x > 0"),
+            Constraint::Nonnegative => write!(f, "x >= 0"),
+            Constraint::GreaterThan(a) => write!(f, "x > {a}"),
+            Constraint::LessThan(b) => write!(f, "x < {b}"),
+            Constraint::UnitInterval => write!(f, "[0, 1]"),
+            Constraint::Interval(a, b) => write!(f, "[{a}, {b}]"),
+            Constraint::Simplex => write!(f, "the simplex (entries >= 0 summing to 1)"),
+            Constraint::LowerCholesky => {
+                write!(f, "lower-triangular matrices with a positive diagonal")
+            }
+            Constraint::Boolean => write!(f, "{{0, 1}}"),
+            Constraint::NonnegativeInteger => write!(f, "{{0, 1, 2, ...}}"),
+            Constraint::IntegerInterval(a, b) => write!(f, "{{{a}, ..., {b}}}"),
+            Constraint::OneHot => write!(f, "one-hot vectors"),
+            Constraint::CorrCholesky => write!(
+                f,
+                "Cholesky factors of correlation matrices (lower-triangular, positive diagonal, \
+                 unit rows)"
+            ),
+            Constraint::Multinomial(n) => {
+                write!(f, "vectors of whole numbers >= 0 summing to {n}")
             }
         }
     }

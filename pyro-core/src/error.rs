@@ -93,6 +93,18 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// An observed value outside the support of its distribution (sample sites check observed
+    /// values unless validation is switched off: `Svi::validate(false)`,
+    /// `Context::set_validation(false)`).
+    #[error("observed value {value} is outside the support of {dist} ({support})")]
+    OutOfSupport {
+        /// The distribution, e.g. `Bernoulli`.
+        dist: &'static str,
+        /// The first offending value (for a simplex, the sum of a row that is not 1).
+        value: f64,
+        /// The support, in words.
+        support: String,
+    },
     /// Anything else that a caller did wrong, with an explanation.
     #[error("{0}")]
     Invalid(String),

@@ -16,6 +16,8 @@ pub mod infer;
 pub mod nn;
 pub mod optim;
 pub mod params;
+#[cfg(feature = "plots")]
+pub mod plot;
 mod pool;
 pub mod rng;
 mod site_name;

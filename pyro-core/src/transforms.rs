@@ -383,7 +383,7 @@ pub fn biject_to(constraint: &Constraint) -> Result<Bijector> {
     match constraint {
         Constraint::Real => Ok(Bijector::Identity(0)),
         Constraint::RealVector => Ok(Bijector::Identity(1)),
-        Constraint::Positive => Ok(Bijector::Exp),
+        Constraint::Positive | Constraint::Nonnegative => Ok(Bijector::Exp),
         Constraint::UnitInterval => Ok(Bijector::Sigmoid),
         Constraint::Interval(a, b) => {
             if a.is_finite() && b.is_finite() && a < b {

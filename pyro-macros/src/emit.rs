@@ -20,6 +20,7 @@ const NULLARY_CONSTRAINTS: &[&str] = &[
     "simplex",
     "lower_cholesky",
     "boolean",
+    "nonnegative",
     "nonnegative_integer",
 ];
 

@@ -1,12 +1,9 @@
-//! Loaders and datasets: crafted headers, gzip bombs, labels out of range, indices out of range,
-//! PNG of width 0 and plots of infinite values.
+//! Loaders and datasets: crafted headers, gzip bombs, labels out of range, indices out of range
+//! (plots of extreme values: tests/plots.rs).
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::mpsc;
-use std::time::Duration;
 
-use pyro::data::png::{encode, Canvas};
 use pyro::data::{
     load_digits, load_idx_images, load_idx_labels, load_idx_labels_in, Dataset, DIGITS_MAX_BYTES,
 };
@@ -143,53 +140,4 @@ fn dataset_indices_out_of_range_are_errors() {
         assert!(bad.subset(&[0]).is_err());
         assert!(bad.tensor().error().is_some());
     }
-}
-
-#[test]
-fn png_of_impossible_sizes_is_an_error() {
-    for (w, h, px) in [
-        (0, 5, vec![]),
-        (5, 0, vec![]),
-        (0, 0, vec![]),
-        (usize::MAX, 2, vec![]),
-        (1 << 31, 1, vec![]),
-        (2, 2, vec![0; 3]),
-    ] {
-        let e = encode(w, h, 1, &px).unwrap_err().to_string();
-        assert!(e.contains("PNG"), "{e}");
-    }
-    let huge = Canvas::new(usize::MAX, 3, 255);
-    assert!(huge.pixels.is_empty());
-    let dir = tmp_dir("png");
-    assert!(huge.save(dir.join("huge.png")).is_err());
-    let png = encode(2, 1, 1, &[0, 255]).unwrap();
-    assert_eq!(&png[1..4], b"PNG");
-}
-
-#[test]
-fn plots_of_extreme_values_finish() {
-    // Infinite or huge values once sent the line drawing on a walk of 2^63 pixels.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let series: [&[f64]; 5] = [
-            &[0.0, f64::INFINITY, 1.0, f64::NEG_INFINITY, f64::NAN, 2.0],
-            &[-1e308, 1e308, -1e308],
-            &[f64::MAX, f64::MIN],
-            &[f64::INFINITY],
-            &[],
-        ];
-        let c = Canvas::plot(200, 100, &series);
-        let mut c2 = Canvas::new(10, 10, 255);
-        c2.line((isize::MIN, 0), (isize::MAX, 9), 0);
-        c2.line((isize::MIN, isize::MIN), (isize::MAX, isize::MAX), 0);
-        c2.tile(usize::MAX, 0, &[1.0; 4], 2, 2, usize::MAX, false);
-        c2.tile(0, 0, &[1.0], 3, 3, 1, false);
-        tx.send((c, c2)).unwrap();
-    });
-    let (c, c2) = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("plotting extreme values hangs");
-    assert_eq!(c.pixels.len(), 200 * 100);
-    // The clipped diagonal crosses the small canvas: some pixel is black.
-    assert!(c2.pixels.contains(&0));
 }

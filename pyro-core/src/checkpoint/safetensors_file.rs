@@ -154,31 +154,44 @@ fn split_optimizer(
 ) -> Result<(Value, Vec<(String, Vec<usize>, Vec<f64>)>)> {
     let mut state = state.clone();
     let mut buffers = Vec::new();
-    if let Some(params) = state.get_mut("params").and_then(Value::as_array_mut) {
-        for p in params.iter_mut().filter(|p| p.is_object()) {
-            let name = p
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            for (key, prefix) in BUFFERS {
-                let Some(v) = p.get_mut(key).map(Value::take) else {
-                    continue;
-                };
-                let values: Vec<f64> = super::floats::deserialize(v)
-                    .map_err(|e| Error::Invalid(format!("optimiser state of `{name}`: {e}")))?;
-                let shape = store
-                    .position(&name)
-                    .map(|i| store.entries()[i].shape.to_vec())
-                    .filter(|s| checked_numel(s) == Some(values.len()))
-                    .unwrap_or_else(|| vec![values.len()]);
-                buffers.push((format!("{prefix}{name}"), shape, values));
-                // The buffer's place in the JSON state: filled again on load.
-                p[key] = Value::Null;
+    for_each_buffer(&mut state, |name, tensor, slot| {
+        // The buffer's place in the JSON state is left null: filled again on load.
+        let values: Vec<f64> = super::floats::deserialize(slot.take())
+            .map_err(|e| Error::Invalid(format!("optimiser state of `{name}`: {e}")))?;
+        let shape = store
+            .position(name)
+            .map(|i| store.entries()[i].shape.to_vec())
+            .filter(|s| checked_numel(s) == Some(values.len()))
+            .unwrap_or_else(|| vec![values.len()]);
+        buffers.push((tensor, shape, values));
+        Ok(())
+    })?;
+    Ok((state, buffers))
+}
+
+/// Calls `f(parameter name, tensor name, slot)` for each optimiser buffer of an optimiser state
+/// (`params[i].a` and `params[i].b`, where present), the one walk that writing, reading and
+/// verifying a checkpoint share. The tensor name is the buffer's prefix and the parameter's name.
+fn for_each_buffer(
+    state: &mut Value,
+    mut f: impl FnMut(&str, String, &mut Value) -> Result<()>,
+) -> Result<()> {
+    let Some(params) = state.get_mut("params").and_then(Value::as_array_mut) else {
+        return Ok(());
+    };
+    for p in params.iter_mut().filter(|p| p.is_object()) {
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        for (key, prefix) in BUFFERS {
+            if let Some(slot) = p.get_mut(key) {
+                f(&name, format!("{prefix}{name}"), slot)?;
             }
         }
     }
-    Ok((state, buffers))
+    Ok(())
 }
 
 /// Reads the values of a tensor as `f64`, checking its dtype.
@@ -260,27 +273,15 @@ pub(crate) fn decode(path: &Path, bytes: &[u8]) -> Result<(ParamStore, Extras)> 
         Some(text) => {
             let mut state: Value = serde_json::from_str(text)
                 .map_err(|e| bad(format!("metadata `optimizer`: {e}")))?;
-            if let Some(ps) = state.get_mut("params").and_then(Value::as_array_mut) {
-                for p in ps.iter_mut().filter(|p| p.is_object()) {
-                    let name = p
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    for (key, prefix) in BUFFERS {
-                        if p.get(key).is_none() {
-                            continue;
-                        }
-                        let tensor = format!("{prefix}{name}");
-                        let view = st.tensor(&tensor).map_err(|_| {
-                            bad(format!("the optimiser state has no tensor `{tensor}`"))
-                        })?;
-                        let v = values(path, &tensor, &view)?;
-                        p[key] = super::floats::serialize(&v, serde_json::value::Serializer)
-                            .map_err(|e| bad(format!("tensor `{tensor}`: {e}")))?;
-                    }
-                }
-            }
+            for_each_buffer(&mut state, |_, tensor, slot| {
+                let view = st
+                    .tensor(&tensor)
+                    .map_err(|_| bad(format!("the optimiser state has no tensor `{tensor}`")))?;
+                let v = values(path, &tensor, &view)?;
+                *slot = super::floats::serialize(&v, serde_json::value::Serializer)
+                    .map_err(|e| bad(format!("tensor `{tensor}`: {e}")))?;
+                Ok(())
+            })?;
             state
         }
     };
@@ -318,21 +319,13 @@ pub(crate) fn save(path: &Path, store: &ParamStore, extras: Extras, dtype: Dtype
             .into_iter()
             .map(|(name, _, v)| (name, dtype.round(&v)))
             .collect();
-        if let Some(ps) = state.get_mut("params").and_then(Value::as_array_mut) {
-            for p in ps.iter_mut().filter(|p| p.is_object()) {
-                let name = p
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                for (key, prefix) in BUFFERS {
-                    if let Some(v) = rounded.get(&format!("{prefix}{name}")) {
-                        p[key] = super::floats::serialize(v, serde_json::value::Serializer)
-                            .map_err(|e| Error::file(path, e.to_string()))?;
-                    }
-                }
+        for_each_buffer(&mut state, |_, tensor, slot| {
+            if let Some(v) = rounded.get(&tensor) {
+                *slot = super::floats::serialize(v, serde_json::value::Serializer)
+                    .map_err(|e| Error::file(path, e.to_string()))?;
             }
-        }
+            Ok(())
+        })?;
         state
     };
     write_atomically(path, &bytes, |tmp| {

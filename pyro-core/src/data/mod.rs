@@ -1,12 +1,11 @@
 //! Dataset loaders and minibatching: MNIST in IDX format (raw or gzipped), the 8x8 UCI digits
-//! (CSV, optionally gzipped), CSV tables with a header ([`load_table`]), a seeded minibatch
-//! iterator, and a small grayscale PNG writer for pictures of results.
+//! (CSV, optionally gzipped), CSV tables with a header ([`load_table`]) and a seeded minibatch
+//! iterator. Pictures of results are drawn by `crate::plot` (the `plots` feature).
 //!
 //! Every loader error is an [`Error::File`] that names the file and what was expected.
 
 mod digits;
 mod mnist;
-pub mod png;
 mod table;
 
 pub use digits::{load_digits, DIGITS_MAX_BYTES};
@@ -161,12 +160,15 @@ impl Dataset {
 ///
 /// ```
 /// use pyro_core::data::Batches;
-/// let mut loader = Batches::new(10, 4).shuffle(7);
+/// let mut loader = Batches::new(10, 4).unwrap().shuffle(7);
 /// let epoch: Vec<Vec<usize>> = loader.epoch().map(|b| b.to_vec()).collect();
 /// assert_eq!(epoch.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 2]);
 /// let mut all: Vec<usize> = epoch.concat();
 /// all.sort();
 /// assert_eq!(all, (0..10).collect::<Vec<_>>());
+/// // A batch size of 0, or no data, is an error rather than an epoch without batches.
+/// assert!(Batches::new(10, 0).is_err());
+/// assert!(Batches::new(0, 4).is_err());
 /// ```
 #[derive(Clone, Debug)]
 pub struct Batches {
@@ -177,14 +179,41 @@ pub struct Batches {
 }
 
 impl Batches {
-    /// Batches of `batch_size` (at least 1) indices of `0..len`, in order (no shuffling).
-    pub fn new(len: usize, batch_size: usize) -> Batches {
-        Batches {
-            order: (0..len).collect(),
-            batch_size: batch_size.max(1),
+    /// Batches of `batch_size` indices of `0..len`, in order (no shuffling).
+    ///
+    /// Errors (naming `Batches` and the argument) when `batch_size` is 0 or `len` is 0: either
+    /// would give epochs without a single batch, so that a training loop over them would
+    /// silently do nothing. Also an error when the `len` indices cannot be allocated.
+    pub fn new(len: usize, batch_size: usize) -> Result<Batches> {
+        if batch_size == 0 {
+            return Err(Error::InvalidParameter {
+                dist: "Batches",
+                param: "batch_size",
+                reason: "must be at least 1, got 0".into(),
+            });
+        }
+        if len == 0 {
+            return Err(Error::InvalidParameter {
+                dist: "Batches",
+                param: "len",
+                reason: "no data to batch (0 rows)".into(),
+            });
+        }
+        let mut order = Vec::new();
+        order
+            .try_reserve_exact(len)
+            .map_err(|_| Error::InvalidParameter {
+                dist: "Batches",
+                param: "len",
+                reason: format!("cannot allocate the indices of {len} rows"),
+            })?;
+        order.extend(0..len);
+        Ok(Batches {
+            order,
+            batch_size,
             rng: None,
             drop_last: false,
-        }
+        })
     }
 
     /// Reshuffles before every epoch, from a generator seeded with `seed`.
@@ -193,7 +222,8 @@ impl Batches {
         self
     }
 
-    /// Drops the last batch when it is smaller than the batch size.
+    /// Drops the last batch when it is smaller than the batch size (so that an epoch of fewer
+    /// rows than the batch size has no batch: [`Batches::num_batches`] is then 0).
     pub fn drop_last(mut self, drop: bool) -> Batches {
         self.drop_last = drop;
         self

@@ -4,7 +4,7 @@ use rand_distr::Distribution as _;
 
 use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, draw, fused, tensor_of};
+use super::util::{batch_of, check_elementwise, check_param, draw, fused, tensor_of};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
@@ -143,6 +143,16 @@ impl Distribution for Binomial {
     }
     fn support(&self) -> Constraint {
         Constraint::IntegerInterval(0, self.max_count() as i64)
+    }
+    /// Each value against its own `total_count`.
+    fn check_support(&self, value: &Tensor) -> Result<()> {
+        check_elementwise(
+            self,
+            value,
+            [&self.total_count],
+            |k, [n]| ld::is_count(k, n),
+            |[n]| Constraint::IntegerInterval(0, n as i64),
+        )
     }
     /// Needs one `total_count` for the whole batch (and a non-empty batch), and at most
     /// [`Binomial::MAX_ENUMERATED`] values: otherwise an error, before anything is allocated.

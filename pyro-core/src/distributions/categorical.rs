@@ -53,6 +53,19 @@ pub(super) fn parse(
         check_param(dist, "logits", &l, "a number below +inf", |x| {
             !x.is_nan() && x < f64::INFINITY
         })?;
+        // A row of -inf only has no normalisation (every probability would be 0/0).
+        if l.detach()
+            .logsumexp_dim(-1, false)
+            .values()?
+            .iter()
+            .any(|s| !s.is_finite())
+        {
+            return Err(Error::InvalidParameter {
+                dist,
+                param: "logits",
+                reason: "must have a finite logit in every row, got a row of -inf".into(),
+            });
+        }
         &l - l.logsumexp_dim(-1, true)
     };
     Ok((logits, batch, k))
@@ -62,15 +75,15 @@ pub(super) fn parse(
 /// one pass forward and one backward, where `ln` then `logsumexp` took four nodes and an
 /// exponential per entry each way.
 fn log_normalized(p: &Tensor, k: usize, sums: &[f64]) -> Tensor {
-    let v: Vec<f64> = p
-        .raw()
-        .chunks(k)
-        .zip(sums)
-        .flat_map(|(row, s)| {
-            let ls = s.ln();
-            row.iter().map(move |x| x.ln() - ls)
-        })
-        .collect();
+    // Written into a buffer of the known size (a `flat_map` collect grows it entry by entry).
+    let raw = p.raw();
+    let mut v = vec![0.0; raw.len()];
+    for ((out, row), s) in v.chunks_mut(k).zip(raw.chunks(k)).zip(sums) {
+        let ls = ln_sum(row, *s);
+        for (o, &x) in out.iter_mut().zip(row) {
+            *o = x.ln() - ls;
+        }
+    }
     record(
         &[p],
         Shape::from_slice(p.shape()),
@@ -78,6 +91,25 @@ fn log_normalized(p: &Tensor, k: usize, sums: &[f64]) -> Tensor {
         log_normalized_bw,
         Aux::None,
     )
+}
+
+/// `ln Σ p` for a row summing to `s` (within 1e-6 of 1): `ln p_max + ln_1p(Σ_{others} / p_max)`,
+/// so that the small probabilities still count where `s` rounds to the largest one
+/// (`[1e-300, 1]` sums to 1, but `ln(1 + 1e-300)` is 1e-300, the log-probability of category 1).
+fn ln_sum(row: &[f64], s: f64) -> f64 {
+    let Some((m, &pm)) = row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else {
+        return s.ln();
+    };
+    if pm <= 0.0 {
+        return s.ln();
+    }
+    let rest: f64 = row
+        .iter()
+        .enumerate()
+        .filter(|&(j, _)| j != m)
+        .map(|(_, &x)| x)
+        .sum();
+    pm.ln() + (rest / pm).ln_1p()
 }
 
 fn log_normalized_bw(args: &BackwardArgs<'_>) -> InputGrads {

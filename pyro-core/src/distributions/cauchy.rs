@@ -2,7 +2,7 @@
 
 use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, fused, uniform};
+use super::util::{affine, batch_of, check_param, fused, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
@@ -70,7 +70,11 @@ impl Distribution for Cauchy {
             .unwrap_or_else(Tensor::poisoned)
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
-        Ok(&self.loc + &self.scale * standard_cauchy(rng, &self.batch))
+        Ok(affine(
+            &self.loc,
+            &self.scale,
+            &standard_cauchy(rng, &self.batch),
+        ))
     }
     fn has_rsample(&self) -> bool {
         true
@@ -151,7 +155,8 @@ impl Distribution for HalfCauchy {
             .unwrap_or_else(Tensor::poisoned)
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
-        Ok(&self.scale * standard_cauchy(rng, &self.batch).abs())
+        let e = standard_cauchy(rng, &self.batch).abs();
+        Ok(affine(&Tensor::scalar(0.0), &self.scale, &e))
     }
     fn has_rsample(&self) -> bool {
         true
@@ -165,7 +170,7 @@ impl Distribution for HalfCauchy {
         )
     }
     fn support(&self) -> Constraint {
-        Constraint::Positive
+        Constraint::Nonnegative
     }
     fn mean(&self) -> Result<Tensor> {
         Err(no_moment("HalfCauchy", "mean"))

@@ -49,6 +49,7 @@ impl Delta {
             param: "v",
             reason: e.to_string(),
         })?;
+        check_param("Delta", "v", &v, "finite", f64::is_finite)?;
         check_param("Delta", "log_density", &log_density, "a number", |x| {
             !x.is_nan()
         })?;

@@ -1,6 +1,6 @@
 //! The Dirichlet distribution.
 
-use super::gamma::standard_gamma_rsample;
+use super::gamma::{log_gamma_of, log_gamma_parts, pathwise_log_grad};
 use super::log_density as ld;
 use super::util::Bcast as _;
 use super::util::{check_param, tensor_of};
@@ -14,7 +14,9 @@ use crate::tensor::{broadcast_shapes, custom_elementwise, Shape, Tensor};
 /// `Γ(Σα) / ΠΓ(α_k) Π x_k^(α_k - 1)`.
 ///
 /// `rsample` normalises independent `Gamma(α_k, 1)` draws made with implicit gradients, so it is
-/// differentiable in α. `log_prob` is `-inf` off the simplex (an entry outside `[0, 1]`, or a sum
+/// differentiable in α; the draws and the normalisation are in log space (a softmax of the log
+/// draws), so that small concentrations do not round the draws to 0 (then NaN), and the result
+/// is clamped to at least `f64::MIN_POSITIVE`. `log_prob` is `-inf` off the simplex (an entry outside `[0, 1]`, or a sum
 /// further than 1e-6 from 1) and accurate for large concentrations (a multinomial form of
 /// Loader's saddle-point formula, see `log_density::dirichlet`).
 ///
@@ -82,6 +84,48 @@ impl Dirichlet {
     pub fn concentration(&self) -> &Tensor {
         &self.concentration
     }
+
+    /// A draw: the log gamma draws of each row shifted by their maximum (a constant, so the
+    /// softmax and its gradient are unchanged) with their implicit gradients, then a softmax.
+    /// The shift is taken on the draws scaled by `s = min(1, min_k α_k)` (see
+    /// `beta::log_odds`), so that no difference is `inf - inf`.
+    fn draw(&self, alpha: &Tensor, rng: &mut Rng) -> Tensor {
+        let k = self.k;
+        let av = match alpha.values() {
+            Ok(v) => v,
+            Err(e) => return Tensor::poisoned(e),
+        };
+        let mut shifted = Vec::with_capacity(av.len());
+        let mut grads = Vec::with_capacity(if alpha.requires_grad() { av.len() } else { 0 });
+        let mut parts = Vec::with_capacity(k);
+        for row in av.chunks(k) {
+            parts.clear();
+            parts.extend(row.iter().map(|&a| log_gamma_parts(rng, a)));
+            let s = row.iter().copied().fold(1.0, f64::min);
+            let scaled = |(c, u): (f64, f64), a: f64| c * s + u * (s / a);
+            let top = parts
+                .iter()
+                .zip(row)
+                .map(|(&p, &a)| scaled(p, a))
+                .fold(f64::NEG_INFINITY, f64::max);
+            for (&p, &a) in parts.iter().zip(row) {
+                shifted.push((scaled(p, a) - top) / s);
+                if alpha.requires_grad() {
+                    grads.push(pathwise_log_grad(a, log_gamma_of(p, a)));
+                }
+            }
+        }
+        let shape = alpha.shape();
+        let lz = tensor_of(shifted, shape);
+        let lz = if alpha.requires_grad() {
+            custom_elementwise(&[alpha], lz, &[tensor_of(grads, shape)])
+        } else {
+            lz
+        };
+        (&lz - lz.logsumexp_dim(-1, true))
+            .exp()
+            .clamp(f64::MIN_POSITIVE, 1.0)
+    }
 }
 
 impl Distribution for Dirichlet {
@@ -95,16 +139,10 @@ impl Distribution for Dirichlet {
         Shape::from_slice(&[self.k])
     }
     fn sample(&self, rng: &mut Rng) -> Tensor {
-        let g = standard_gamma_rsample(
-            &self.concentration.detach(),
-            self.concentration.shape(),
-            rng,
-        );
-        &g / g.sum_dim(-1, true)
+        self.draw(&self.concentration.detach(), rng)
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
-        let g = standard_gamma_rsample(&self.concentration, self.concentration.shape(), rng);
-        Ok(&g / g.sum_dim(-1, true))
+        self.draw(&self.concentration, rng).check()
     }
     fn has_rsample(&self) -> bool {
         true

@@ -53,7 +53,12 @@ impl Distribution for Exponential {
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
         let e = uniform(rng, &self.batch).map_const(|u| -u.ln());
-        Ok(e / &self.rate)
+        // e / rate, kept finite for a tiny rate.
+        Ok(super::util::fused(
+            [&e, &self.rate],
+            |[e, r]| (e / r).min(f64::MAX),
+            |[e, r], _| [0.0, -e / (r * r)],
+        ))
     }
     fn has_rsample(&self) -> bool {
         true
@@ -65,7 +70,7 @@ impl Distribution for Exponential {
         outside(&(self.rate.ln() - &self.rate * x), &bad)
     }
     fn support(&self) -> Constraint {
-        Constraint::Positive
+        Constraint::Nonnegative
     }
     fn mean(&self) -> Result<Tensor> {
         Ok(self.rate.recip().bcast(&self.batch))

@@ -10,7 +10,7 @@ use smallvec::smallvec;
 
 use crate::tensor::fastmath;
 use crate::tensor::{
-    broadcast_shapes, numel, record, shape_numel, try_expand, Aux, BackwardArgs, Data, GradBuf,
+    broadcast_shapes, broadcast_strides, record, shape_numel, Aux, BackwardArgs, Data, GradBuf,
     InputGrads, Shape, Tensor,
 };
 
@@ -22,6 +22,18 @@ pub(crate) trait Kernel<const N: usize> {
     fn value(p: [f64; N]) -> f64;
     /// Its partial derivative with respect to input `k` at one element.
     fn partial(p: [f64; N], k: usize) -> f64;
+    /// `out[i] = value(p_i)` along one row of the broadcast, each column either as long as `out`
+    /// or one element (constant along the row). A kernel overrides it to hoist the work that
+    /// depends only on the constant columns (`ln scale` of a Normal with one scale).
+    #[inline]
+    fn value_row(out: &mut [f64], cols: &[&[f64]; N]) {
+        fill(out, cols, Self::value)
+    }
+    /// `out[i] = partial(p_i, k)` along one row, as [`Kernel::value_row`].
+    #[inline]
+    fn partial_row(out: &mut [f64], cols: &[&[f64]; N], k: usize) {
+        fill(out, cols, |p| Self::partial(p, k))
+    }
 }
 
 /// The kernel `K` applied to broadcast inputs, recorded as one node.
@@ -54,10 +66,12 @@ pub(crate) fn log_density<K: Kernel<N>, const N: usize>(inputs: [&Tensor; N]) ->
         Ok(v) => v,
         Err(e) => return Tensor::poisoned(e),
     };
-    let cols = inputs.map(|t| (t.raw(), t.shape()));
-    if let Err(e) = with_columns(K::NAME, &cols, &shape, |c| fill(&mut out, c, K::value)) {
-        return Tensor::poisoned(e);
-    }
+    let rows = Rows::new(inputs.map(Tensor::shape), &shape);
+    let vals = inputs.map(Tensor::raw);
+    let inner = rows.inner;
+    rows.for_each(|r, off| {
+        K::value_row(&mut out[r * inner..(r + 1) * inner], &rows.cols(&vals, off));
+    });
     record(
         &inputs,
         shape,
@@ -67,28 +81,116 @@ pub(crate) fn log_density<K: Kernel<N>, const N: usize>(inputs: [&Tensor; N]) ->
     )
 }
 
-/// Calls `f` with every input as a column of the output's length, or of length 1 (a scalar
-/// that is broadcast), expanding only the inputs that need a general broadcast. Fails (naming
-/// `op`) when an expanded column cannot be allocated.
-fn with_columns<const N: usize, R>(
-    op: &str,
-    inputs: &[(&[f64], &[usize]); N],
-    shape: &[usize],
-    f: impl FnOnce(&[&[f64]; N]) -> R,
-) -> crate::Result<R> {
-    let n = numel(shape);
-    let mut expanded: [Option<Vec<f64>>; N] = std::array::from_fn(|_| None);
-    for (e, &(v, s)) in expanded.iter_mut().zip(inputs) {
-        if v.len() != n && v.len() != 1 {
-            *e = Some(try_expand(op, v, s, shape)?);
+/// The broadcast of `N` inputs to an output shape, walked as rows: the output's dims of size 1
+/// dropped and adjacent dims merged where every input steps through them as through one, so
+/// that the innermost (`inner` elements, contiguous in the output) is as long as possible.
+/// Along a row each input is either contiguous (`full`) or one element repeated; the outer dims
+/// step each input by its own stride (0 where it is broadcast). Nothing is expanded: a `(K, 1)`
+/// location against `(S,)` values is read in place, `K` rows of `S`.
+struct Rows<const N: usize> {
+    inner: usize,
+    full: [bool; N],
+    /// Sizes of the outer dims, outermost first.
+    outer: Shape,
+    /// Each input's element stride along each outer dim.
+    strides: [Shape; N],
+}
+
+impl<const N: usize> Rows<N> {
+    /// `shapes` must broadcast to `out` (checked by the caller).
+    fn new(shapes: [&[usize]; N], out: &[usize]) -> Rows<N> {
+        let bstrides = shapes.map(|s| broadcast_strides(s, out));
+        // (size, strides) of the output dims of size > 1, merged where contiguous for all.
+        let mut dims: Vec<(usize, [usize; N])> = Vec::new();
+        for (d, &size) in out.iter().enumerate() {
+            if size == 1 {
+                continue;
+            }
+            let st: [usize; N] = std::array::from_fn(|k| bstrides[k][d]);
+            match dims.last_mut() {
+                Some((ps, pst)) if (0..N).all(|k| pst[k] == st[k] * size) => {
+                    *ps *= size;
+                    *pst = st;
+                }
+                _ => dims.push((size, st)),
+            }
+        }
+        // The innermost dim is the row when every input runs along it contiguously or not at
+        // all (always so for row-major inputs; kept general).
+        let (inner, full) = match dims.last() {
+            Some(&(size, st)) if st.iter().all(|&s| s <= 1) => {
+                dims.pop();
+                (size, st.map(|s| s == 1))
+            }
+            _ => (1, [true; N]),
+        };
+        Rows {
+            inner,
+            full,
+            outer: dims.iter().map(|d| d.0).collect(),
+            strides: std::array::from_fn(|k| dims.iter().map(|d| d.1[k]).collect()),
         }
     }
-    let cols: [&[f64]; N] = std::array::from_fn(|k| match &expanded[k] {
-        Some(v) => v.as_slice(),
-        None => inputs[k].0,
-    });
-    Ok(f(&cols))
+
+    /// Calls `f(row, offsets)` for every row, with each input's offset at the row's start.
+    fn for_each(&self, mut f: impl FnMut(usize, &[usize; N])) {
+        let rows: usize = self.outer.iter().product();
+        let nd = self.outer.len();
+        let mut idx: Shape = smallvec![0; nd];
+        let mut off = [0usize; N];
+        for r in 0..rows {
+            f(r, &off);
+            for d in (0..nd).rev() {
+                idx[d] += 1;
+                for (o, st) in off.iter_mut().zip(&self.strides) {
+                    *o += st[d];
+                }
+                if idx[d] < self.outer[d] {
+                    break;
+                }
+                for (o, st) in off.iter_mut().zip(&self.strides) {
+                    *o -= st[d] * self.outer[d];
+                }
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /// The inputs' columns for the row at `off`: `inner` elements or one.
+    #[inline]
+    fn cols<'a>(&self, vals: &[&'a [f64]; N], off: &[usize; N]) -> [&'a [f64]; N] {
+        std::array::from_fn(|k| {
+            let len = if self.full[k] { self.inner } else { 1 };
+            &vals[k][off[k]..off[k] + len]
+        })
+    }
 }
+
+/// Splits a row of `n` elements into blocks of at most [`BLOCK`] and calls `f(start, end,
+/// columns)` with the columns cut to each block.
+#[inline]
+fn for_each_block<const N: usize>(
+    n: usize,
+    cols: &[&[f64]; N],
+    mut f: impl FnMut(usize, usize, &[&[f64]; N]),
+) {
+    let mut start = 0;
+    while start < n {
+        let end = (start + BLOCK).min(n);
+        let part: [&[f64]; N] = std::array::from_fn(|k| {
+            if cols[k].len() == n {
+                &cols[k][start..end]
+            } else {
+                cols[k]
+            }
+        });
+        f(start, end, &part);
+        start = end;
+    }
+}
+
+/// Elements per block of the blocked passes (a stack buffer of partial derivatives or values).
+const BLOCK: usize = 512;
 
 /// A zeroed buffer for `shape`, or an error naming `op` and the shape.
 fn zeros(op: &str, shape: &[usize]) -> crate::Result<Vec<f64>> {
@@ -101,15 +203,13 @@ fn zeros(op: &str, shape: &[usize]) -> crate::Result<Vec<f64>> {
     Ok(v)
 }
 
-/// The backward passes expand the same columns as the forward pass did: failing to allocate
-/// them there is not a size the user chose, and aborts like any failed allocation.
-fn or_abort<R>(r: crate::Result<R>) -> R {
-    r.unwrap_or_else(|_| std::alloc::handle_alloc_error(std::alloc::Layout::new::<f64>()))
-}
-
 /// `out[i] = g(p_i)` where `p_i` gathers element `i` of each column (or its only element).
 #[inline]
-fn fill<const N: usize>(out: &mut [f64], cols: &[&[f64]; N], g: impl Fn([f64; N]) -> f64) {
+pub(crate) fn fill<const N: usize>(
+    out: &mut [f64],
+    cols: &[&[f64]; N],
+    g: impl Fn([f64; N]) -> f64,
+) {
     #[cfg(target_arch = "x86_64")]
     if fastmath::has_avx2() {
         // SAFETY: the CPU supports AVX2 (checked above).
@@ -132,44 +232,54 @@ unsafe fn fill_avx2<const N: usize>(
 #[inline(always)]
 fn fill_generic<const N: usize>(out: &mut [f64], cols: &[&[f64]; N], g: impl Fn([f64; N]) -> f64) {
     let n = out.len();
-    // Separate loops for the common layouts, so that each one vectorises.
     if cols.iter().all(|c| c.len() == n) {
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = g(std::array::from_fn(|k| cols[k][i]));
-        }
+        fill_contiguous(out, cols, g);
         return;
     }
-    let full: [bool; N] = std::array::from_fn(|k| cols[k].len() == n);
-    for (i, o) in out.iter_mut().enumerate() {
-        let p: [f64; N] = std::array::from_fn(|k| if full[k] { cols[k][i] } else { cols[k][0] });
-        *o = g(p);
-    }
-}
-
-/// `sum_i g(p_i)`, in blocks (no buffer of the output's size).
-fn fill_sum<const N: usize>(n: usize, cols: &[&[f64]; N], g: impl Fn([f64; N]) -> f64) -> f64 {
-    const BLOCK: usize = 512;
-    let mut buf = [0.0; BLOCK];
-    let mut total = 0.0;
+    // A column of one element is repeated into a stack block, so that every block runs the
+    // contiguous loop, which vectorises (a select between a load at `i` and one at 0 does not).
+    const REP: usize = 64;
+    let rep: [[f64; REP]; N] =
+        std::array::from_fn(|k| [if cols[k].len() == n { 0.0 } else { cols[k][0] }; REP]);
     let mut start = 0;
     while start < n {
-        let end = (start + BLOCK).min(n);
+        let end = (start + REP).min(n);
         let part: [&[f64]; N] = std::array::from_fn(|k| {
             if cols[k].len() == n {
                 &cols[k][start..end]
             } else {
-                cols[k]
+                &rep[k][..end - start]
             }
         });
-        let out = &mut buf[..end - start];
-        if end - start == 1 {
-            out[0] = g(std::array::from_fn(|k| part[k][0]));
-        } else {
-            fill(out, &part, &g);
-        }
-        total += fastmath::sum(out);
+        fill_contiguous(&mut out[start..end], &part, &g);
         start = end;
     }
+}
+
+/// `out[i] = g(p_i)` for columns as long as `out`.
+#[inline(always)]
+fn fill_contiguous<const N: usize>(
+    out: &mut [f64],
+    cols: &[&[f64]; N],
+    g: impl Fn([f64; N]) -> f64,
+) {
+    let n = out.len();
+    // Cut to `n` first, so that the indexing below needs no bounds checks.
+    let cols: [&[f64]; N] = std::array::from_fn(|k| &cols[k][..n]);
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = g(std::array::from_fn(|k| cols[k][i]));
+    }
+}
+
+/// `sum_i value(p_i)` along one row, in blocks (no buffer of the row's size).
+fn row_sum<K: Kernel<N>, const N: usize>(n: usize, cols: &[&[f64]; N]) -> f64 {
+    let mut buf = [0.0; BLOCK];
+    let mut total = 0.0;
+    for_each_block(n, cols, |start, end, part| {
+        let out = &mut buf[..end - start];
+        K::value_row(out, part);
+        total += fastmath::sum(out);
+    });
     total
 }
 
@@ -187,12 +297,10 @@ pub(crate) fn log_density_sum<K: Kernel<N>, const N: usize>(inputs: [&Tensor; N]
         Ok(s) => s,
         Err(e) => return Tensor::poisoned(e),
     };
-    let n = numel(&shape);
-    let cols = inputs.map(|t| (t.raw(), t.shape()));
-    let total = match with_columns(K::NAME, &cols, &shape, |c| fill_sum(n, c, K::value)) {
-        Ok(t) => t,
-        Err(e) => return Tensor::poisoned(e),
-    };
+    let rows = Rows::new(inputs.map(Tensor::shape), &shape);
+    let vals = inputs.map(Tensor::raw);
+    let mut total = 0.0;
+    rows.for_each(|_, off| total += row_sum::<K, N>(rows.inner, &rows.cols(&vals, off)));
     record(
         &inputs,
         Shape::new(),
@@ -348,40 +456,19 @@ fn out_shape<K: Kernel<N>, const N: usize>(inputs: &[&Tensor; N]) -> crate::Resu
 
 fn backward_sum<K: Kernel<N>, const N: usize>(args: &BackwardArgs<'_>) -> InputGrads {
     let g = args.grad[0];
-    let inputs: [(&[f64], &[usize]); N] = std::array::from_fn(|k| args.inputs[k]);
     // The broadcast shape of the elementwise terms (checked in the forward pass).
     let mut shape = Shape::new();
-    for (_, s) in &inputs {
+    for (_, s) in &args.inputs {
         shape = broadcast_shapes(&shape, s).unwrap_or(shape);
     }
-    let shape = &shape;
-    let n = numel(shape);
-    let mut out: [Option<GradBuf>; N] = std::array::from_fn(|_| None);
-    or_abort(with_columns("backward", &inputs, shape, |cols| {
-        for k in 0..N {
-            if !args.needs[k] {
-                continue;
-            }
-            let mut gk: GradBuf = smallvec![0.0; n];
-            fill(&mut gk, cols, |p| g * K::partial(p, k));
-            out[k] = Some(if inputs[k].0.len() == n {
-                gk
-            } else {
-                // A broadcast input: the sum of its partials over the elements it reaches.
-                crate::tensor::reduce_to(&gk, shape, inputs[k].1)
-            });
-        }
-    }));
-    let mut grads: InputGrads = smallvec![];
-    grads.extend(out);
-    grads
+    input_grads::<K, N>(args, &shape, &[g])
 }
 
 fn backward<K: Kernel<N>, const N: usize>(args: &BackwardArgs<'_>) -> InputGrads {
-    let mut grads: InputGrads = smallvec![];
     if args.grad.len() == 1 && args.inputs.iter().all(|(v, _)| v.len() == 1) {
         let p: [f64; N] = std::array::from_fn(|k| args.inputs[k].0[0]);
         let g = args.grad[0];
+        let mut grads: InputGrads = smallvec![];
         for k in 0..N {
             grads.push(
                 args.needs[k].then(|| smallvec![if g == 0.0 { 0.0 } else { g * K::partial(p, k) }]),
@@ -389,25 +476,63 @@ fn backward<K: Kernel<N>, const N: usize>(args: &BackwardArgs<'_>) -> InputGrads
         }
         return grads;
     }
-    let inputs: [(&[f64], &[usize]); N] = std::array::from_fn(|k| args.inputs[k]);
+    input_grads::<K, N>(args, args.out_shape, args.grad)
+}
+
+/// The gradient of each input that needs one, in its own shape: `Σ grad_i ∂value(p_i)/∂p_k`
+/// over the elements `i` of the broadcast `shape` that input `k` reaches, summed row by row as
+/// the partial derivatives are computed (no buffer of the broadcast shape, no reduction
+/// afterwards). `grad` is in `shape`, or one value for every element (a summed log-density).
+fn input_grads<K: Kernel<N>, const N: usize>(
+    args: &BackwardArgs<'_>,
+    shape: &[usize],
+    grad: &[f64],
+) -> InputGrads {
+    let vals: [&[f64]; N] = std::array::from_fn(|k| args.inputs[k].0);
+    let rows = Rows::new(std::array::from_fn(|k| args.inputs[k].1), shape);
     let needs: [bool; N] = std::array::from_fn(|k| args.needs[k]);
-    let mut out: [Option<GradBuf>; N] = std::array::from_fn(|_| None);
-    or_abort(with_columns("backward", &inputs, args.out_shape, |cols| {
-        for k in 0..N {
-            if !needs[k] {
-                continue;
+    let mut out: [Option<GradBuf>; N] =
+        std::array::from_fn(|k| needs[k].then(|| smallvec![0.0; vals[k].len()]));
+    let mut buf = [0.0; BLOCK];
+    let inner = rows.inner;
+    rows.for_each(|r, off| {
+        let cols = rows.cols(&vals, off);
+        for_each_block(inner, &cols, |start, end, part| {
+            let g: &[f64] = if grad.len() == 1 {
+                grad
+            } else {
+                &grad[r * inner + start..r * inner + end]
+            };
+            for k in 0..N {
+                let Some(gk) = out[k].as_mut() else { continue };
+                let d = &mut buf[..end - start];
+                K::partial_row(d, part, k);
+                // A zero output gradient contributes nothing, even where a partial is infinite.
+                let term = |gi: f64, di: f64| if gi == 0.0 { 0.0 } else { gi * di };
+                if rows.full[k] {
+                    let dst = &mut gk[off[k] + start..off[k] + end];
+                    if g.len() == 1 {
+                        dst.iter_mut()
+                            .zip(d.iter())
+                            .for_each(|(o, &di)| *o += term(g[0], di));
+                    } else {
+                        dst.iter_mut()
+                            .zip(g.iter().zip(d.iter()))
+                            .for_each(|(o, (&gi, &di))| *o += term(gi, di));
+                    }
+                } else if g.len() == 1 {
+                    gk[off[k]] += d.iter().map(|&di| term(g[0], di)).sum::<f64>();
+                } else {
+                    gk[off[k]] += g
+                        .iter()
+                        .zip(d.iter())
+                        .map(|(&gi, &di)| term(gi, di))
+                        .sum::<f64>();
+                }
             }
-            // In the output shape; the sweep sums it down to the input's shape.
-            let mut gk: GradBuf = smallvec![0.0; args.grad.len()];
-            fill(&mut gk, cols, |p| K::partial(p, k));
-            fastmath::zip_into_inplace(
-                &mut gk,
-                args.grad,
-                |d, g| if g == 0.0 { 0.0 } else { g * d },
-            );
-            out[k] = Some(gk);
-        }
-    }));
+        });
+    });
+    let mut grads: InputGrads = smallvec![];
     grads.extend(out);
     grads
 }
@@ -498,5 +623,91 @@ mod tests {
             &Tensor::from(vec![0.0, 1.0]),
         );
         assert_eq!(t.item().unwrap(), f64::NEG_INFINITY);
+    }
+
+    /// Normal's log-density and its gradients over a broadcast read in place (rows, strides,
+    /// merged dims, one scale per row or per element), against the formula at each element of
+    /// the broadcast and the gradients summed over the elements each input reaches.
+    #[test]
+    fn broadcast_rows_match_the_elementwise_formula_and_summed_gradients() {
+        use crate::distributions::{Distribution, Normal};
+        let cases: [(&[usize], &[usize], &[usize]); 6] = [
+            (&[3, 1, 1], &[], &[5]),        // an enumerated emission: K rows of S
+            (&[3, 1, 1], &[1, 4, 1], &[5]), // a scale per middle index
+            (&[2, 3], &[2, 3], &[2, 3]),    // no broadcast
+            (&[4], &[], &[3, 1]),           // the value varies along the outer dim
+            (&[1], &[2, 1], &[]),           // everything but the scale is one value
+            (&[2, 1, 3], &[3], &[2, 4, 1]), // mixed strides along every dim
+        ];
+        let fill = |shape: &[usize], a: f64, b: f64| {
+            let n: usize = shape.iter().product();
+            let v: Vec<f64> = (0..n).map(|i| a + b * ((i * 7 % 11) as f64)).collect();
+            Tensor::new(v, shape).unwrap()
+        };
+        for (ls, ss, xs) in cases {
+            let tape = Tape::new();
+            let loc = tape.leaf(fill(ls, -1.0, 0.3));
+            let scale = tape.leaf(fill(ss, 0.5, 0.2));
+            let x = tape.leaf(fill(xs, 0.7, -0.25));
+            let d = Normal::new(loc.clone(), scale.clone()).unwrap();
+            let lp = d.log_prob(&x);
+            let out = broadcast_shapes(&broadcast_shapes(ls, ss).unwrap(), xs).unwrap();
+            assert_eq!(lp.shape(), out.as_slice());
+            // The reference: every input expanded to the output shape.
+            let e = |t: &Tensor| t.detach().broadcast_to(&out).to_vec().unwrap();
+            let (le, se, xe) = (e(&loc), e(&scale), e(&x));
+            let got = lp.to_vec().unwrap();
+            // Weights for the gradient: a different weight per element.
+            let w: Vec<f64> = (0..got.len()).map(|i| 1.0 + (i % 3) as f64).collect();
+            let mut want_g = [
+                vec![0.0; got.len()],
+                vec![0.0; got.len()],
+                vec![0.0; got.len()],
+            ];
+            for i in 0..got.len() {
+                let z = (xe[i] - le[i]) / se[i];
+                let want = -0.5 * z * z - se[i].ln() - 0.918_938_533_204_672_8;
+                assert!((got[i] - want).abs() <= 1e-14 * want.abs().max(1.0));
+                want_g[0][i] = w[i] * z / se[i];
+                want_g[1][i] = w[i] * (z * z - 1.0) / se[i];
+                want_g[2][i] = -w[i] * z / se[i];
+            }
+            let wt = Tensor::new(w, &out).unwrap();
+            let g = tape.backward(&(&lp * &wt).sum()).unwrap();
+            for (t, want) in [&loc, &scale, &x].into_iter().zip(want_g) {
+                let want = crate::tensor::reduce_to(&want, &out, t.shape());
+                let got = g.get(t).unwrap().to_vec().unwrap();
+                assert_eq!(got.len(), want.len());
+                for (a, b) in got.iter().zip(want.iter()) {
+                    assert!(
+                        (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                        "{ls:?} {ss:?} {xs:?}: {a} vs {b}"
+                    );
+                }
+            }
+            // The summed form: the same total and gradients.
+            let tape2 = Tape::new();
+            let (l2, s2, x2) = (
+                tape2.leaf(loc.detach()),
+                tape2.leaf(scale.detach()),
+                tape2.leaf(x.detach()),
+            );
+            let sum = Normal::new(l2.clone(), s2.clone())
+                .unwrap()
+                .log_prob_sum(&x2);
+            let total: f64 = got.iter().sum();
+            assert!((sum.item().unwrap() - total).abs() <= 1e-12 * total.abs());
+            let g2 = tape2.backward(&sum).unwrap();
+            let g1 = tape.backward(&lp.sum()).unwrap();
+            for (a, b) in [(&l2, &loc), (&s2, &scale), (&x2, &x)] {
+                let (u, v) = (
+                    g2.get(a).unwrap().to_vec().unwrap(),
+                    g1.get(b).unwrap().to_vec().unwrap(),
+                );
+                for (p, q) in u.iter().zip(&v) {
+                    assert!((p - q).abs() <= 1e-12 * q.abs().max(1.0));
+                }
+            }
+        }
     }
 }

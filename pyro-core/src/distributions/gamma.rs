@@ -69,36 +69,124 @@ impl Gamma {
     }
 }
 
-/// Draws `Gamma(alpha, 1)` of `shape` with the implicit reparameterisation gradient wrt `alpha`.
-pub(crate) fn standard_gamma_rsample(alpha: &Tensor, shape: &[usize], rng: &mut Rng) -> Tensor {
-    let z = draw(rng, shape, &[alpha], |rng, a| {
-        let g = rand_distr::Gamma::new(a[0], 1.0).map_or(f64::NAN, |g| g.sample(rng));
-        g.max(f64::MIN_POSITIVE)
+/// A `Gamma(a, 1)` draw in log space, as `(c, u)` with `ln G = c + u / a`.
+///
+/// For `a >= 1`, Marsaglia and Tsang's method (`rand_distr`): `c = ln G`, `u = 0`. For `a < 1`
+/// their boost `G = G' U^(1/a)` with `G' ~ Gamma(a + 1, 1)` and `U` uniform, kept in log space
+/// (`c = ln G'`, `u = ln U`): for small `a` most of the mass of `G` lies below the smallest
+/// `f64` (`P(G < 1e-308)` is 0.49 at `a = 1e-3`), where `G' U^(1/a)` computed directly rounds to
+/// 0 and a ratio of two such draws (Beta, Dirichlet) to 0, 1 or 1/2.
+pub(crate) fn log_gamma_parts(rng: &mut Rng, a: f64) -> (f64, f64) {
+    let shape = if a < 1.0 { a + 1.0 } else { a };
+    let g = rand_distr::Gamma::new(shape, 1.0).map_or(f64::NAN, |g| g.sample(rng));
+    let c = g.ln().max(-f64::MAX);
+    if a < 1.0 {
+        (c, open_unit(rng).ln())
+    } else {
+        (c, 0.0)
+    }
+}
+
+/// A uniform draw in `(0, 1)`.
+fn open_unit(rng: &mut Rng) -> f64 {
+    use rand::Rng as _;
+    loop {
+        let u: f64 = rng.random();
+        if u > 0.0 {
+            return u;
+        }
+    }
+}
+
+/// `ln G` from [`log_gamma_parts`], floored at `-f64::MAX` (it is `-inf` only for a subnormal
+/// `a`, where `G` is 0 in any case).
+pub(crate) fn log_gamma_of((c, u): (f64, f64), a: f64) -> f64 {
+    (c + u / a).max(-f64::MAX)
+}
+
+/// `ln G` for `G ~ Gamma(alpha, 1)` of `shape`, with the implicit reparameterisation gradient
+/// `d ln G / d alpha` (see [`pathwise_log_grad`]).
+pub(crate) fn log_standard_gamma_rsample(alpha: &Tensor, shape: &[usize], rng: &mut Rng) -> Tensor {
+    let lg = draw(rng, shape, &[alpha], |rng, a| {
+        log_gamma_of(log_gamma_parts(rng, a[0]), a[0])
     });
     if !alpha.requires_grad() {
-        return z;
+        return lg;
     }
-    if let (Data::Scalar(a), Data::Scalar(x)) = (&alpha.data, &z.data) {
+    if let (Data::Scalar(a), Data::Scalar(l)) = (&alpha.data, &lg.data) {
         // One draw: the local derivative inline.
-        let dz = Tensor::full(z.shape(), pathwise_grad(*a, *x));
-        return custom_elementwise(&[alpha], z, &[dz]);
+        let d = Tensor::full(lg.shape(), pathwise_log_grad(*a, *l));
+        return custom_elementwise(&[alpha], lg, &[d]);
     }
     let a = alpha.detach().bcast(shape);
-    let (Ok(av), Ok(zv)) = (a.values(), z.values()) else {
+    let (Ok(av), Ok(lv)) = (a.values(), lg.values()) else {
         return Tensor::poisoned(
             a.error()
-                .or(z.error())
+                .or(lg.error())
                 .cloned()
                 .unwrap_or_else(|| crate::Error::Invalid("standard gamma draw failed".into())),
         );
     };
-    let dz: Vec<f64> = av
+    let d: Vec<f64> = av
         .iter()
-        .zip(zv)
-        .map(|(&a, &x)| pathwise_grad(a, x))
+        .zip(lv)
+        .map(|(&a, &l)| pathwise_log_grad(a, l))
         .collect();
-    let dz = super::util::tensor_of(dz, shape);
-    custom_elementwise(&[alpha], z, &[dz])
+    custom_elementwise(&[alpha], lg, &[super::util::tensor_of(d, shape)])
+}
+
+/// `exp(ln_g - ln_rate)` for a positive draw in log space, clamped into `[f64::MIN_POSITIVE,
+/// f64::MAX]` (the support is positive: a draw that rounds to 0 or overflows is kept at the
+/// nearest positive finite value, as PyTorch clamps gamma draws to the smallest normal).
+pub(crate) fn positive_from_log(log_value: &Tensor) -> Tensor {
+    log_value.exp().clamp(f64::MIN_POSITIVE, f64::MAX)
+}
+
+/// `d ln z / d a` for `z ~ Gamma(a, 1)` at `ln z = ln_x`: the implicit gradient of
+/// [`standard_gamma_grad`] divided by `z`, computed from `ln z` so that it stays finite and
+/// accurate where `z` underflows (small `a`): there `-(1/a) Σ_n r_n (ln z - ψ(a + n + 1))`.
+/// Where `x > a`, the fast approximation as in [`pathwise_grad`]. 0 where undefined.
+pub(crate) fn pathwise_log_grad(a: f64, ln_x: f64) -> f64 {
+    if a.is_nan() || a <= 0.0 || !ln_x.is_finite() || ln_x <= -f64::MAX {
+        return 0.0;
+    }
+    let x = ln_x.exp();
+    let g = if x <= a && a < SERIES_MAX_SHAPE {
+        -lower_series(a, x, ln_x) / a
+    } else if x.is_finite() && x > 0.0 {
+        pathwise_grad(a, x) / x
+    } else {
+        0.0
+    };
+    if g.is_finite() {
+        g
+    } else {
+        0.0
+    }
+}
+
+/// Shapes up to which the exact series of [`standard_gamma_grad`] is used when sampling (its
+/// number of terms grows like `sqrt(a)`); the approximation above it.
+const SERIES_MAX_SHAPE: f64 = 1000.0;
+
+/// `Σ_n r_n (ln x - ψ(a + n + 1))`, `r_0 = 1`, `r_n = Π_{k<=n} x / (a + k)`: the series of
+/// `∂P(a, x)/∂a` divided by the density term by term (all terms negative for `x <= a`).
+fn lower_series(a: f64, x: f64, lnx: f64) -> f64 {
+    let mut psi = digamma(a + 1.0);
+    let mut r = 1.0;
+    let mut sum = lnx - psi;
+    let mut n = 1.0;
+    while n < 1e6 {
+        r *= x / (a + n);
+        psi += 1.0 / (a + n);
+        let t = r * (lnx - psi);
+        sum += t;
+        if t.abs() <= 1e-17 * sum.abs() {
+            break;
+        }
+        n += 1.0;
+    }
+    sum
 }
 
 /// `dz/dα` for `z ~ Gamma(α, 1)` at `z = x`: `-(∂P(α, x)/∂α) / f(x; α)`, with P the regularised
@@ -117,22 +205,7 @@ pub fn standard_gamma_grad(a: f64, x: f64) -> f64 {
         return 0.0;
     }
     if x <= a {
-        let lnx = x.ln();
-        let mut psi = digamma(a + 1.0);
-        let mut r = 1.0;
-        let mut sum = lnx - psi;
-        let mut n = 1.0;
-        while n < 1e6 {
-            r *= x / (a + n);
-            psi += 1.0 / (a + n);
-            let t = r * (lnx - psi);
-            sum += t;
-            if t.abs() <= 1e-17 * sum.abs() {
-                break;
-            }
-            n += 1.0;
-        }
-        -(x / a) * sum
+        -(x / a) * lower_series(a, x, x.ln())
     } else {
         let psi_a = digamma(a);
         let am1 = a - 1.0;
@@ -163,11 +236,11 @@ pub fn standard_gamma_grad(a: f64, x: f64) -> f64 {
     }
 }
 
-/// `dz/da` as sampling uses it: the exact series where it is cheap (`x <= a`), else the
-/// approximation below (the exact value needs a quadrature there, two orders of magnitude
-/// slower).
+/// `dz/da` as sampling uses it: the exact series where it is cheap (`x <= a`, `a < 1000`), else
+/// the approximation below (the exact value needs a quadrature there, two orders of magnitude
+/// slower, and the series `sqrt(a)` terms).
 fn pathwise_grad(a: f64, x: f64) -> f64 {
-    if x <= a || !(a > 0.0 && x.is_finite()) {
+    if (x <= a && a < SERIES_MAX_SHAPE) || !(a > 0.0 && x.is_finite()) {
         standard_gamma_grad(a, x)
     } else {
         standard_gamma_grad_approx(a, x)
@@ -307,13 +380,14 @@ impl Distribution for Gamma {
     fn batch_shape(&self) -> Shape {
         self.batch.clone()
     }
+    /// Drawn in log space and clamped into `[f64::MIN_POSITIVE, f64::MAX]`.
     fn sample(&self, rng: &mut Rng) -> Tensor {
-        let z = standard_gamma_rsample(&self.concentration.detach(), &self.batch, rng);
-        z / self.rate.detach()
+        let lz = log_standard_gamma_rsample(&self.concentration.detach(), &self.batch, rng);
+        positive_from_log(&(lz - self.rate.detach().ln()))
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
-        let z = standard_gamma_rsample(&self.concentration, &self.batch, rng);
-        Ok(z / &self.rate)
+        let lz = log_standard_gamma_rsample(&self.concentration, &self.batch, rng);
+        Ok(positive_from_log(&(lz - self.rate.ln())))
     }
     fn has_rsample(&self) -> bool {
         true
@@ -328,7 +402,7 @@ impl Distribution for Gamma {
         )
     }
     fn support(&self) -> Constraint {
-        Constraint::Positive
+        Constraint::Nonnegative
     }
     fn mean(&self) -> Result<Tensor> {
         Ok((&self.concentration / &self.rate).bcast(&self.batch))
@@ -396,6 +470,53 @@ mod tests {
             }
         }
         eprintln!("worst relative error {worst:e}");
+    }
+
+    /// `ln P(a, x)`, the regularised lower incomplete gamma function, from `ln x` by its series
+    /// `x^a e^-x / Γ(a + 1) Σ_n x^n Γ(a + 1) / Γ(a + n + 1)` (valid where `x` underflows), with
+    /// the sum.
+    fn ln_p_series(a: f64, lnx: f64) -> (f64, f64) {
+        let x = lnx.exp();
+        let (mut term, mut sum, mut n) = (1.0, 1.0, 1.0);
+        while term > 1e-18 * sum {
+            term *= x / (a + n);
+            sum += term;
+            n += 1.0;
+        }
+        (a * lnx - x - lgamma(a + 1.0) + sum.ln(), sum)
+    }
+
+    #[test]
+    fn log_space_gradient_matches_finite_differences_at_small_shapes() {
+        // d ln z / da = -(∂P/∂a) / (f z) = -(∂ ln P/∂a) P / (f z), and P / (f z) = S / a.
+        for &a in &[1e-3_f64, 0.01, 0.1, 0.5, 0.9] {
+            for &lnx in &[-3000.0, -700.0, -50.0, -5.0, (0.5 * a).ln()] {
+                let h = 1e-6 * a;
+                let (lo, _) = ln_p_series(a - h, lnx);
+                let (hi, _) = ln_p_series(a + h, lnx);
+                let (_, sum) = ln_p_series(a, lnx);
+                let want = -(hi - lo) / (2.0 * h) * sum / a;
+                let got = pathwise_log_grad(a, lnx);
+                assert!(
+                    (got - want).abs() <= 1e-6 * want.abs(),
+                    "a={a} ln x={lnx}: {got} vs {want}"
+                );
+            }
+        }
+        // Above the shape the fast approximation (about 1e-3 relative).
+        for &(a, x) in &[(0.1f64, 0.5f64), (0.5, 2.0), (0.9, 1.5)] {
+            let h = 1e-6 * a;
+            let lnx = x.ln();
+            let (lo, _) = ln_p_series(a - h, lnx);
+            let (hi, _) = ln_p_series(a + h, lnx);
+            let (_, sum) = ln_p_series(a, lnx);
+            let want = -(hi - lo) / (2.0 * h) * sum / a;
+            let got = pathwise_log_grad(a, lnx);
+            assert!(
+                (got - want).abs() <= 3e-3 * want.abs(),
+                "a={a} x={x}: {got} vs {want}"
+            );
+        }
     }
 
     #[test]

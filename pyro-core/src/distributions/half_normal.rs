@@ -2,7 +2,7 @@
 
 use super::normal::LN_SQRT_2PI;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, inside, outside, standard_normal};
+use super::util::{affine, batch_of, check_param, inside, outside, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -56,7 +56,7 @@ impl Distribution for HalfNormal {
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
         let eps = standard_normal(rng, &self.batch).abs();
-        Ok(&self.scale * eps)
+        Ok(affine(&Tensor::scalar(0.0), &self.scale, &eps))
     }
     fn has_rsample(&self) -> bool {
         true
@@ -69,7 +69,7 @@ impl Distribution for HalfNormal {
         outside(&lp, &bad)
     }
     fn support(&self) -> Constraint {
-        Constraint::Positive
+        Constraint::Nonnegative
     }
     fn mean(&self) -> Result<Tensor> {
         Ok((&self.scale * (2.0 / std::f64::consts::PI).sqrt()).bcast(&self.batch))

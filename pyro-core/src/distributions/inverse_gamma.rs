@@ -1,6 +1,6 @@
 //! The inverse-gamma distribution.
 
-use super::gamma::standard_gamma_rsample;
+use super::gamma::{log_standard_gamma_rsample, positive_from_log};
 use super::log_density as ld;
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param, fused};
@@ -69,13 +69,14 @@ impl Distribution for InverseGamma {
     fn batch_shape(&self) -> Shape {
         self.batch.clone()
     }
+    /// Drawn in log space and clamped into `[f64::MIN_POSITIVE, f64::MAX]`.
     fn sample(&self, rng: &mut Rng) -> Tensor {
-        let z = standard_gamma_rsample(&self.concentration.detach(), &self.batch, rng);
-        self.rate.detach() / z
+        let lz = log_standard_gamma_rsample(&self.concentration.detach(), &self.batch, rng);
+        positive_from_log(&(self.rate.detach().ln() - lz))
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
-        let z = standard_gamma_rsample(&self.concentration, &self.batch, rng);
-        Ok(&self.rate / z)
+        let lz = log_standard_gamma_rsample(&self.concentration, &self.batch, rng);
+        Ok(positive_from_log(&(self.rate.ln() - lz)))
     }
     fn has_rsample(&self) -> bool {
         true

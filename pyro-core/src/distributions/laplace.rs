@@ -2,7 +2,7 @@
 
 use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, fused, uniform};
+use super::util::{affine, batch_of, check_param, fused, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -64,7 +64,7 @@ impl Distribution for Laplace {
             let v = 2.0 * u - 1.0;
             -v.signum() * (-v.abs()).ln_1p()
         });
-        Ok(&self.loc + &self.scale * e)
+        Ok(affine(&self.loc, &self.scale, &e))
     }
     fn has_rsample(&self) -> bool {
         true

@@ -7,7 +7,7 @@ use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::tensor::{broadcast_shapes, Shape, Tensor};
+use crate::tensor::{broadcast_shapes, custom_elementwise, digamma, lbeta, lgamma, Shape, Tensor};
 
 /// LKJCholesky(dim n, concentration η): the distribution of the Cholesky factor `L` of a
 /// correlation matrix `C = L Lᵀ` whose density is proportional to `det(C)^(η - 1)` (Lewandowski,
@@ -82,15 +82,33 @@ impl LKJCholesky {
     fn log_normaliser(&self) -> Tensor {
         let dm1 = (self.dim - 1) as f64;
         let ln_pi = std::f64::consts::PI.ln();
-        let alpha = &self.concentration + 0.5 * dm1;
         // ln Γ_p(α - 1/2) = p (p - 1)/4 ln π + Σ_{j=1}^{p} ln Γ(α - 1/2 + (1 - j)/2), p = n - 1,
-        // whose arguments are η + k/2 for k = n - 2, .., 0: formed from η directly, so that the
-        // last one is η itself even where α - 1 would round it away (η = 1e-300).
-        let mut mvlgamma = Tensor::scalar(dm1 * (dm1 - 1.0) / 4.0 * ln_pi);
-        for k in 0..self.dim - 1 {
-            mvlgamma = mvlgamma + (&self.concentration + 0.5 * k as f64).lgamma();
-        }
-        0.5 * dm1 * ln_pi + mvlgamma - alpha.lgamma() * dm1
+        // whose arguments are η + k/2 for k = n - 2, .., 0 (formed from η directly, so that the
+        // last one is η itself even where α - 1 would round it away, η = 1e-300). Paired with
+        // the p copies of ln Γ(α), each difference ln Γ(η + k/2) - ln Γ(η + (n - 1)/2) is
+        // ln B(η + k/2, d) - ln Γ(d), d = (n - 1 - k)/2: the lgamma difference cancels for a
+        // large η (400 nats lost at 1e17, inf - inf at 1e308), lbeta does not.
+        let dim = self.dim;
+        let eta = &self.concentration;
+        let value = eta.map_const(|e| {
+            (0..dim - 1)
+                .map(|k| {
+                    let d = 0.5 * (dm1 - k as f64);
+                    lbeta(e + 0.5 * k as f64, d) - lgamma(d)
+                })
+                .sum()
+        });
+        let diffs = if eta.requires_grad() {
+            let grad = eta.map_const(|e| {
+                (0..dim - 1)
+                    .map(|k| digamma(e + 0.5 * k as f64) - digamma(e + 0.5 * dm1))
+                    .sum()
+            });
+            custom_elementwise(&[eta], value, &[grad])
+        } else {
+            value
+        };
+        diffs + (0.5 * dm1 * ln_pi + dm1 * (dm1 - 1.0) / 4.0 * ln_pi)
     }
 }
 
@@ -193,8 +211,10 @@ impl Distribution for LKJCholesky {
         // Exponent of L_ii: 2(η - 1) + n - i - 1 for i = 1..n-1.
         let base = Tensor::from((1..n).map(|i| (n - i - 1) as f64).collect::<Vec<_>>());
         let eta = self.concentration.unsqueeze(-1);
-        let order = (eta - 1.0) * 2.0 + base;
-        let lp = (order * d.ln()).sum_dim(-1, false) - self.log_normaliser();
+        // Halved, and doubled after the product: 2(η - 1) overflows for η near f64::MAX, and
+        // inf · ln 1 is NaN.
+        let half_order = (eta - 1.0) + base * 0.5;
+        let lp = (half_order * d.ln()).sum_dim(-1, false) * 2.0 - self.log_normaliser();
         outside(&lp, &bad)
     }
     fn support(&self) -> Constraint {

@@ -15,7 +15,7 @@
 
 use std::f64::consts::LN_2;
 
-use crate::tensor::{bd0_diff, digamma, lbeta, lgamma, lgamma1p, log1p_square, stirlerr};
+use crate::tensor::{bd0, bd0_diff, digamma, lbeta, lgamma, lgamma1p, log1p_square, stirlerr};
 
 /// `ln sqrt(2π)`.
 pub(crate) const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
@@ -104,7 +104,9 @@ pub(crate) fn poisson_raw(x: f64, lambda: f64) -> f64 {
         if x.is_infinite() {
             return f64::NEG_INFINITY;
         }
-        return -lambda + x * lambda.ln() - lgamma(x + 1.0);
+        // ln Γ(x + 1) by Stirling with its error term, so that x ln λ and ln Γ(x + 1) do not
+        // both overflow (to inf - inf) at x near f64::MAX; ln x - ln λ > 708 here: no cancellation.
+        return -lambda - x * (x.ln() - lambda.ln() - 1.0) - 0.5 * (LN_2PI + x.ln()) - stirlerr(x);
     }
     -0.5 * (LN_2PI + x.ln()) - stirlerr(x) - bd0_diff(x, lambda, x - lambda)
 }
@@ -153,10 +155,14 @@ pub(crate) fn binomial_raw(x: f64, y: f64, p: f64, q: f64) -> f64 {
     }
     let n = x + y;
     if n.is_infinite() {
-        // Arguments near f64::MAX (the distributions' constructors keep away from them):
-        // C(n, x) = 1 / ((n + 1) B(x + 1, y + 1)), with the sums taken in halves.
-        let ln_n1 = (0.5 * x + 0.5 * y + 0.5).ln() + LN_2;
-        return x * ln_p() + y * ln_q() - lbeta(x + 1.0, y + 1.0) - ln_n1;
+        // Arguments near f64::MAX: the same Stirling form in halves, as bd0 is homogeneous
+        // (bd0(x, np) = 2 bd0(x/2, (n/2) p)) and stirlerr(n) < 1e-309 is 0. (The direct
+        // x ln p + y ln q - ln B(x + 1, y + 1) is inf - inf there.)
+        let (xh, yh) = (0.5 * x, 0.5 * y);
+        let nh = xh + yh;
+        let lc = -stirlerr(x) - stirlerr(y) - 2.0 * (bd0(xh, nh * p) + bd0(yh, nh * q));
+        let lf = LN_2PI + x.ln() + y.ln() - nh.ln() - LN_2;
+        return lc - 0.5 * lf;
     }
     let d = if p <= q {
         let (hi, lo) = two_prod(n, p);
@@ -221,6 +227,88 @@ pub(crate) fn binomial_logits_d_logits(k: f64, n: f64, l: f64) -> f64 {
 /// `∂/∂p` of [`binomial`] (for a distribution built from probabilities).
 pub(crate) fn binomial_d_probs(k: f64, n: f64, p: f64, q: f64) -> f64 {
     xdivy(k, p) - xdivy(n - k, q)
+}
+
+/// The negative binomial log-mass `ln(Γ(r + k) / (Γ(r) k!) p^r q^k)` at `k` (R's `dnbinom`:
+/// `ln(r / (r + k)) + binomial_raw(r, k, p, q)`, accurate for large `r` and `k`), with `p + q
+/// = 1` and their logarithms given (so that it stays exact where `p` or `q` underflows: then
+/// from the logarithms and `ln B(r, k)`). `-inf` unless `k` is a whole number `>= 0`.
+pub(crate) fn negative_binomial_raw(k: f64, r: f64, p: f64, q: f64, ln_p: f64, ln_q: f64) -> f64 {
+    if k.is_nan() || r.is_nan() || p.is_nan() || q.is_nan() {
+        return f64::NAN;
+    }
+    if !is_count(k, f64::INFINITY) {
+        return f64::NEG_INFINITY;
+    }
+    if k == 0.0 {
+        return r * ln_p;
+    }
+    let n = r + k;
+    if p >= f64::MIN_POSITIVE && q >= f64::MIN_POSITIVE {
+        // ln(r / n), in halves where r + k overflows.
+        let ln_r_n = if n.is_finite() {
+            ln_ratio(r, n)
+        } else {
+            ln_ratio(0.5 * r, 0.5 * r + 0.5 * k)
+        };
+        return ln_r_n + binomial_raw(r, k, p, q);
+    }
+    if n.is_infinite() {
+        // r + k overflows and p or q underflows: Stirling's form of ln(Γ(n) / (Γ(r) k!)) with
+        // the sums and ratios in halves, -r ln(r / (n p)) - k ln(k / (n q)) - ln sqrt(2π)
+        // + ½ ln(r / (n k)) - stirlerr(r) - stirlerr(k) (stirlerr(n) < 1e-309). A product that
+        // overflows is one whose true value is below -f64::MAX (the positive parts are at
+        // most n / 2e).
+        let nh = 0.5 * r + 0.5 * k;
+        let lead_r = 0.5 * r * (ln_p + ln_ratio(nh, 0.5 * r));
+        let lead_k = 0.5 * k * (ln_q + ln_ratio(nh, 0.5 * k));
+        return 2.0 * (lead_r + lead_k) - LN_SQRT_2PI + 0.5 * (ln_ratio(0.5 * r, nh) - k.ln())
+            - stirlerr(r)
+            - stirlerr(k);
+    }
+    r * ln_p + k * ln_q - k.ln() - lbeta(r, k)
+}
+
+/// NegativeBinomial(total_count r, logits l) log-mass at `k` (PyTorch's parameterisation:
+/// `p = sigmoid(l)` is the weight of `k`): [`negative_binomial_raw`] with `sigmoid(-l)`,
+/// `sigmoid(l)`.
+pub(crate) fn negative_binomial(k: f64, r: f64, l: f64) -> f64 {
+    use crate::tensor::fastmath::{sigmoid, softplus};
+    negative_binomial_raw(k, r, sigmoid(-l), sigmoid(l), -softplus(l), -softplus(-l))
+}
+
+/// `(∂/∂r, ∂/∂l)` of [`negative_binomial`].
+pub(crate) fn negative_binomial_grad(k: f64, r: f64, l: f64, need_r: bool) -> [f64; 2] {
+    use crate::tensor::fastmath::{sigmoid, softplus};
+    let dr = if need_r {
+        digamma(r + k) - digamma(r) - softplus(l)
+    } else {
+        0.0
+    };
+    [dr, k - (r + k) * sigmoid(l)]
+}
+
+/// GammaPoisson(concentration a, rate b) log-mass at `k`: [`negative_binomial_raw`] with
+/// `p = b / (1 + b)`, `q = 1 / (1 + b)`.
+pub(crate) fn gamma_poisson(k: f64, a: f64, b: f64) -> f64 {
+    negative_binomial_raw(
+        k,
+        a,
+        b / (1.0 + b),
+        1.0 / (1.0 + b),
+        -(1.0 / b).ln_1p(),
+        -b.ln_1p(),
+    )
+}
+
+/// `(∂/∂a, ∂/∂b)` of [`gamma_poisson`].
+pub(crate) fn gamma_poisson_grad(k: f64, a: f64, b: f64, need_a: bool) -> [f64; 2] {
+    let da = if need_a {
+        digamma(a + k) - digamma(a) - (1.0 / b).ln_1p()
+    } else {
+        0.0
+    };
+    [da, a / b - (a + k) / (1.0 + b)]
 }
 
 // ----- beta, gamma, inverse gamma ---------------------------------------------------------------
@@ -312,9 +400,26 @@ pub(crate) fn gamma(x: f64, a: f64, rate: f64) -> f64 {
         } else {
             poisson_raw(a - 1.0, lambda) + rate.ln()
         }
+    } else if lambda.is_infinite() {
+        rate.ln() + poisson_raw_overflow(a - 1.0, (a - 1.0) / x / rate, |g| x * g * rate)
     } else {
-        a * rate.ln() + xlogy(a - 1.0, x) - lambda - lgamma(a)
+        // λ underflows: a ln λ from the logarithms (a ln rate and (a - 1) ln x may be infinite
+        // with opposite signs).
+        a * (rate.ln() + x.ln()) - x.ln() - lambda - lgamma(a)
     }
+}
+
+/// `poisson_raw(y, λ)` where `λ` overflows (a rate times a value): given `r = y / λ` and
+/// `times_lambda(g) = g λ` evaluated without overflow where the product is finite. As `bd0` is
+/// homogeneous, `bd0(y, λ) = λ bd0(r, 1)`. `-inf` for `y < 1` (then `λ - y ln λ` overflows).
+fn poisson_raw_overflow(y: f64, r: f64, times_lambda: impl Fn(f64) -> f64) -> f64 {
+    if y.is_nan() || r.is_nan() {
+        return f64::NAN;
+    }
+    if y < 1.0 {
+        return f64::NEG_INFINITY;
+    }
+    -0.5 * (LN_2PI + y.ln()) - stirlerr(y) - times_lambda(bd0_diff(r, 1.0, r - 1.0))
 }
 
 /// `ln(a / b)` for positive `a`, `b`: exactly 0 when they are equal, without over- or underflow
@@ -354,8 +459,11 @@ pub(crate) fn inverse_gamma(x: f64, a: f64, rate: f64) -> f64 {
         } else {
             poisson_raw(a - 1.0, lambda) + rate.ln() - 2.0 * x.ln()
         }
+    } else if lambda.is_infinite() {
+        rate.ln() - 2.0 * x.ln()
+            + poisson_raw_overflow(a - 1.0, (a - 1.0) / rate * x, |g| g * rate / x)
     } else {
-        a * rate.ln() - (a + 1.0) * x.ln() - lambda - lgamma(a)
+        a * (rate.ln() - x.ln()) - x.ln() - lambda - lgamma(a)
     }
 }
 
@@ -392,7 +500,14 @@ pub(crate) fn dirichlet(a: &[f64], x: &[f64]) -> f64 {
     }
     let total: f64 = a.iter().sum();
     if x.contains(&0.0) {
-        let mut lp = lgamma(total) - a.iter().map(|&ak| lgamma(ak)).sum::<f64>();
+        // -ln B(a) as a chain of two-argument lbetas (ln Γ(A) - Σ ln Γ(a_k) is inf - inf for
+        // concentrations near f64::MAX).
+        let mut lp = 0.0;
+        let mut partial = a[0];
+        for &ak in &a[1..] {
+            lp -= lbeta(partial, ak);
+            partial += ak;
+        }
         let (mut pos, mut neg) = (false, false);
         for (&ak, &xk) in a.iter().zip(x) {
             let t = xlogy(ak - 1.0, xk);
@@ -400,7 +515,15 @@ pub(crate) fn dirichlet(a: &[f64], x: &[f64]) -> f64 {
             neg |= t == f64::NEG_INFINITY;
             lp += t;
         }
-        return if pos && neg { f64::NEG_INFINITY } else { lp };
+        // An infinite term decides (the lgamma terms may be inf - inf at huge concentrations):
+        // -inf where some x_k = 0 has a_k > 1, else +inf where some has a_k < 1.
+        return if neg {
+            f64::NEG_INFINITY
+        } else if pos {
+            f64::INFINITY
+        } else {
+            lp
+        };
     }
     let mut lp =
         total * excess - 0.5 * total.ln() + stirlerr(total) - (a.len() as f64 - 1.0) * LN_SQRT_2PI;

@@ -2,7 +2,7 @@
 
 use super::normal::LN_SQRT_2PI;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, inside, outside, standard_normal};
+use super::util::{batch_of, check_param, exp_affine, inside, outside, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -64,7 +64,7 @@ impl Distribution for LogNormal {
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
         let eps = standard_normal(rng, &self.batch);
-        Ok((&self.loc + &self.scale * eps).exp())
+        Ok(exp_affine(&self.loc, &self.scale, &eps))
     }
     fn has_rsample(&self) -> bool {
         true

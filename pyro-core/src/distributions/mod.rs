@@ -125,6 +125,16 @@ pub trait Distribution: fmt::Debug {
     /// The support, as a constraint.
     fn support(&self) -> Constraint;
 
+    /// Checks that `value` lies in the support: an [`Error::OutOfSupport`] naming the
+    /// distribution, the first value outside and the support. Sample sites call it on observed
+    /// values unless validation is switched off (as Pyro's `validate_args`; see
+    /// [`crate::handlers::Context::set_validation`] and `Svi::validate`). Distributions whose
+    /// support varies across the batch (Binomial's `total_count`, Uniform's bounds) check each
+    /// element against its own.
+    fn check_support(&self, value: &Tensor) -> Result<()> {
+        check_in(self.name(), &self.support(), value)
+    }
+
     /// Whether the distribution is over discrete values.
     fn is_discrete(&self) -> bool {
         self.support().is_discrete()
@@ -256,6 +266,9 @@ impl Distribution for Box<dyn Distribution> {
     fn support(&self) -> Constraint {
         (**self).support()
     }
+    fn check_support(&self, value: &Tensor) -> Result<()> {
+        (**self).check_support(value)
+    }
     fn is_discrete(&self) -> bool {
         (**self).is_discrete()
     }
@@ -285,6 +298,22 @@ impl Distribution for Box<dyn Distribution> {
     }
     fn as_expanded(&self) -> Option<(&dyn Distribution, &[usize])> {
         (**self).as_expanded()
+    }
+}
+
+/// `Ok` if every value of `value` satisfies `support`, else an [`Error::OutOfSupport`] naming
+/// `dist` and the first value outside.
+pub(crate) fn check_in(dist: &'static str, support: &Constraint, value: &Tensor) -> Result<()> {
+    if let Some(e) = value.error() {
+        return Err(e.clone());
+    }
+    match support.first_violation(value) {
+        None => Ok(()),
+        Some(v) => Err(Error::OutOfSupport {
+            dist,
+            value: v,
+            support: support.to_string(),
+        }),
     }
 }
 

@@ -3,6 +3,8 @@
 use rand_distr::Distribution as _;
 
 use super::categorical::parse;
+use super::log_density as ld;
+use super::util::Bcast as _;
 use super::util::{cat_shape, outside, tensor_of};
 use super::Distribution;
 use crate::constraints::Constraint;
@@ -110,6 +112,51 @@ fn draw_row(rng: &mut Rng, n: u64, p: &[f64]) -> Vec<f64> {
     out
 }
 
+/// The log-masses of the rows of counts `x` (broadcast with the normalised `logits` to
+/// `shape + [k]`) as a chain of binomials, `x_j ~ Binomial(n - Σ_{i<j} x_i, p_j / S_j)` with
+/// `S_j = Σ_{i>=j} p_i`, each in Loader's saddle-point form ([`ld::binomial_raw`]), which has no
+/// cancellation between `ln n!` and `Σ x_j ln p_j`. A row whose terms are not all finite (not a
+/// count vector, or a probability that underflows where its count is not 0) keeps the direct
+/// value: the second tensor is 1 where the first holds a chain value. `None` when the values
+/// cannot be read.
+fn accurate_rows(
+    x: &Tensor,
+    logits: &Tensor,
+    k: usize,
+    n: f64,
+    shape: &[usize],
+) -> Option<(Tensor, Tensor)> {
+    let full = cat_shape(shape, &[k]);
+    let xv = x.bcast(&full).to_vec().ok()?;
+    let lv = logits.detach().bcast(&full).to_vec().ok()?;
+    let mut out = Vec::with_capacity(xv.len() / k.max(1));
+    let mut ok = Vec::with_capacity(out.capacity());
+    let mut p = vec![0.0; k];
+    let mut tail = vec![0.0; k + 1];
+    for (xr, lr) in xv.chunks(k).zip(lv.chunks(k)) {
+        for (pj, &l) in p.iter_mut().zip(lr) {
+            *pj = l.exp();
+        }
+        for j in (0..k).rev() {
+            tail[j] = tail[j + 1] + p[j];
+        }
+        let mut m = n;
+        let mut total = 0.0;
+        for j in 0..k {
+            let xj = xr[j];
+            if (p[j] == 0.0 && xj > 0.0) || tail[j] == 0.0 {
+                total = f64::NAN;
+                break;
+            }
+            total += ld::binomial_raw(xj, m - xj, p[j] / tail[j], tail[j + 1] / tail[j]);
+            m -= xj;
+        }
+        ok.push(if total.is_finite() { 1.0 } else { 0.0 });
+        out.push(if total.is_finite() { total } else { 0.0 });
+    }
+    Some((tensor_of(out, shape), tensor_of(ok, shape)))
+}
+
 impl Distribution for Multinomial {
     fn name(&self) -> &'static str {
         "Multinomial"
@@ -162,7 +209,14 @@ impl Distribution for Multinomial {
         let logits = masked_fill(&self.logits, &neg_inf, 0.0);
         let impossible = (&neg_inf * x.gt(&Tensor::scalar(0.0))).sum_dim(-1, false);
         let log_comb = lgamma(n + 1.0) - (&x + 1.0).lgamma().sum_dim(-1, false);
-        let lp = log_comb + (&x * logits).sum_dim(-1, false);
+        let naive = log_comb + (&x * logits).sum_dim(-1, false);
+        // The value from the chain of binomials (accurate where the two terms above cancel:
+        // for n = 1e15 they are near 7e14 apart from a result near -17), the gradient from
+        // `naive` (exact: it is linear in the logits): `accurate + (naive - naive)`.
+        let lp = match accurate_rows(&x, &self.logits, self.k, n, naive.shape()) {
+            Some((acc, ok)) => Tensor::where_(&ok, &(&naive - naive.detach() + acc), &naive),
+            None => naive,
+        };
         outside(&lp, &(bad + impossible))
     }
     fn support(&self) -> Constraint {

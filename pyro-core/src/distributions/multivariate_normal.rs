@@ -3,7 +3,7 @@
 
 use super::normal::LN_SQRT_2PI;
 use super::util::Bcast as _;
-use super::util::{cat_shape, check_param, standard_normal};
+use super::util::{cat_shape, check_param, outside, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
@@ -48,9 +48,7 @@ impl MultivariateNormal {
             param,
             reason,
         };
-        check_param("MultivariateNormal", "loc", &loc, "a number", |x| {
-            !x.is_nan()
-        })?;
+        check_param("MultivariateNormal", "loc", &loc, "finite", f64::is_finite)?;
         let n = match scale_tril.shape() {
             [r, c] if r == c && *r > 0 => *r,
             s => {
@@ -79,8 +77,8 @@ impl MultivariateNormal {
                         format!("must be lower-triangular, got {x} at ({i}, {j})"),
                     ));
                 }
-                if x.is_nan() {
-                    return Err(err("scale_tril", format!("has NaN at ({i}, {j})")));
+                if !x.is_finite() {
+                    return Err(err("scale_tril", format!("has {x} at ({i}, {j})")));
                 }
             }
         }
@@ -202,7 +200,7 @@ impl Distribution for MultivariateNormal {
         let eps = standard_normal(rng, &shape);
         let eps2 = eps.reshape(&[shape.iter().product::<usize>() / self.n, self.n]);
         let le = eps2.matmul(&self.scale_tril.t()).reshape(&shape);
-        (&self.loc + le).check()
+        (&self.loc + le).clamp(-f64::MAX, f64::MAX).check()
     }
     fn has_rsample(&self) -> bool {
         true
@@ -210,8 +208,38 @@ impl Distribution for MultivariateNormal {
     /// Defined on all of `Rⁿ`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
         let diff = value - &self.loc;
+        // Where `x - loc` overflows for finite arguments (1e308 - -1e308), the halves are
+        // solved instead: z = 2 L⁻¹((x - loc)/2), so ½|z|² = 2 |L⁻¹((x - loc)/2)|².
+        let overflows = |t: &Tensor| t.values().is_ok_and(|v| v.iter().any(|x| x.is_infinite()));
+        let (diff, half_sq) = if overflows(&diff) && !overflows(value) && !overflows(&self.loc) {
+            (value * 0.5 - &self.loc * 0.5, 2.0)
+        } else {
+            (diff, 0.5)
+        };
         let z = solve_lower_triangular(&self.scale_tril, &diff);
-        -(z.square().sum_dim(-1, false) * 0.5) - self.half_log_det() - self.n as f64 * LN_SQRT_2PI
+        let mut lp = -(z.square().sum_dim(-1, false) * half_sq)
+            - self.half_log_det()
+            - self.n as f64 * LN_SQRT_2PI;
+        let finite = |t: &Tensor| t.values().is_ok_and(|v| v.iter().all(|x| x.is_finite()));
+        if finite(value) && finite(&self.loc) && !finite(&lp) {
+            // An intermediate of the solve overflowed (`L_10 z_0` near 2e308 while z is (-2, 4)):
+            // solve for the difference scaled by 2^-16 (exact), z = 2^16 L⁻¹(2^-16 (x - loc)).
+            const S: f64 = 1.0 / 65536.0;
+            let z = solve_lower_triangular(&self.scale_tril, &(value * S - &self.loc * S));
+            let scaled = -(z.square().sum_dim(-1, false) * (0.5 / (S * S)))
+                - self.half_log_det()
+                - self.n as f64 * LN_SQRT_2PI;
+            if finite(&scaled) {
+                lp = scaled;
+            }
+        }
+        // With finite arguments, NaN is left only where the solve overflows even so (inf - inf,
+        // 0 · inf): some |z_i| exceeds f64::MAX, ½|z|² does too and the density underflows to 0.
+        if finite(value) && finite(&self.loc) {
+            let nan = lp.map_const(|v| if v.is_nan() { 1.0 } else { 0.0 });
+            return outside(&lp, &nan);
+        }
+        lp
     }
     fn support(&self) -> Constraint {
         Constraint::RealVector

@@ -2,10 +2,11 @@
 //! Pyro's gamma-Poisson one (`GammaPoisson`): the same family, a Poisson whose rate is
 //! gamma-distributed.
 
-use rand_distr::Distribution as _;
-
+use super::gamma::{log_gamma_of, log_gamma_parts};
+use super::log_density as ld;
+use super::poisson::poisson_draw;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, draw, inside, not_integer_in, outside};
+use super::util::{batch_of, check_param, draw, fused};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -13,13 +14,12 @@ use crate::rng::Rng;
 use crate::tensor::{Shape, Tensor};
 
 /// A draw from `Poisson(λ)` with `λ ~ Gamma(shape, 1) · scale`.
+/// A Poisson draw at a gamma-distributed rate `G scale`, `G ~ Gamma(shape, 1)`, with the gamma
+/// draw in log space (so that a small shape gives rate 0, not NaN) and the Poisson draw valid
+/// for any rate (see [`poisson_draw`]).
 fn gamma_poisson_draw(rng: &mut Rng, shape: f64, scale: f64) -> f64 {
-    let g = rand_distr::Gamma::new(shape, 1.0).map_or(f64::NAN, |g| g.sample(rng));
-    let lambda = g * scale;
-    if lambda == 0.0 {
-        return 0.0;
-    }
-    rand_distr::Poisson::new(lambda).map_or(f64::NAN, |p| p.sample(rng))
+    let ln_g = log_gamma_of(log_gamma_parts(rng, shape), shape);
+    poisson_draw(rng, (ln_g + scale.ln()).exp())
 }
 
 /// NegativeBinomial(total_count r, probs p): the number of successes before the `r`-th failure
@@ -123,13 +123,14 @@ impl Distribution for NegativeBinomial {
     }
     /// `-inf` unless the value is a whole number `>= 0`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let bad = not_integer_in(value, 0.0, f64::INFINITY);
-        let k = inside(value, &bad, 0.0);
-        let (r, l) = (&self.total_count, &self.logits);
-        let lp = r * l.neg().log_sigmoid() + &k * l.log_sigmoid() + (r + &k).lgamma()
-            - (&k + 1.0).lgamma()
-            - r.lgamma();
-        outside(&lp, &bad)
+        fused(
+            [&value.detach(), &self.total_count, &self.logits],
+            |[k, r, l]| ld::negative_binomial(k, r, l),
+            |[k, r, l], needs| {
+                let [dr, dl] = ld::negative_binomial_grad(k, r, l, needs[1]);
+                [0.0, dr, dl]
+            },
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::NonnegativeInteger
@@ -225,12 +226,14 @@ impl Distribution for GammaPoisson {
     }
     /// `-inf` unless the value is a whole number `>= 0`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let bad = not_integer_in(value, 0.0, f64::INFINITY);
-        let k = inside(value, &bad, 0.0);
-        let (a, b) = (&self.concentration, &self.rate);
-        let post = a + &k;
-        let lp = post.lgamma() - a.lgamma() - (&k + 1.0).lgamma() + a * b.ln() - post * b.ln_1p();
-        outside(&lp, &bad)
+        fused(
+            [&value.detach(), &self.concentration, &self.rate],
+            |[k, a, b]| ld::gamma_poisson(k, a, b),
+            |[k, a, b], needs| {
+                let [da, db] = ld::gamma_poisson_grad(k, a, b, needs[1]);
+                [0.0, da, db]
+            },
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::NonnegativeInteger

@@ -1,8 +1,8 @@
 //! The normal (Gaussian) distribution.
 
-use super::fused::{log_density, log_density_sum, Kernel};
+use super::fused::{fill, log_density, log_density_sum, Kernel};
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, standard_normal};
+use super::util::{affine, batch_of, check_param, standard_normal};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -55,21 +55,71 @@ impl Normal {
 /// [`super::fused`]).
 struct NormalKernel;
 
+/// `(x - loc) / scale`, without the spurious overflow of `x - loc` for far-apart finite values
+/// (the `z` of [`super::log_density::standardize`], without its logarithm).
+#[inline(always)]
+fn z_of(x: f64, loc: f64, scale: f64) -> f64 {
+    let d = x - loc;
+    if d.is_infinite() && x.is_finite() && loc.is_finite() {
+        2.0 * ((0.5 * x - 0.5 * loc) / scale)
+    } else {
+        d / scale
+    }
+}
+
 impl Kernel<3> for NormalKernel {
     const NAME: &'static str = "Normal";
     #[inline]
     fn value([loc, scale, x]: [f64; 3]) -> f64 {
-        // `standardize` avoids the spurious overflow of `x - loc` for far-apart finite values.
-        let (z, _) = super::log_density::standardize(x, loc, scale);
+        let z = z_of(x, loc, scale);
         -0.5 * z * z - scale.ln() - LN_SQRT_2PI
     }
     #[inline]
     fn partial([loc, scale, x]: [f64; 3], k: usize) -> f64 {
-        let (z, _) = super::log_density::standardize(x, loc, scale);
+        let z = z_of(x, loc, scale);
         match k {
             0 => z / scale,
             1 => (z * z - 1.0) / scale,
             _ => -z / scale,
+        }
+    }
+    /// One scale along the row (the usual `Normal(loc, 1.0)`, or a scale per row of a
+    /// broadcast): its logarithm once per row, not per element. The same operations in the same
+    /// order as [`Kernel::value`], so the same values to the bit.
+    #[inline]
+    fn value_row(out: &mut [f64], [loc, scale, x]: &[&[f64]; 3]) {
+        if let [s] = **scale {
+            let ln_s = s.ln();
+            let value = |l: f64, x: f64| {
+                let z = z_of(x, l, s);
+                -0.5 * z * z - ln_s - LN_SQRT_2PI
+            };
+            match **loc {
+                // One location too (a row of an enumerated emission): one column left.
+                [l] if out.len() > 1 => fill(out, &[x], |[x]| value(l, x)),
+                _ => fill(out, &[loc, x], |[l, x]| value(l, x)),
+            }
+        } else {
+            fill(out, &[loc, scale, x], Self::value)
+        }
+    }
+    #[inline]
+    fn partial_row(out: &mut [f64], [loc, scale, x]: &[&[f64]; 3], k: usize) {
+        let [s] = **scale else {
+            return fill(out, &[loc, scale, x], |p| Self::partial(p, k));
+        };
+        if let (&[l], 0) = (*loc, k) {
+            if out.len() > 1 {
+                return fill(out, &[x], |[x]| z_of(x, l, s) / s);
+            }
+        }
+        match k {
+            0 => fill(out, &[loc, x], |[l, x]| z_of(x, l, s) / s),
+            1 => fill(out, &[loc, x], |[l, x]| {
+                let z = z_of(x, l, s);
+                (z * z - 1.0) / s
+            }),
+            _ => fill(out, &[loc, x], |[l, x]| -z_of(x, l, s) / s),
         }
     }
 }
@@ -88,7 +138,7 @@ impl Distribution for Normal {
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
         let eps = standard_normal(rng, &self.batch);
-        Ok(&self.loc + &self.scale * eps)
+        Ok(affine(&self.loc, &self.scale, &eps))
     }
     fn has_rsample(&self) -> bool {
         true

@@ -48,6 +48,35 @@ impl Poisson {
     }
 }
 
+/// The Poisson log-mass of `value` at `rate` (differentiable in the rate), accurate for any
+/// rate; `-inf` unless the value is a whole number `>= 0`.
+pub(crate) fn poisson_log_prob(rate: &Tensor, value: &Tensor) -> Tensor {
+    fused(
+        [&value.detach(), rate],
+        |[k, r]| ld::poisson(k, r),
+        |[k, r], _| [0.0, ld::poisson_d_rate(k, r)],
+    )
+}
+
+/// A Poisson draw for any rate: 0 for a rate that is 0 (or not a number), `rand_distr`'s
+/// sampler up to its limit (1.8e19), the normal approximation rounded above it (its error is
+/// far below what the draws can resolve there), `f64::MAX` for an infinite rate.
+pub(crate) fn poisson_draw(rng: &mut Rng, lambda: f64) -> f64 {
+    if lambda.is_nan() || lambda <= 0.0 {
+        return 0.0;
+    }
+    if lambda == f64::INFINITY {
+        return f64::MAX;
+    }
+    match rand_distr::Poisson::new(lambda) {
+        Ok(p) => p.sample(rng),
+        Err(_) => {
+            let z: f64 = rand_distr::StandardNormal.sample(rng);
+            (lambda + lambda.sqrt() * z).round().clamp(0.0, f64::MAX)
+        }
+    }
+}
+
 impl Distribution for Poisson {
     fn name(&self) -> &'static str {
         "Poisson"
@@ -57,23 +86,12 @@ impl Distribution for Poisson {
     }
     fn sample(&self, rng: &mut Rng) -> Tensor {
         draw(rng, &self.batch, &[&self.rate], |rng, a| {
-            let lambda = a[0];
-            match rand_distr::Poisson::new(lambda) {
-                Ok(p) => p.sample(rng),
-                Err(_) => {
-                    let z: f64 = rand_distr::StandardNormal.sample(rng);
-                    (lambda + lambda.sqrt() * z).round().clamp(0.0, f64::MAX)
-                }
-            }
+            poisson_draw(rng, a[0])
         })
     }
     /// `-inf` unless the value is a whole number `>= 0`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        fused(
-            [&value.detach(), &self.rate],
-            |[k, r]| ld::poisson(k, r),
-            |[k, r], _| [0.0, ld::poisson_d_rate(k, r)],
-        )
+        poisson_log_prob(&self.rate, value)
     }
     fn support(&self) -> Constraint {
         Constraint::NonnegativeInteger

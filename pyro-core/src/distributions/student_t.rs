@@ -1,6 +1,6 @@
 //! Student's t distribution.
 
-use super::gamma::standard_gamma_rsample;
+use super::gamma::log_standard_gamma_rsample;
 use super::log_density as ld;
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param, fused, standard_normal};
@@ -86,10 +86,15 @@ impl Distribution for StudentT {
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
         let x = standard_normal(rng, &self.batch);
         let half = &self.df * 0.5;
-        // V / ν = 2 G / ν = G / (ν/2)
-        let g = standard_gamma_rsample(&half, &self.batch, rng);
-        let y = x / (g / &half).sqrt();
-        Ok(&self.loc + &self.scale * y)
+        // V / ν = 2 G / ν = G / (ν/2), in log space: G underflows for a small df.
+        let lg = log_standard_gamma_rsample(&half, &self.batch, rng);
+        // scale · sqrt(ν / V) in log space, its exponent capped at 709 (e^709 = 8.2e307): for a
+        // small df the draws reach beyond f64 (half of them above 1e300 at df = 1e-3), and an
+        // infinite factor would make the gradient of the clamped draw NaN. The cap changes
+        // only draws within a factor |z| of ±f64::MAX, where they are clamped anyway.
+        let ln_factor = ((half.ln() - lg) * 0.5 + self.scale.ln()).clamp(-f64::MAX, 709.0);
+        let y = x * ln_factor.exp();
+        Ok((&self.loc + y).clamp(-f64::MAX, f64::MAX))
     }
     fn has_rsample(&self) -> bool {
         true

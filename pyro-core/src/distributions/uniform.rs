@@ -2,7 +2,7 @@
 
 use super::log_density as ld;
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, fused, uniform};
+use super::util::{batch_of, check_elementwise, check_param, fused, uniform};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::{Error, Result};
@@ -77,7 +77,25 @@ impl Distribution for Uniform {
     }
     fn rsample(&self, rng: &mut Rng) -> Result<Tensor> {
         let u = uniform(rng, &self.batch);
-        Ok(&self.low + (&self.high - &self.low) * u)
+        // low + (high - low) u, with the width taken without overflow and the draw kept
+        // inside [low, high).
+        Ok(fused(
+            [&self.low, &self.high, &u],
+            |[lo, hi, u]| {
+                let w = hi - lo;
+                let x = if w.is_finite() {
+                    w.mul_add(u, lo)
+                } else {
+                    lo * (1.0 - u) + hi * u
+                };
+                if x >= hi {
+                    lo.max(f64::from_bits(hi.to_bits().wrapping_sub(1)))
+                } else {
+                    x.max(lo)
+                }
+            },
+            |[_, _, u], _| [1.0 - u, u, 0.0],
+        ))
     }
     fn has_rsample(&self) -> bool {
         true
@@ -101,6 +119,16 @@ impl Distribution for Uniform {
             v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
         });
         Constraint::Interval(lo, hi)
+    }
+    /// Each value against its own bounds, `[low, high]`.
+    fn check_support(&self, value: &Tensor) -> Result<()> {
+        check_elementwise(
+            self,
+            value,
+            [&self.low, &self.high],
+            |x, [lo, hi]| (lo..=hi).contains(&x),
+            |[lo, hi]| Constraint::Interval(lo, hi),
+        )
     }
     fn mean(&self) -> Result<Tensor> {
         Ok(((&self.low + &self.high) * 0.5).bcast(&self.batch))

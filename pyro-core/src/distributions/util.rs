@@ -253,3 +253,63 @@ pub(crate) fn fused<const N: usize>(
     let grads: Vec<Tensor> = grads.into_iter().map(|g| tensor_of(g, &shape)).collect();
     custom_elementwise(&on_tape, tensor_of(values, &shape), &grads)
 }
+
+/// [`super::Distribution::check_support`] for a support that varies across the batch: `ok(value,
+/// params)` for each value against its own (broadcast) parameters; the error names the first
+/// value outside and the support at its element (`support_of(params)`).
+pub(crate) fn check_elementwise<const N: usize>(
+    d: &dyn super::Distribution,
+    value: &Tensor,
+    params: [&Tensor; N],
+    ok: impl Fn(f64, [f64; N]) -> bool,
+    support_of: impl Fn([f64; N]) -> crate::constraints::Constraint,
+) -> Result<()> {
+    let mut shape = Shape::from_slice(value.shape());
+    for p in params {
+        shape = broadcast_shapes(&shape, p.shape())?;
+    }
+    let v = value.detach().bcast(&shape).to_vec()?;
+    let cols: Vec<Vec<f64>> = params
+        .iter()
+        .map(|p| p.detach().bcast(&shape).to_vec())
+        .collect::<Result<_>>()?;
+    for (i, &x) in v.iter().enumerate() {
+        let at: [f64; N] = std::array::from_fn(|k| cols[k][i]);
+        if !ok(x, at) {
+            return Err(Error::OutOfSupport {
+                dist: d.name(),
+                value: x,
+                support: support_of(at).to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `loc + scale * eps` (a reparameterised draw of a location-scale family, differentiable in
+/// `loc` and `scale`) as one tape operation, kept within `±f64::MAX`: draws of a distribution
+/// on the reals are finite even when its parameters are near the end of the range
+/// (`Normal(1e308, 1e308)`).
+pub(crate) fn affine(loc: &Tensor, scale: &Tensor, eps: &Tensor) -> Tensor {
+    fused(
+        [loc, scale, eps],
+        |[l, s, e]| s.mul_add(e, l).clamp(-f64::MAX, f64::MAX),
+        |[_, _, e], _| [1.0, e, 0.0],
+    )
+}
+
+/// `exp(loc + scale * eps)` (a log-normal draw) as one tape operation, clamped into
+/// `[f64::MIN_POSITIVE, f64::MAX]` so that it stays inside the (positive) support.
+pub(crate) fn exp_affine(loc: &Tensor, scale: &Tensor, eps: &Tensor) -> Tensor {
+    let y = |l: f64, s: f64, e: f64| {
+        crate::tensor::fastmath::exp(s.mul_add(e, l)).clamp(f64::MIN_POSITIVE, f64::MAX)
+    };
+    fused(
+        [loc, scale, eps],
+        move |[l, s, e]| y(l, s, e),
+        move |[l, s, e], _| {
+            let v = y(l, s, e);
+            [v, v * e, 0.0]
+        },
+    )
+}

@@ -1,10 +1,10 @@
 //! The von Mises distribution on the circle, with the logarithm of the modified Bessel function
-//! `I₀` written here (no crate provides a log-Bessel function, DESIGN.md section 5).
+//! `I₀` written here (no crate provides a log-Bessel function).
 
 use rand::Rng as _;
 
 use super::util::Bcast as _;
-use super::util::{batch_of, check_param, draw};
+use super::util::{batch_of, check_param, draw, fused};
 use super::Distribution;
 use crate::constraints::Constraint;
 use crate::error::Result;
@@ -47,12 +47,8 @@ fn bessel_i_scaled(nu: u8, x: f64) -> f64 {
             break;
         }
     }
-    sum / (2.0 * std::f64::consts::PI * x).sqrt()
-}
-
-/// `ln I₀(x)`, finite for every finite `x` (no overflow: computed as `|x| + ln(e^(-|x|) I₀(x))`).
-pub(crate) fn log_i0(x: f64) -> f64 {
-    x.abs() + bessel_i_scaled(0, x).ln()
+    // sqrt(2π) sqrt(x): the product 2πx overflows above 2.9e307.
+    sum / ((2.0 * std::f64::consts::PI).sqrt() * x.sqrt())
 }
 
 /// `I₁(x) / I₀(x)`, the derivative of `ln I₀`.
@@ -65,14 +61,15 @@ pub(crate) fn i1_over_i0(x: f64) -> f64 {
     }
 }
 
-/// `ln I₀(κ)` elementwise on the tape, with gradient `I₁(κ) / I₀(κ)`.
-fn log_i0_tensor(kappa: &Tensor) -> Tensor {
-    let value = kappa.map_const(log_i0);
-    if !kappa.requires_grad() {
-        return value;
+/// `(sin(d/2), cos(d/2))` for `d = x - μ`, by the angle-difference formulas where `x - μ`
+/// overflows for finite arguments.
+fn half_angle(x: f64, mu: f64) -> (f64, f64) {
+    let d = x - mu;
+    if d.is_finite() || !x.is_finite() || !mu.is_finite() {
+        return (0.5 * d).sin_cos();
     }
-    let d = kappa.map_const(i1_over_i0);
-    custom_elementwise(&[kappa], value, &[d])
+    let ((sa, ca), (sb, cb)) = ((0.5 * x).sin_cos(), (0.5 * mu).sin_cos());
+    (sa * cb - ca * sb, ca * cb + sa * sb)
 }
 
 /// `ln 2π`.
@@ -194,9 +191,23 @@ impl Distribution for VonMises {
         })
     }
     /// Defined for every real value (the density is periodic).
+    /// `-2κ sin²((x - μ)/2) - ln 2π - ln(e^(-κ) I₀(κ))`: the textbook `κ cos(x - μ) - ln(2π
+    /// I₀(κ))` rearranged so that `κ cos` does not cancel against `ln I₀(κ) ≈ κ` at large κ,
+    /// with the half angle taken without overflow of `x - μ`.
     fn log_prob(&self, value: &Tensor) -> Tensor {
-        let k = &self.concentration;
-        k * (value - &self.loc).cos() - LN_2PI - log_i0_tensor(k)
+        fused(
+            [value, &self.loc, &self.concentration],
+            |[x, mu, k]| {
+                let (s, _) = half_angle(x, mu);
+                // (κ s) s, not (2κ) s s: 2κ overflows, and inf · 0 at s = 0 is NaN.
+                -2.0 * (k * s * s) - LN_2PI - bessel_i_scaled(0, k).ln()
+            },
+            |[x, mu, k], _| {
+                let (s, c) = half_angle(x, mu);
+                let dx = -2.0 * (k * s * c);
+                [dx, -dx, 1.0 - 2.0 * s * s - i1_over_i0(k)]
+            },
+        )
     }
     fn support(&self) -> Constraint {
         Constraint::Real

@@ -142,6 +142,9 @@ impl<D: Distribution + Clone + 'static> Distribution for Independent<D> {
             (_, s) => s,
         }
     }
+    fn check_support(&self, value: &Tensor) -> Result<()> {
+        self.base.check_support(value)
+    }
     fn enumerate_support(&self, expand: bool) -> Result<Tensor> {
         if self.n > 0 {
             return Err(Error::Invalid(format!(
@@ -305,6 +308,9 @@ impl<D: Distribution + Clone + 'static> Distribution for Expanded<D> {
     fn support(&self) -> Constraint {
         self.base.support()
     }
+    fn check_support(&self, value: &Tensor) -> Result<()> {
+        self.base.check_support(value)
+    }
     fn is_discrete(&self) -> bool {
         self.base.is_discrete()
     }
@@ -436,6 +442,11 @@ impl<D: Distribution + Clone + 'static> Distribution for Masked<D> {
     }
     fn support(&self) -> Constraint {
         self.inner().support()
+    }
+    /// Checks every value, masked out or not (as Pyro does): fill masked-out observations with
+    /// a value of the support, or switch validation off.
+    fn check_support(&self, value: &Tensor) -> Result<()> {
+        self.inner().check_support(value)
     }
     fn is_discrete(&self) -> bool {
         self.inner().is_discrete()

@@ -1,7 +1,6 @@
 //! The zero-inflated Poisson distribution.
 
 use rand::Rng as _;
-use rand_distr::Distribution as _;
 
 use super::util::Bcast as _;
 use super::util::{batch_of, check_param, draw, inside, not_integer_in, outside};
@@ -117,7 +116,7 @@ impl Distribution for ZeroInflatedPoisson {
             if rng.random::<f64>() < a[0] {
                 0.0
             } else {
-                rand_distr::Poisson::new(a[1]).map_or(f64::NAN, |p| p.sample(rng))
+                super::poisson::poisson_draw(rng, a[1])
             }
         })
     }
@@ -126,19 +125,29 @@ impl Distribution for ZeroInflatedPoisson {
         let bad = not_integer_in(value, 0.0, f64::INFINITY);
         let k = inside(value, &bad, 0.0);
         let rate = &self.rate;
-        let poisson = &k * rate.ln() - rate - (&k + 1.0).lgamma();
+        let poisson = super::poisson::poisson_log_prob(rate, &k);
         let zero = k.eq_mask(&Tensor::scalar(0.0));
+        // P(0) = 1 - c with c = (1 - g)(1 - e^(-λ)): where c < 1/2, ln P(0) = ln(1 - c) by
+        // `ln_1p` (no cancellation when P(0) is near 1: g = 0.5, λ = 1e-10 lost 7 digits);
+        // elsewhere the direct form, a sum of positive terms.
+        let not_rate = rate.neg().expm1().neg();
         let lp = match &self.gate {
             Gate::Probs(g) => {
                 let nonzero = g.neg().ln_1p() + poisson;
+                let c = (g.neg() + 1.0) * &not_rate;
                 // ln(g + (1 - g) e^(-λ)), finite for every g in [0, 1].
-                let at_zero = (g + (g.neg() + 1.0) * rate.neg().exp()).ln();
+                let direct = (g + (g.neg() + 1.0) * rate.neg().exp()).ln();
+                let at_zero =
+                    Tensor::where_(&c.lt(&Tensor::scalar(0.5)), &c.neg().ln_1p(), &direct);
                 Tensor::where_(&zero, &at_zero, &nonzero)
             }
             Gate::Logits(l) => {
                 // ln(1 - g) = ln σ(-ℓ); ln P(0) = ln σ(ℓ) + softplus(-ℓ - λ).
                 let nonzero = l.neg().log_sigmoid() + poisson;
-                let at_zero = l.log_sigmoid() + (l.neg() - rate).softplus();
+                let c = l.neg().log_sigmoid().exp() * &not_rate;
+                let direct = l.log_sigmoid() + (l.neg() - rate).softplus();
+                let at_zero =
+                    Tensor::where_(&c.lt(&Tensor::scalar(0.5)), &c.neg().ln_1p(), &direct);
                 Tensor::where_(&zero, &at_zero, &nonzero)
             }
         };

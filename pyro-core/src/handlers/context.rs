@@ -18,7 +18,7 @@ use crate::transforms::{biject_to, Transform};
 /// [`crate::infer::Svi`] keeps one, so that a step after the first allocates (almost) nothing.
 ///
 /// It is `Send` by construction: what it keeps of the step's tensors, traces and handlers is
-/// the capacity of emptied vectors ([`Spare`]), raw blocks ([`BoxPool`]) and a cleared tape
+/// the capacity of emptied vectors (`Spare`), raw blocks (`BoxPool`) and a cleared tape
 /// that no tensor refers to ([`TapeStorage`]), so an `Svi` can move to another thread.
 #[derive(Default)]
 pub struct StepStorage {
@@ -73,6 +73,8 @@ pub struct Context {
     pub(crate) ranges: Vec<std::sync::Arc<[usize]>>,
     /// Set when this run evaluates one shard of a sharded plate (threads or MPI ranks).
     pub(crate) shard: Option<crate::infer::ShardRole>,
+    /// Whether observed values are checked against their distribution's support.
+    validate: bool,
 }
 
 impl Context {
@@ -118,6 +120,7 @@ impl Context {
             subsamples,
             ranges,
             shard: None,
+            validate: true,
         }
     }
 
@@ -182,6 +185,35 @@ impl Context {
     /// The parameter store, mutably.
     pub fn params_mut(&mut self) -> &mut ParamStore {
         &mut self.params
+    }
+
+    /// Whether sample sites check observed values against the support of their distribution
+    /// (on by default, as Pyro's `validate_args`).
+    pub fn validation(&self) -> bool {
+        self.validate
+    }
+
+    /// Switches the check of observed values against their distribution's support on or off.
+    ///
+    /// On (the default), an observation outside the support (a Bernoulli observation of 2 or
+    /// 0.5, a negative or fractional count, a Beta observation outside `[0, 1]`, a simplex row
+    /// not summing to 1) is an [`Error::OutOfSupport`] naming the site and the distribution.
+    /// Off saves a pass over every observation per step; such an observation is then scored by
+    /// the distribution's formula (`-inf`, or for Bernoulli the cross-entropy of a soft target).
+    /// The setting belongs to this context only; `Svi::validate` sets it for every step.
+    ///
+    /// ```
+    /// use pyro_core::prelude::*;
+    /// use pyro_core::handlers::Context;
+    /// let mut ctx = Context::new(0);
+    /// ctx.sample("x", Bernoulli::new(0.3), Some(Tensor::from(2.0)));
+    /// assert!(ctx.take_error().unwrap().to_string().contains("outside the support of Bernoulli"));
+    /// ctx.set_validation(false);
+    /// ctx.sample("y", Bernoulli::new(0.3), Some(Tensor::from(2.0)));
+    /// assert!(ctx.take_error().is_none());
+    /// ```
+    pub fn set_validation(&mut self, on: bool) {
+        self.validate = on;
     }
 
     /// The random generator.
@@ -393,6 +425,11 @@ impl Context {
         if let (Some(d), Some(v), false) = (&msg.dist, &msg.value, msg.infer.enumerate) {
             if let Err(e) = super::plate::check_value(&msg.name, d.as_ref(), v, &msg.plates) {
                 return self.fail(e);
+            }
+            if msg.is_observed && self.validate {
+                if let Err(e) = d.check_support(v) {
+                    return self.fail(e.at_site(&msg.name));
+                }
             }
         }
 

@@ -211,6 +211,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo + Clone> DistributedSvi<M, G, O, 
                 std::mem::take(&mut self.storage),
                 seed,
                 Some(role),
+                self.svi.validate,
                 args.clone(),
             );
             self.storage = storage;

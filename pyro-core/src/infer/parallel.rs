@@ -272,6 +272,7 @@ where
         let n_units = particles * n_shards;
         let (id, shards) = (self.id, &self.shards);
         let (model, guide, params) = (&self.svi.model, &self.svi.guide, &self.svi.params);
+        let validate = self.svi.validate;
         let Some(pool) = &self.pool else {
             unreachable!("the pool was built above")
         };
@@ -294,7 +295,12 @@ where
                 };
                 (w..n_units)
                     .step_by(t)
-                    .map(|u| (u, state.unit(u, n_shards, step_seed, params, shards)))
+                    .map(|u| {
+                        (
+                            u,
+                            state.unit(u, n_shards, step_seed, params, shards, validate),
+                        )
+                    })
                     .collect::<Vec<_>>()
             })
         });
@@ -330,6 +336,7 @@ where
         step_seed: u64,
         params: &ParamStore,
         shards: &Shards<A>,
+        validate: bool,
     ) -> Result<UnitResult> {
         let (p, s) = (u / n_shards, u % n_shards);
         let data = match self.data.entry(s) {
@@ -359,6 +366,7 @@ where
             std::mem::take(&mut self.storage),
             seed,
             role,
+            validate,
             data,
         );
         self.params = store;

@@ -23,6 +23,30 @@ use crate::trace::{SiteKind, Trace};
 /// from the model given those latents, and the model's return value is kept.
 ///
 /// Reproducible: the same seed gives the same samples.
+/// ```
+/// use pyro::prelude::*;
+///
+/// #[model]
+/// fn model() {
+///     let mu = sample!("mu", Normal::new(0.0, 1.0));
+///     plate!("data", 3, |_| {
+///         sample!("x", Normal::new(mu.clone(), 0.5));
+///     });
+/// }
+///
+/// # fn main() -> pyro::Result<()> {
+/// // Prior predictive: 4000 draws of mu, and of 3 values of x given each.
+/// let prior = Predictive::prior(model, &ParamStore::new(), 4000).seed(0).run(())?;
+/// let x = prior.get("x")?;
+/// assert_eq!(x.shape(), &[4000, 3]);
+/// // Var x = Var mu + 0.5^2 = 1.25; the estimate's standard error here is about 0.03.
+/// let v = x.to_vec()?;
+/// let mean = v.iter().sum::<f64>() / v.len() as f64;
+/// let var = v.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
+/// assert!((var - 1.25).abs() < 0.12, "{var}");
+/// # Ok(())
+/// # }
+/// ```
 pub struct Predictive<M, G> {
     model: M,
     guide: Option<G>,
@@ -298,6 +322,33 @@ impl<M: Model> Predictive<M, McmcDraws<M>> {
 impl<M: Model, G: Model> Predictive<M, G> {
     /// Posterior predictive with `guide` and the fitted `params` (e.g. `svi.params()`). `guide`
     /// must be a guide of `model` ([`GuideFor`]).
+    /// ```
+    /// use pyro::prelude::*;
+    ///
+    /// #[model]
+    /// fn model(x: f64) {
+    ///     let mu = sample!("mu", Normal::new(0.0, 1.0));
+    ///     sample!("x", Normal::new(mu, 1.0), obs = x);
+    /// }
+    ///
+    /// #[guide(model = model)]
+    /// fn guide(_x: f64) {
+    ///     let loc = param!("loc", 0.5);
+    ///     sample!("mu", Normal::new(loc, 0.1));
+    /// }
+    ///
+    /// # fn main() -> pyro::Result<()> {
+    /// // Parameters are read from the store, created from their initial values when missing
+    /// // (here loc = 0.5; after training, pass `svi.params()`).
+    /// let samples = Predictive::new(model, guide, &ParamStore::new(), 1000).seed(0).run(1.0)?;
+    /// let mu = samples.get("mu")?.to_vec()?;
+    /// let x = samples.get("x")?.to_vec()?; // drawn afresh: x ~ Normal(mu, 1)
+    /// assert_eq!((mu.len(), x.len()), (1000, 1000));
+    /// let m = mu.iter().sum::<f64>() / 1000.0;
+    /// assert!((m - 0.5).abs() < 4.0 * 0.1 / 1000f64.sqrt());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(model: M, guide: G, params: &ParamStore, num_samples: usize) -> Self
     where
         G: GuideFor<M>,

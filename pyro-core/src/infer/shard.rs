@@ -98,7 +98,9 @@ pub(crate) struct UnitResult {
 }
 
 /// Runs `elbo` for one unit on a context over `params` (whose values the caller has set) with
-/// a generator seeded from `seed`, and takes the gradients off the tape. Gives the store and the
+/// a generator seeded from `seed`, observations checked against their support when `validate`
+/// (the driver's [`Svi::validate`](super::Svi::validate) setting), and takes the gradients off
+/// the tape. Gives the store and the
 /// tape storage back for reuse, also on error.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_unit<'a, M, G, L>(
@@ -109,6 +111,7 @@ pub(crate) fn run_unit<'a, M, G, L>(
     storage: TapeStorage,
     seed: u64,
     role: Option<ShardRole>,
+    validate: bool,
     args: M::Args<'a>,
 ) -> (Result<UnitResult>, ParamStore, TapeStorage)
 where
@@ -120,6 +123,7 @@ where
     let known = params.len();
     let mut ctx = Context::from_parts(params, rng_from_seed(seed), storage);
     ctx.shard = role;
+    ctx.set_validation(validate);
     let r = unit_in(&mut ctx, elbo, model, guide, args, known);
     let (params, _, storage) = ctx.into_parts();
     (r, params, storage)

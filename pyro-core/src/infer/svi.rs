@@ -13,6 +13,40 @@ use crate::tensor::Tensor;
 ///
 /// `Svi` owns its parameter store, optimiser state and random generator: two `Svi`s never share
 /// state, and an `Svi` can move to another thread.
+/// ```
+/// use pyro::prelude::*;
+///
+/// // mu ~ Normal(0, 10), x_i ~ Normal(mu, 1); the guide is Normal(loc, scale).
+/// #[model]
+/// fn model(x: &[f64]) {
+///     let mu = sample!("mu", Normal::new(0.0, 10.0));
+///     plate!("data", x.len(), |_| {
+///         sample!("x", Normal::new(mu.clone(), 1.0), obs = x.to_vec());
+///     });
+/// }
+///
+/// #[guide(model = model)]
+/// fn guide(_x: &[f64]) {
+///     let loc = param!("loc", 0.0);
+///     let scale = param!("scale", 1.0, constraint = positive);
+///     sample!("mu", Normal::new(loc, scale));
+/// }
+///
+/// # fn main() -> pyro::Result<()> {
+/// let x = [0.9, 1.4, 1.1, 0.6];
+/// let adam = Adam::new(AdamConfig { lr: 0.05, ..Default::default() })
+///     .with_schedule(LrSchedule::Exponential { gamma: 0.995 });
+/// let mut svi = Svi::new(model, guide, adam, TraceElbo::default()).seed(0);
+/// for _ in 0..1000 {
+///     svi.step(&x)?;
+/// }
+/// // The exact posterior is Normal(4 / 4.01, 1 / sqrt(4.01)), in the guide's family.
+/// let (loc, scale) = (svi.params().scalar("loc")?, svi.params().scalar("scale")?);
+/// assert!((loc - 4.0 / 4.01).abs() < 0.05, "{loc}");
+/// assert!((scale - 1.0 / 4.01f64.sqrt()).abs() < 0.05, "{scale}");
+/// # Ok(())
+/// # }
+/// ```
 pub struct Svi<M, G, O, L> {
     pub(crate) model: M,
     pub(crate) guide: G,
@@ -24,6 +58,8 @@ pub struct Svi<M, G, O, L> {
     /// Scratch copies of the parameters a step updates, committed only when all are finite
     /// (kept between steps so that their buffers are reused).
     scratch: Vec<Vec<f64>>,
+    /// Whether observed values are checked against their distribution's support.
+    pub(super) validate: bool,
     /// Whether [`Svi::run`] draws a progress bar (when standard error is a terminal).
     pub(super) progress: bool,
 }
@@ -46,6 +82,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
             rng: rng_from_seed(0),
             storage: StepStorage::default(),
             scratch: Vec::new(),
+            validate: true,
             progress: true,
         }
     }
@@ -53,6 +90,16 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
     /// Reseeds the random generator.
     pub fn seed(mut self, seed: u64) -> Self {
         self.rng = rng_from_seed(seed);
+        self
+    }
+
+    /// Switches the check of observed values against their distribution's support on (the
+    /// default) or off, for every step (see [`Context::set_validation`]): on, a step with an
+    /// observation outside the support fails with an error naming the site and the
+    /// distribution; off saves a pass over the data per step and scores such values by the
+    /// formula (e.g. soft Bernoulli targets, as Pyro's `validate_args=False`).
+    pub fn validate(mut self, on: bool) -> Self {
+        self.validate = on;
         self
     }
 
@@ -97,6 +144,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo> Svi<M, G, O, L> {
         let rng = std::mem::replace(&mut self.rng, rng_from_seed(0));
         let mut ctx = Context::from_step_parts(params, rng, std::mem::take(&mut self.storage));
         ctx.grad_params = grad;
+        ctx.set_validation(self.validate);
         let r = f(self, &mut ctx);
         let (params, rng, storage) = ctx.into_step_parts();
         self.params = params;

@@ -12,6 +12,35 @@ use crate::trace::Trace;
 /// Gradients: pathwise through reparameterised guide sites; for the others the score-function
 /// (REINFORCE) term `log q(z) * (log p - log q)` with the learning signal detached, exactly as
 /// Pyro's `Trace_ELBO`. The loss value is computed apart from this surrogate.
+/// When the guide is the exact posterior, `ln p(x, z) - ln q(z) = ln p(x)` for every draw `z`: the
+/// loss is then the negative log evidence, without noise.
+///
+/// ```
+/// use pyro::prelude::*;
+///
+/// // mu ~ Normal(0, 1), x ~ Normal(mu, 1) observed at 1: the posterior is Normal(1/2, 1/sqrt(2))
+/// // and the evidence p(x) is Normal(1; 0, sqrt(2)).
+/// #[model]
+/// fn model(x: f64) {
+///     let mu = sample!("mu", Normal::new(0.0, 1.0));
+///     sample!("x", Normal::new(mu, 1.0), obs = x);
+/// }
+///
+/// #[guide(model = model)]
+/// fn exact_posterior(_x: f64) {
+///     sample!("mu", Normal::new(0.5, 0.5f64.sqrt()));
+/// }
+///
+/// # fn main() -> pyro::Result<()> {
+/// let adam = Adam::new(AdamConfig::default());
+/// let mut svi = Svi::new(model, exact_posterior, adam, TraceElbo::new(3)).seed(0);
+/// let ln_evidence = -0.25 - 0.5 * (4.0 * std::f64::consts::PI).ln();
+/// for _ in 0..5 {
+///     assert!((svi.evaluate_loss(1.0)? + ln_evidence).abs() < 1e-12);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct TraceElbo {
     /// Number of particles (joint draws) averaged per step.

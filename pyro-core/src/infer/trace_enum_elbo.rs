@@ -20,6 +20,29 @@ use crate::trace::Trace;
 ///
 /// Gradients: pathwise through reparameterised guide sites, score function for the others, as in
 /// [`TraceElbo`](super::TraceElbo).
+/// ```
+/// use pyro::prelude::*;
+///
+/// // A two-component mixture: c ~ Bernoulli(0.3) picks the mean (0 or 3) of x.
+/// #[model]
+/// fn mixture(x: f64) {
+///     let c = sample!("c", Bernoulli::new(0.3), enumerate);
+///     sample!("x", Normal::new(&c * 3.0, 1.0), obs = x);
+/// }
+///
+/// // `c` is summed out, not sampled: nothing is left for the guide.
+/// #[guide(model = mixture)]
+/// fn nothing(_x: f64) {}
+///
+/// # fn main() -> pyro::Result<()> {
+/// let adam = Adam::new(AdamConfig::default());
+/// let mut svi = Svi::new(mixture, nothing, adam, TraceEnumElbo::default());
+/// let n = |v: f64, m: f64| (-(v - m).powi(2) / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+/// let exact = -(0.7 * n(2.0, 0.0) + 0.3 * n(2.0, 3.0)).ln(); // -ln p(x = 2), exactly
+/// assert!((svi.evaluate_loss(2.0)? - exact).abs() < 1e-12);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct TraceEnumElbo {
     /// Number of particles (guide draws) averaged per step.

@@ -29,6 +29,35 @@ pub enum Baseline {
 }
 
 /// The graph ELBO; see the module documentation.
+/// ```
+/// use pyro::prelude::*;
+///
+/// // b ~ Bernoulli(0.3), y ~ Normal(b, 1) observed at 1. The guide learns q(b = 1) through the
+/// // score function; the exact posterior is 0.3 / (0.3 + 0.7 e^(-1/2)) = 0.414.
+/// #[model]
+/// fn model(y: f64) {
+///     let b = sample!("b", Bernoulli::new(0.3));
+///     sample!("y", Normal::new(b, 1.0), obs = y);
+/// }
+///
+/// #[guide(model = model)]
+/// fn guide(_y: f64) {
+///     let p = param!("p", 0.5, constraint = unit_interval);
+///     sample!("b", Bernoulli::new(p));
+/// }
+///
+/// # fn main() -> pyro::Result<()> {
+/// let adam = Adam::new(AdamConfig { lr: 0.05, ..Default::default() })
+///     .with_schedule(LrSchedule::Exponential { gamma: 0.998 });
+/// let elbo = TraceGraphElbo::new(4).with_baseline("b", Baseline::DecayingAverage(0.9));
+/// let mut svi = Svi::new(model, guide, adam, elbo).seed(0);
+/// svi.run(2000, 1.0)?;
+/// let exact = 0.3 / (0.3 + 0.7 * (-0.5f64).exp());
+/// let p = svi.params().scalar("p")?;
+/// assert!((p - exact).abs() < 0.03, "{p} vs {exact}");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct TraceGraphElbo {
     /// Number of particles averaged per step.

@@ -7,7 +7,7 @@
 //! ... through [`Context::param`](crate::handlers::Context::param), so optimisers, checkpoints,
 //! handlers and `Predictive` see them like any other parameter. The first read initialises them
 //! from a generator seeded by the parameter's full name, so runs are reproducible. See
-//! [`module`](self::module) for binding and for networks of several parts.
+//! [`module`] for binding and for networks of several parts.
 //!
 //! The forward pass is one fused tape node per layer ([`functional::linear`]).
 //!

@@ -152,28 +152,6 @@ pub(crate) fn zip_into<F: Fn(f64, f64) -> f64>(out: &mut [f64], a: &[f64], b: &[
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn zip_inplace_avx2<F: Fn(f64, f64) -> f64>(out: &mut [f64], b: &[f64], f: F) {
-    for (o, &y) in out.iter_mut().zip(b) {
-        *o = f(*o, y);
-    }
-}
-
-/// `out[i] = f(out[i], b[i])`.
-#[inline]
-pub(crate) fn zip_into_inplace<F: Fn(f64, f64) -> f64>(out: &mut [f64], b: &[f64], f: F) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 (checked above).
-        unsafe { zip_inplace_avx2(out, b, f) };
-        return;
-    }
-    for (o, &y) in out.iter_mut().zip(b) {
-        *o = f(*o, y);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
 unsafe fn acc_exp_avx2(acc: &mut [f64], x: &[f64], shift: &[f64]) {
     for ((a, &v), &m) in acc.iter_mut().zip(x).zip(shift) {
         *a += exp(v - m);

@@ -6,8 +6,8 @@
 //! on that tape, so that [`Tape::backward`] can later sweep the tape in reverse and accumulate
 //! gradients into the leaves.
 //!
-//! Design choices (DESIGN.md section 5):
-//! - A tensor with one element keeps it inline ([`Data::Scalar`]): scalar models never touch the
+//! Design choices (the repository's ARCHITECTURE.md says why an engine of our own):
+//! - A tensor with one element keeps it inline (`Data::Scalar`): scalar models never touch the
 //!   heap for values.
 //! - A tape is an arena of nodes that is cleared and reused between SVI steps.
 //! - Operations never panic on user input. A shape mismatch produces a *poisoned* tensor that
@@ -66,8 +66,9 @@ pub use tape::Tape;
 pub use tape::TapeStorage;
 // For fused operations defined outside this module (nn::functional).
 pub(crate) use backward::{Aux, BackwardArgs, GradBuf, InputGrads};
+pub(crate) use broadcast::broadcast_strides;
+#[cfg(test)]
 pub(crate) use broadcast::reduce_to_shape as reduce_to;
-pub(crate) use broadcast::try_expand;
 pub(crate) use linalg::strided_extent;
 pub(crate) use tape::record;
 

@@ -327,7 +327,8 @@ pub(crate) fn bd0_diff(x: f64, np: f64, d: f64) -> f64 {
         if s.abs() < f64::MIN_POSITIVE {
             return s;
         }
-        let mut ej = 2.0 * x * v;
+        // x (2v), not (2x) v: 2x overflows for x above f64::MAX / 2.
+        let mut ej = x * (2.0 * v);
         let v2 = v * v;
         for j in 1..1000 {
             ej *= v2;

@@ -199,6 +199,30 @@ impl<M: Model> Model for AutoNormal<M> {
 /// Each latent site `s` of support `S` gets one parameter `AutoDelta.<s>`, constrained to `S`,
 /// and is emitted as `Delta(value)` with log-density 0, so that the ELBO is `ln p(x, θ)`: its
 /// maximiser is the MAP estimate *in the constrained parameterisation* (no Jacobian, as in Pyro).
+/// ```
+/// use pyro::prelude::*;
+///
+/// // mu ~ Normal(0, 10), x_i ~ Normal(mu, 1): the MAP is sum(x) / (n + 1/100).
+/// #[model]
+/// fn model(x: &[f64]) {
+///     let mu = sample!("mu", Normal::new(0.0, 10.0));
+///     plate!("data", x.len(), |_| {
+///         sample!("x", Normal::new(mu.clone(), 1.0), obs = x.to_vec());
+///     });
+/// }
+///
+/// # fn main() -> pyro::Result<()> {
+/// let x = [0.9, 1.4, 1.1, 0.6];
+/// let adam = Adam::new(AdamConfig { lr: 0.05, ..Default::default() })
+///     .with_schedule(LrSchedule::Exponential { gamma: 0.995 });
+/// let mut svi = Svi::new(model, AutoDelta::new(model), adam, TraceElbo::default());
+/// svi.run(1000, &x)?;
+/// // No sampling noise (a point mass), so the optimiser converges.
+/// let mu = svi.params().scalar("AutoDelta.mu")?;
+/// assert!((mu - 4.0 / 4.01).abs() < 1e-3, "{mu}");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct AutoDelta<M> {
     model: M,

@@ -38,6 +38,31 @@ const INIT_ATTEMPTS: usize = 100;
 /// **Determinism.** Chain `c` draws from its own generators, seeded from `(seed, c)` by
 /// [`chain_seed`]: the samples depend on the seed only, never on the number of threads or on
 /// which chain finishes first.
+/// ```
+/// use pyro::prelude::*;
+///
+/// // mu ~ Normal(0, 1), x_i ~ Normal(mu, 1): the posterior is Normal(sum(x) / (n + 1), 1 / sqrt(n + 1)).
+/// #[model]
+/// fn model(x: &[f64]) {
+///     let mu = sample!("mu", Normal::new(0.0, 1.0));
+///     plate!("data", x.len(), |_| {
+///         sample!("x", Normal::new(mu.clone(), 1.0), obs = x.to_vec());
+///     });
+/// }
+///
+/// # fn main() -> pyro::Result<()> {
+/// let x = [0.3, 1.1, 0.8, 1.9, 0.6];
+/// // Hamiltonian Monte Carlo with 8 leapfrog steps; `Nuts::new(model)` chooses them itself.
+/// let kernel = Hmc::new(model).num_steps(8);
+/// let samples = Mcmc::new(kernel).warmup(300).samples(600).chains(2).seed(0).progress(false).run(&x)?;
+/// let s = samples.summary();
+/// let mu = s.row("mu").expect("a latent site");
+/// // Within four Monte Carlo standard errors (sd / sqrt(ESS)) of the exact posterior mean.
+/// assert!((mu.mean - 4.7 / 6.0).abs() < 4.0 * mu.sd / mu.ess_bulk.sqrt(), "{}", mu.mean);
+/// assert!(mu.r_hat < 1.05);
+/// # Ok(())
+/// # }
+/// ```
 ///
 /// [`Tensor`]: crate::tensor::Tensor
 #[derive(Clone, Debug)]
@@ -49,6 +74,7 @@ pub struct Mcmc<K> {
     seed: u64,
     threads: Option<usize>,
     progress: bool,
+    validate: bool,
 }
 
 /// The seed of chain `chain` of a run seeded with `seed`: SplitMix64 of
@@ -78,6 +104,7 @@ impl<K: Kernel> Mcmc<K> {
             seed: 0,
             threads: None,
             progress: true,
+            validate: true,
         }
     }
 
@@ -116,6 +143,16 @@ impl<K: Kernel> Mcmc<K> {
     /// is not a terminal).
     pub fn progress(mut self, on: bool) -> Self {
         self.progress = on;
+        self
+    }
+
+    /// Switches the check of observed values against their distribution's support on (the
+    /// default) or off, for every run of the model (see
+    /// [`Context::set_validation`](crate::handlers::Context::set_validation)): on, a run with an
+    /// observation outside the support fails with an error naming the site and the
+    /// distribution; off scores such values by the formula.
+    pub fn validate(mut self, on: bool) -> Self {
+        self.validate = on;
         self
     }
 
@@ -271,11 +308,12 @@ impl<K: Kernel> Mcmc<K> {
         settings.validate(name)?;
         let seed = chain_seed(self.seed, chain);
         let mut rng = rng_from_seed(seed);
-        let ctx = Context::from_parts(
+        let mut ctx = Context::from_parts(
             ParamStore::new(),
             rng_from_seed(splitmix64(seed)),
             TapeStorage::default(),
         );
+        ctx.set_validation(self.validate);
         let (mut potential, z0) = Potential::new(
             ctx,
             self.kernel.model(),

@@ -4,7 +4,7 @@
 
 use rand::Rng as _;
 
-use super::integrator::{leapfrog, EnergyFn, PhasePoint};
+use super::integrator::{leapfrog, metropolis_prob, EnergyFn, PhasePoint};
 use super::kernel::{DrawStats, HmcSettings, Kernel, Trajectory, Workspace};
 use super::mass_matrix::MassMatrix;
 use super::nuts::hmc_settings_builder;
@@ -108,11 +108,8 @@ pub(crate) fn transition<E: EnergyFn + ?Sized>(
             break;
         }
     }
-    let mut delta = proposal.hamiltonian(mass) - h0;
-    if delta.is_nan() {
-        delta = f64::INFINITY;
-    }
-    let accept_prob = (-delta).exp().min(1.0);
+    let delta = proposal.energy_error(mass, h0);
+    let accept_prob = metropolis_prob(delta);
     if rng.random::<f64>() < accept_prob {
         state.assign(proposal);
     }

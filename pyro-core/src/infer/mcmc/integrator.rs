@@ -44,6 +44,25 @@ impl PhasePoint {
     pub(crate) fn hamiltonian(&self, mass: &MassMatrix) -> f64 {
         self.potential + mass.kinetic(&self.p)
     }
+
+    /// The energy error `H(self) - h0` of a point that the integrator reached from one of
+    /// Hamiltonian `h0`: 0 under exact integration, above the kernel's `max_delta_energy` for a
+    /// divergent trajectory. NaN (the model could not be evaluated) counts as `+inf`, a
+    /// divergence.
+    pub(crate) fn energy_error(&self, mass: &MassMatrix, h0: f64) -> f64 {
+        let delta = self.hamiltonian(mass) - h0;
+        if delta.is_nan() {
+            f64::INFINITY
+        } else {
+            delta
+        }
+    }
+}
+
+/// The Metropolis acceptance probability `min(1, exp(-delta))` of a move with energy error
+/// `delta` (0 for `delta = +inf`).
+pub(crate) fn metropolis_prob(delta: f64) -> f64 {
+    (-delta).exp().min(1.0)
 }
 
 /// One leapfrog step of size `eps` (negative: backwards in time), in place. `v` is scratch space

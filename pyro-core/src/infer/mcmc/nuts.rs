@@ -16,7 +16,7 @@
 
 use rand::Rng as _;
 
-use super::integrator::{leapfrog, EnergyFn, PhasePoint};
+use super::integrator::{leapfrog, metropolis_prob, EnergyFn, PhasePoint};
 use super::kernel::{DrawStats, HmcSettings, Kernel, Trajectory, Workspace};
 use super::mass_matrix::{dot, MassMatrix};
 use crate::error::Result;
@@ -280,19 +280,12 @@ fn build_tree<E: EnergyFn + ?Sized>(
     if depth == 0 {
         leapfrog(z, sign * t.step_size, t.mass, t.energy, t.v)?;
         t.n_leapfrog += 1;
-        let mut h = z.hamiltonian(t.mass);
-        if h.is_nan() {
-            h = f64::INFINITY;
-        }
-        if h - t.h0 > t.max_delta_energy {
+        let delta = z.energy_error(t.mass, t.h0);
+        if delta > t.max_delta_energy {
             t.divergent = true;
         }
-        *log_sum_weight = log_sum_exp(*log_sum_weight, t.h0 - h);
-        t.sum_metro_prob += if t.h0 - h > 0.0 {
-            1.0
-        } else {
-            (t.h0 - h).exp()
-        };
+        *log_sum_weight = log_sum_exp(*log_sum_weight, -delta);
+        t.sum_metro_prob += metropolis_prob(delta);
         z_propose.assign(z);
         t.mass.velocity(&z.p, p_sharp_beg);
         p_sharp_end.copy_from_slice(p_sharp_beg);
