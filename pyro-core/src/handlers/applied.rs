@@ -73,6 +73,7 @@ pub fn run<'a, M: Model>(model: &M, args: M::Args<'a>, seed: u64) -> Result<(M::
 /// guides written for the inner model on to it.
 macro_rules! handled_model {
     ($wrapper:ident, $sites:expr, |$this:ident| $handler:expr) => {
+        #[diagnostic::do_not_recommend]
         impl<M: Model> Model for $wrapper<M> {
             type Args<'a> = M::Args<'a>;
             type Output = M::Output;
@@ -85,6 +86,7 @@ macro_rules! handled_model {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl<M: Model, G: GuideFor<M> + WrittenGuide> GuideFor<$wrapper<M>> for G {}
     };
 }
@@ -197,7 +199,9 @@ handled_model!(Blocked, &[SiteDesc::UNKNOWN], |this| match &this.hidden {
 /// leaves the others to the model (enumerated, or observed) or to another guide.
 macro_rules! autoguide_of_blocked {
     ($($guide:ident),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl<M: Model> GuideFor<M> for $guide<Blocked<M>> {}
+        #[diagnostic::do_not_recommend]
         impl<M: Model> GuideFor<M> for &$guide<Blocked<M>> {}
     )*};
 }
@@ -280,6 +284,7 @@ impl<M: Model> Traced<M> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model> Model for Traced<M> {
     type Args<'a> = M::Args<'a>;
     type Output = (M::Output, Trace);
@@ -291,4 +296,5 @@ impl<M: Model> Model for Traced<M> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<M: Model, G: GuideFor<M> + WrittenGuide> GuideFor<Traced<M>> for G {}
