@@ -31,3 +31,6 @@ pub mod checkpoints {}
 
 #[doc = include_str!("compile_checks.md")]
 pub mod compile_checks {}
+
+#[doc = include_str!("models_as_values.md")]
+pub mod models_as_values {}
