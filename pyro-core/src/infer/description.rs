@@ -1,5 +1,5 @@
 //! The static description of a model or guide: which sites it may have, under what names, and in
-//! what role. `#[model]` and `#[guide]` write it as [`Model::SITES`], a
+//! what role. `#[model]` and `#[guide]` write it as [`Model::SITES`](super::Model::SITES), a
 //! `const` on the function's type, and `#[guide(model = M)]` compares the two descriptions with
 //! the `const fn`s of this module: rustc evaluates the comparison while compiling, so a guide that
 //! misses a latent site of its model, or samples a site its model does not have, is a compile
@@ -99,7 +99,7 @@ pub enum SiteDesc {
 
 impl SiteDesc {
     /// The description of a function that is not known at compile time: any site, in any role.
-    /// The default of [`Model::SITES`].
+    /// The default of [`Model::SITES`](super::Model::SITES).
     pub const UNKNOWN: SiteDesc = SiteDesc::Site {
         name: NamePattern::Prefix(""),
         role: SiteRole::Unknown,
@@ -118,7 +118,7 @@ impl SiteDesc {
     /// The sites of the sub-model `model` (a value: a unit struct, a `const`), run with
     /// `call!(model, ..)`.
     ///
-    /// The bound is [`SubModel`](super::SubModel): the code generated for `call!` writes this
+    /// The bound is [`SubModel`]: the code generated for `call!` writes this
     /// same call, with the same spans, in the model's body, its description and its guide's
     /// checks, so that rustc reports a `call!` of something that is not a model once.
     pub const fn call_of<M: SubModel>(model: &M) -> SiteDesc {
