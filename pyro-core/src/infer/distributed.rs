@@ -18,9 +18,9 @@ use rand::RngCore;
 use super::shard::{particle_seed, run_unit, sum_grads, ShardRole, UnitResult};
 use super::{Elbo, GuideFor, Model, Svi};
 use crate::error::{Error, Result};
+use crate::handlers::StepStorage;
 use crate::optim::Optimizer;
 use crate::params::ParamStore;
-use crate::tensor::TapeStorage;
 
 /// SVI over MPI: each rank evaluates the ELBO on its shard of a data plate, and the gradients
 /// and the loss are summed over the ranks with one all-reduce per step. Made by
@@ -44,7 +44,7 @@ pub struct DistributedSvi<M, G, O, L> {
     unit_elbo: Option<L>,
     /// The store the units run on (a copy of the parameters, kept to reuse its buffers).
     work: ParamStore,
-    storage: TapeStorage,
+    storage: StepStorage,
     send: Vec<f64>,
     recv: Vec<f64>,
 }
@@ -63,7 +63,7 @@ impl<M: Model, G: Model, O: Optimizer, L: Elbo + Clone> Svi<M, G, O, L> {
             synced: false,
             unit_elbo: None,
             work: ParamStore::new(),
-            storage: TapeStorage::default(),
+            storage: StepStorage::default(),
             send: Vec::new(),
             recv: Vec::new(),
         }

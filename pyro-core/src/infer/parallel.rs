@@ -21,9 +21,9 @@ use rand::RngCore;
 use super::shard::{particle_seed, run_unit, sum_grads, ShardRole, UnitResult};
 use super::{Elbo, GuideFor, Model, Svi};
 use crate::error::{Error, Result};
+use crate::handlers::StepStorage;
 use crate::optim::Optimizer;
 use crate::params::ParamStore;
-use crate::tensor::TapeStorage;
 
 /// Builds the data of one shard (its rows `rows` of the sharded plate) on a worker thread.
 type MakeShard<A> = dyn Fn(Range<usize>) -> Result<A> + Send + Sync;
@@ -152,7 +152,7 @@ struct Worker<M, G, L, A> {
     guide: G,
     elbo: L,
     params: ParamStore,
-    storage: TapeStorage,
+    storage: StepStorage,
     data: HashMap<usize, A>,
 }
 
@@ -286,7 +286,7 @@ where
                         guide: guide.clone(),
                         elbo: unit_elbo.clone(),
                         params: ParamStore::new(),
-                        storage: TapeStorage::default(),
+                        storage: StepStorage::default(),
                         data: HashMap::new(),
                     })
                 });
