@@ -292,7 +292,11 @@ mod tests {
         for n in [1, 255, 256, 257, 1000] {
             for (c, good, bad) in &cases {
                 let clean = Tensor::from(vec![*good; n]);
-                assert_eq!(c.first_violation(&clean).map(f64::to_bits), None, "{c} n={n}");
+                assert_eq!(
+                    c.first_violation(&clean).map(f64::to_bits),
+                    None,
+                    "{c} n={n}"
+                );
                 for at in [0, n / 2, n - 1] {
                     let mut v = vec![*good; n];
                     v[at] = *bad;
