@@ -217,10 +217,22 @@ pub(crate) fn write_atomically(
     let (dir, prefix) = temp_location(path)?;
     remove_stale_temps(&dir, &prefix);
     let io = |what: &str, e: std::io::Error| Error::file(path, format!("cannot {what}: {e}"));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // A checkpoint is an ordinary file: created with the mode `File::create` gives (0o666 less
+    // the umask), not the temporary file's owner-only 0o600, which would make a shared
+    // checkpoint unreadable by the rest of a team.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder
         .tempfile_in(&dir)
         .map_err(|e| io("create a temporary file", e))?;
+    // Replacing a file keeps its permissions, as writing over it would.
+    if let Ok(old) = fs::metadata(path) {
+        tmp.as_file()
+            .set_permissions(old.permissions())
+            .map_err(|e| io("keep the permissions of the file it replaces", e))?;
+    }
     tmp.write_all(bytes).map_err(|e| io("write", e))?;
     tmp.as_file()
         .sync_all()

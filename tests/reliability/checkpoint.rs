@@ -292,3 +292,32 @@ fn a_process_killed_while_saving_never_loses_the_old_file() {
         "no child save completed: the test killed nothing in progress"
     );
 }
+
+/// A checkpoint gets the permissions of an ordinary new file (`File::create`: 0o666 less the
+/// umask), not a temporary file's owner-only 0o600, in every format; one that replaces a file
+/// keeps that file's permissions.
+#[cfg(unix)]
+#[test]
+fn checkpoints_have_an_ordinary_files_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let dir = tmp_dir("permissions");
+    let plain = dir.join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let expected = mode(&plain);
+    let s = store_with(&[1.0, 2.0]);
+    let json = dir.join("ck.json");
+    let st = dir.join("ck.safetensors");
+    s.save(&json).unwrap();
+    s.save_safetensors(&st, pyro::params::Dtype::F32).unwrap();
+    assert_eq!(mode(&json), expected, "JSON checkpoint");
+    assert_eq!(mode(&st), expected, "safetensors checkpoint");
+
+    std::fs::set_permissions(&json, std::fs::Permissions::from_mode(0o640)).unwrap();
+    s.save(&json).unwrap();
+    assert_eq!(
+        mode(&json),
+        0o640,
+        "a replaced checkpoint keeps its permissions"
+    );
+}
