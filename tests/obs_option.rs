@@ -106,3 +106,40 @@ fn a_guide_may_sample_the_site_when_obs_is_none() {
     svi.step((&X[..], None)).unwrap();
     svi.step((&X[..], Some(&Y[..]))).unwrap();
 }
+
+/// The prior predictive of a model with data arguments (`Predictive::prior` takes the model's
+/// own arguments): w ~ N(0, 1) and y_i ~ N(w x_i, 1/2), so y_i has mean 0, variance
+/// x_i^2 + 1/4 and covariance x_i x_j with y_j. Tolerances: 4 standard errors of each estimator
+/// at n = 4000 draws.
+#[test]
+fn the_prior_predictive_of_a_model_with_data_arguments() {
+    let n = 4000;
+    let samples = Predictive::prior(regression, &pyro::params::ParamStore::new(), n)
+        .seed(3)
+        .run((&X[..], None))
+        .unwrap();
+    let y = samples.get("y").unwrap();
+    assert_eq!(y.shape(), &[n, 4]);
+    let y = y.to_vec().unwrap();
+    let w = samples.get("w").unwrap().to_vec().unwrap();
+    let nf = n as f64;
+    for (j, &x) in X.iter().enumerate() {
+        let col: Vec<f64> = (0..n).map(|i| y[i * 4 + j]).collect();
+        let mean = col.iter().sum::<f64>() / nf;
+        let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (nf - 1.0);
+        let exact = x * x + 0.25;
+        assert!(mean.abs() < 4.0 * (exact / nf).sqrt(), "y[{j}] mean {mean}");
+        // Var of the sample variance of a normal: 2 sigma^4 / (n - 1).
+        let se = exact * (2.0 / (nf - 1.0)).sqrt();
+        assert!(
+            (var - exact).abs() < 4.0 * se,
+            "y[{j}] variance {var} vs {exact}"
+        );
+        // Each row's y comes from that row's w: the residual y - w x has variance 1/4.
+        let resid: f64 = (0..n).map(|i| (col[i] - w[i] * x).powi(2)).sum::<f64>() / nf;
+        assert!(
+            (resid - 0.25).abs() < 4.0 * 0.25 * (2.0 / nf).sqrt(),
+            "y[{j}] residual {resid}"
+        );
+    }
+}

@@ -18,7 +18,8 @@ fn schools(sigma: &[f64], y: &[f64]) {
     });
 }
 
-/// `schools` on fixed data, for `Predictive::prior` (whose model takes no arguments).
+/// `schools` on fixed data: a model without arguments, for `Predictive::prior` (which also
+/// takes models with arguments, `tests/obs_option.rs`).
 #[model]
 fn schools_fixed() {
     call!(schools, &SIGMA[..], &Y[..]);

@@ -242,23 +242,29 @@ impl Messenger for ObservedNames {
     }
 }
 
-/// A model with no guide, for prior predictive checks.
-pub struct NoGuide;
+/// The name of [`NoGuide`], whatever its model.
+const NO_GUIDE: &str = "no guide";
+
+/// The stand-in guide of a prior predictive ([`Predictive::prior`]): it samples nothing (the
+/// latent sites are drawn from the model itself) and takes the model's arguments, so a model
+/// with data arguments has a prior predictive too.
+pub struct NoGuide<M>(std::marker::PhantomData<fn() -> M>);
 
 #[diagnostic::do_not_recommend]
-impl Model for NoGuide {
-    type Args<'a> = ();
+impl<M: Model> Model for NoGuide<M> {
+    type Args<'a> = M::Args<'a>;
     type Output = ();
-    const NAME: &'static str = "no guide";
-    fn call<'a>(&self, _ctx: &mut Context, _args: ()) {}
+    const NAME: &'static str = NO_GUIDE;
+    fn call<'a>(&self, _ctx: &mut Context, _args: M::Args<'a>) {}
 }
 
 /// The prior guides every model: its latent sites are drawn from the model itself.
 #[diagnostic::do_not_recommend]
-impl<M: Model> GuideFor<M> for NoGuide {}
+impl<M: Model> GuideFor<M> for NoGuide<M> {}
 
-impl<M: Model> Predictive<M, NoGuide> {
-    /// Prior predictive: latent sites from the prior, parameters from `params`.
+impl<M: Model> Predictive<M, NoGuide<M>> {
+    /// Prior predictive: latent sites from the prior, parameters from `params`. The model may
+    /// take any arguments; [`Predictive::run`] passes them.
     pub fn prior(model: M, params: &ParamStore, num_samples: usize) -> Self {
         Predictive {
             model,
@@ -452,7 +458,7 @@ impl<M: Model, G: Model> Predictive<M, G> {
 }
 
 fn is_guided<G: Model>() -> bool {
-    G::NAME != NoGuide::NAME && G::NAME != "MCMC draws"
+    G::NAME != NO_GUIDE && G::NAME != "MCMC draws"
 }
 
 /// Stacks each sample site's values across draws (sites present in every draw).

@@ -92,7 +92,13 @@ impl TraceEnumElbo {
         if let Some(n) = self.max_plate_nesting {
             return Ok(n);
         }
-        let (mt, gt) = super::elbo::get_traces(ctx, model, guide, args)?;
+        // A prototype run, only to see the plates: its draws feed no gradient, so a shard of a
+        // data plate (threads, MPI ranks) must not refuse the model's enumerated sites as
+        // score-function draws here.
+        let role = ctx.shard.take();
+        let traces = super::elbo::get_traces(ctx, model, guide, args);
+        ctx.shard = role;
+        let (mt, gt) = traces?;
         let deepest = |t: &Trace| {
             t.sites()
                 .iter()
