@@ -347,4 +347,6 @@ pub fn deterministic(_input: TokenStream) -> TokenStream {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;
