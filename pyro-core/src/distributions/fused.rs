@@ -101,7 +101,9 @@ impl<const N: usize> Rows<N> {
     fn new(shapes: [&[usize]; N], out: &[usize]) -> Rows<N> {
         let bstrides = shapes.map(|s| broadcast_strides(s, out));
         // (size, strides) of the output dims of size > 1, merged where contiguous for all.
-        let mut dims: Vec<(usize, [usize; N])> = Vec::new();
+        // Inline storage: built on every fused log-density and its backward, so a heap vector
+        // here was two of the coin plate step's allocations.
+        let mut dims: smallvec::SmallVec<[(usize, [usize; N]); 4]> = smallvec::SmallVec::new();
         for (d, &size) in out.iter().enumerate() {
             if size == 1 {
                 continue;
