@@ -328,3 +328,33 @@ fn a_vae_minibatch_shards_over_threads() {
     let (first, last) = (mean(&losses[..40]), mean(&losses[360..]));
     assert!(last < 0.8 * first, "loss {first} -> {last}");
 }
+
+#[test]
+fn a_plate_the_model_lacks_or_missized_is_an_error_not_a_partial_elbo() {
+    // Splitting a plate of another name would count every row on the first shard only, and a
+    // shard whose data has fewer rows than it was given would drop rows: both would be a wrong
+    // ELBO with no error.
+    let mut svi = Svi::new(linreg, linreg_guide, adam(), TraceElbo::default())
+        .seed(3)
+        .parallel(Shards::new("dat", 1000, 4, rows))
+        .threads(2);
+    let before = values(svi.params());
+    let e = svi.step().unwrap_err().to_string();
+    assert!(e.contains("plate `dat`") && e.contains("4 shards"), "{e}");
+    assert_eq!(
+        values(svi.params()),
+        before,
+        "a refused step changes nothing"
+    );
+
+    let short = |r: std::ops::Range<usize>| rows(r.start..r.start + 1);
+    let mut svi = Svi::new(linreg, linreg_guide, adam(), TraceElbo::default())
+        .seed(3)
+        .parallel(Shards::new("data", 100, 4, short))
+        .threads(2);
+    let e = svi.step().unwrap_err().to_string();
+    assert!(
+        e.contains("plate `data` has size 1") && e.contains("rows 0..25"),
+        "{e}"
+    );
+}

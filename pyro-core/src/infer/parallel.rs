@@ -357,7 +357,7 @@ where
         let role = shards
             .plate
             .as_deref()
-            .map(|plate| ShardRole::new(plate, s, n_shards, seed));
+            .map(|plate| ShardRole::new(plate, s, n_shards, seed).with_rows(shards.rows_of(s)));
         let (r, store, storage) = run_unit(
             &mut self.elbo,
             &self.model,

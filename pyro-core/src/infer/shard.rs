@@ -29,6 +29,11 @@ pub(crate) struct ShardRole {
     seed: u64,
     /// Entries into the plate so far (guide and model each enter it).
     entries: u64,
+    /// The rows this shard holds, where the driver knows them (threads: from `Shards`; MPI
+    /// ranks pass their own data, so `None`): the plate must have exactly this size.
+    rows: Option<std::ops::Range<usize>>,
+    /// Whether the model or guide opened the plate (vectorised or sequential) in this run.
+    opened: bool,
 }
 
 impl ShardRole {
@@ -40,7 +45,49 @@ impl ShardRole {
             count,
             seed,
             entries: 0,
+            rows: None,
+            opened: false,
         }
+    }
+
+    /// The rows this shard holds: a plate of another size is an error (see
+    /// [`ShardRole::open`]).
+    pub(crate) fn with_rows(mut self, rows: std::ops::Range<usize>) -> ShardRole {
+        self.rows = Some(rows);
+        self
+    }
+
+    /// Notes that the sharded plate was opened with `size` elements: an error when the shard
+    /// holds another number of rows (the model must size the plate from its shard's data, or
+    /// the shards' sum would not be the whole data's ELBO).
+    pub(crate) fn open(&mut self, size: usize) -> Result<()> {
+        self.opened = true;
+        match &self.rows {
+            Some(rows) if rows.len() != size => Err(Error::Invalid(format!(
+                "plate `{}` has size {size} on shard {} of {}, which holds rows {}..{} ({} \
+                 rows): size the sharded plate from the shard's own data",
+                self.plate,
+                self.index,
+                self.count,
+                rows.start,
+                rows.end,
+                rows.len()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// After a run: splitting a plate the model never opened would count its data on the first
+    /// shard only, a silently wrong ELBO; that is an error naming the plate.
+    pub(crate) fn check_opened(&self) -> Result<()> {
+        if self.count > 1 && !self.opened {
+            return Err(Error::Invalid(format!(
+                "plate `{}` is split into {} shards, but neither the model nor the guide opens a \
+                 plate of that name",
+                self.plate, self.count
+            )));
+        }
+        Ok(())
     }
 
     /// Whether a site in `plates` counts in this shard: sites in the sharded plate always do,
@@ -126,7 +173,10 @@ where
     let mut ctx = Context::from_step_parts(params, rng_from_seed(seed), storage);
     ctx.shard = role;
     ctx.set_validation(validate);
-    let r = unit_in(&mut ctx, elbo, model, guide, args, known);
+    let r = unit_in(&mut ctx, elbo, model, guide, args, known).and_then(|u| {
+        ctx.shard.as_ref().map_or(Ok(()), ShardRole::check_opened)?;
+        Ok(u)
+    });
     let (params, _, storage) = ctx.into_step_parts();
     (r, params, storage)
 }
