@@ -91,7 +91,43 @@ fn hmc_normal_normal_posterior() {
         .unwrap();
     let (m, v) = normal_normal_exact();
     check_moments(&s, "mu", 0, m, v, 3.0);
-    assert!(s.stats(0).unwrap().iter().all(|st| st.num_steps == 5));
+    // Each trajectory draws its number of steps from 1..=5; all of them occur.
+    let steps: Vec<u32> = s.stats(0).unwrap().iter().map(|st| st.num_steps).collect();
+    for n in 1..=5 {
+        assert!(steps.contains(&n), "{n} steps never drawn");
+    }
+    assert!(steps.iter().all(|&n| (1..=5).contains(&n)));
+    let fixed = Mcmc::new(Hmc::new(normal_normal).num_steps(5).randomize_steps(false))
+        .warmup(100)
+        .samples(50)
+        .seed(2)
+        .progress(false)
+        .run(&Y[..])
+        .unwrap();
+    assert!(fixed.stats(0).unwrap().iter().all(|st| st.num_steps == 5));
+}
+
+#[test]
+fn hmc_default_trajectory_is_not_periodic() {
+    // After mass adaptation a Gaussian posterior has period 2π, the default trajectory length:
+    // with a fixed length every trajectory ends near its start (bulk ESS of 7 to 58 in 1200
+    // draws and R-hat up to 1.87 were measured on seeds 1, 3, 5). Randomised lengths mix.
+    for seed in [1, 3, 5] {
+        let s = Mcmc::new(Hmc::new(normal_normal))
+            .warmup(300)
+            .samples(600)
+            .chains(2)
+            .seed(seed)
+            .progress(false)
+            .run(&Y[..])
+            .unwrap();
+        let (m, v) = normal_normal_exact();
+        check_moments(&s, "mu", 0, m, v, 4.0);
+        let row = s.summary();
+        let mu = row.row("mu").unwrap();
+        assert!(mu.ess_bulk > 300.0, "seed {seed}: bulk ESS {}", mu.ess_bulk);
+        assert!(mu.r_hat < 1.02, "seed {seed}: R-hat {}", mu.r_hat);
+    }
 }
 
 // ---- Correlated 2-D Gaussian -------------------------------------------------------------------

@@ -16,9 +16,15 @@ use crate::rng::Rng;
 /// and a small step size).
 const MAX_STEPS: usize = 1024;
 
-/// Hamiltonian Monte Carlo with a static trajectory: `num_steps` leapfrog steps, or (the
-/// default) as many as cover `trajectory_length = 2π` at the adapted step size, then a
-/// Metropolis correction. Warm-up adapts the step size and the mass matrix as for
+/// Hamiltonian Monte Carlo with a static trajectory: up to `num_steps` leapfrog steps, or (the
+/// default) up to as many as cover `trajectory_length = 2π` at the adapted step size, then a
+/// Metropolis correction.
+///
+/// Each trajectory takes a number of steps drawn uniformly from `1..=n` (randomised HMC, as
+/// Neal 2011, section 5.4.2.2, and Bou-Rabee and Sanz-Serna 2017 recommend): a fixed length can
+/// be periodic, and is for the default, since after mass-matrix adaptation a Gaussian posterior
+/// has period 2π, so that every trajectory of that length ends near its start and the chain
+/// hardly moves. [`Hmc::randomize_steps`]`(false)` takes exactly `n` steps every time. Warm-up adapts the step size and the mass matrix as for
 /// [`Nuts`](super::Nuts), which is usually the better choice: a fixed trajectory length is
 /// either too short (random walk) or too long (wasted work) for most posteriors.
 #[derive(Clone, Debug)]
@@ -27,6 +33,7 @@ pub struct Hmc<M> {
     pub(crate) settings: HmcSettings,
     pub(crate) trajectory_length: f64,
     pub(crate) num_steps: Option<usize>,
+    pub(crate) randomize: bool,
 }
 
 impl<M: Model> Hmc<M> {
@@ -37,6 +44,7 @@ impl<M: Model> Hmc<M> {
             settings: HmcSettings::default(),
             trajectory_length: 2.0 * std::f64::consts::PI,
             num_steps: None,
+            randomize: true,
         }
     }
 
@@ -47,9 +55,17 @@ impl<M: Model> Hmc<M> {
         self
     }
 
-    /// A fixed number of leapfrog steps per trajectory, whatever the step size.
+    /// The number of leapfrog steps per trajectory (at most, see [`Hmc::randomize_steps`]),
+    /// whatever the step size.
     pub fn num_steps(mut self, n: usize) -> Self {
         self.num_steps = Some(n.max(1));
+        self
+    }
+
+    /// Whether each trajectory draws its number of steps uniformly from `1..=n` (the default,
+    /// see [`Hmc`]) or takes exactly `n`.
+    pub fn randomize_steps(mut self, on: bool) -> Self {
+        self.randomize = on;
         self
     }
 }
@@ -71,6 +87,7 @@ impl<M: Model> Kernel for Hmc<M> {
         Trajectory::Static {
             trajectory_length: self.trajectory_length,
             num_steps: self.num_steps,
+            randomize: self.randomize,
         }
     }
 }
@@ -84,6 +101,7 @@ pub(crate) fn transition<E: EnergyFn + ?Sized>(
     max_delta_energy: f64,
     num_steps: Option<usize>,
     trajectory_length: f64,
+    randomize: bool,
     energy: &mut E,
     rng: &mut Rng,
     ws: &mut Workspace,
@@ -96,6 +114,12 @@ pub(crate) fn transition<E: EnergyFn + ?Sized>(
             MAX_STEPS
         }
     });
+    let steps = if randomize {
+        // Uniform on 1..=steps, from the chain's generator (so runs stay reproducible).
+        1 + (rng.random::<f64>() * steps as f64) as usize % steps
+    } else {
+        steps
+    };
     mass.sample_momentum(rng, &mut state.p);
     let h0 = state.hamiltonian(mass);
     let proposal = &mut ws.proposal;

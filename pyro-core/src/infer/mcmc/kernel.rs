@@ -96,6 +96,8 @@ pub enum Trajectory {
         trajectory_length: f64,
         /// Or a fixed number of steps.
         num_steps: Option<usize>,
+        /// Whether each trajectory takes a number of steps drawn uniformly from `1..=n`.
+        randomize: bool,
     },
 }
 
@@ -168,6 +170,7 @@ pub(crate) fn transition<E: EnergyFn + ?Sized>(
         Trajectory::Static {
             trajectory_length,
             num_steps,
+            randomize,
         } => super::hmc::transition(
             state,
             step_size,
@@ -175,6 +178,7 @@ pub(crate) fn transition<E: EnergyFn + ?Sized>(
             max_delta_energy,
             num_steps,
             trajectory_length,
+            randomize,
             energy,
             rng,
             ws,
