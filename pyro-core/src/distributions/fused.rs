@@ -357,9 +357,9 @@ pub(crate) fn bernoulli_logits_sum(logits: &Tensor, y: &Tensor) -> Tensor {
 
 /// One row: the log-density and `y - sigmoid(l)`.
 #[inline(always)]
-fn logits_row(l: f64, y: f64) -> (f64, f64) {
-    let e = fastmath::exp(-l.abs());
-    let lse = fastmath::log1p_unit(e);
+fn logits_row<const FMA: bool>(l: f64, y: f64) -> (f64, f64) {
+    let e = fastmath::exp_with::<FMA>(-l.abs());
+    let lse = fastmath::log1p_unit_with::<FMA>(e);
     let one = if y == 0.0 {
         0.0
     } else {
@@ -381,17 +381,17 @@ fn logits_rows(l: &[f64], y: &[f64], deriv: &mut [f64]) -> f64 {
         // SAFETY: the CPU supports AVX2 and FMA (checked above).
         return unsafe { logits_rows_avx2(l, y, deriv) };
     }
-    logits_rows_generic(l, y, deriv)
+    logits_rows_generic::<false>(l, y, deriv)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn logits_rows_avx2(l: &[f64], y: &[f64], deriv: &mut [f64]) -> f64 {
-    logits_rows_generic(l, y, deriv)
+    logits_rows_generic::<true>(l, y, deriv)
 }
 
 #[inline(always)]
-fn logits_rows_generic(l: &[f64], y: &[f64], deriv: &mut [f64]) -> f64 {
+fn logits_rows_generic<const FMA: bool>(l: &[f64], y: &[f64], deriv: &mut [f64]) -> f64 {
     const W: usize = 4;
     // Four partial sums, one per lane, so that the loop vectorises.
     let mut acc = [0.0f64; W];
@@ -400,7 +400,7 @@ fn logits_rows_generic(l: &[f64], y: &[f64], deriv: &mut [f64]) -> f64 {
     let mut dc = deriv.chunks_exact_mut(W);
     for ((lb, yb), db) in (&mut lc).zip(&mut yc).zip(&mut dc) {
         for j in 0..W {
-            let (v, d) = logits_row(lb[j], yb[j]);
+            let (v, d) = logits_row::<FMA>(lb[j], yb[j]);
             acc[j] += v;
             db[j] = d;
         }
@@ -412,7 +412,7 @@ fn logits_rows_generic(l: &[f64], y: &[f64], deriv: &mut [f64]) -> f64 {
         .zip(yc.remainder())
         .zip(dc.into_remainder())
     {
-        let (v, dv) = logits_row(lv, yv);
+        let (v, dv) = logits_row::<FMA>(lv, yv);
         total += v;
         *d = dv;
     }
