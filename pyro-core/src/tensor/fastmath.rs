@@ -26,6 +26,49 @@ pub(crate) fn exp(x: f64) -> f64 {
     exp_with::<false>(x)
 }
 
+/// `1/13!, 1/12!, ..., 1/2!, 1, 1`: the Taylor polynomial of `e^r` (highest power first).
+const EXP_TAYLOR: [f64; 14] = [
+    1.0 / 6_227_020_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 39_916_800.0,
+    1.0 / 3_628_800.0,
+    1.0 / 362_880.0,
+    1.0 / 40_320.0,
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
+
+/// `1/21, 1/19, ..., 1/3, 1`: `atanh(s) / s` as a polynomial in `s^2` (highest power first).
+const ATANH_SERIES: [f64; 11] = [
+    1.0 / 21.0,
+    1.0 / 19.0,
+    1.0 / 17.0,
+    1.0 / 15.0,
+    1.0 / 13.0,
+    1.0 / 11.0,
+    1.0 / 9.0,
+    1.0 / 7.0,
+    1.0 / 5.0,
+    1.0 / 3.0,
+    1.0,
+];
+
+/// `c[0] x^(n-1) + ... + c[n-1]` by Horner's rule (unrolled: the coefficients are constants).
+#[inline(always)]
+fn horner<const FMA: bool, const N: usize>(x: f64, c: &[f64; N]) -> f64 {
+    let mut p = c[0];
+    for &ci in &c[1..] {
+        p = madd::<FMA>(p, x, ci);
+    }
+    p
+}
+
 /// `a * b + c`, as one fused multiply-add when `FMA` (only inside functions compiled with the
 /// `fma` target feature: elsewhere `mul_add` is a slow library call), else a multiply and an add.
 #[inline(always)]
@@ -46,20 +89,7 @@ pub(crate) fn exp_with<const FMA: bool>(x: f64) -> f64 {
     let n = m - ROUND_MAGIC;
     let r = (x - n * LN2_HI) - n * LN2_LO;
     // Taylor polynomial of degree 13 on |r| <= ln2/2: truncation below 1e-17.
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = madd::<FMA>(p, r, 1.0 / 479_001_600.0);
-    p = madd::<FMA>(p, r, 1.0 / 39_916_800.0);
-    p = madd::<FMA>(p, r, 1.0 / 3_628_800.0);
-    p = madd::<FMA>(p, r, 1.0 / 362_880.0);
-    p = madd::<FMA>(p, r, 1.0 / 40_320.0);
-    p = madd::<FMA>(p, r, 1.0 / 5_040.0);
-    p = madd::<FMA>(p, r, 1.0 / 720.0);
-    p = madd::<FMA>(p, r, 1.0 / 120.0);
-    p = madd::<FMA>(p, r, 1.0 / 24.0);
-    p = madd::<FMA>(p, r, 1.0 / 6.0);
-    p = madd::<FMA>(p, r, 0.5);
-    p = madd::<FMA>(p, r, 1.0);
-    p = madd::<FMA>(p, r, 1.0);
+    let p = horner::<FMA, 14>(r, &EXP_TAYLOR);
     // n and h = n/2 rounded, as integers read from the low mantissa bits.
     let magic = ROUND_MAGIC.to_bits() as i64;
     let ni = (m.to_bits() as i64).wrapping_sub(magic);
@@ -89,17 +119,7 @@ pub(crate) fn log1p_unit_with<const FMA: bool>(u: f64) -> f64 {
     // ln(1 + f) = 2 atanh(s), s = f / (2 + f), |s| <= 0.1716: series to s^21.
     let s = f / (2.0 + f);
     let z = s * s;
-    let mut p = 1.0 / 21.0;
-    p = madd::<FMA>(p, z, 1.0 / 19.0);
-    p = madd::<FMA>(p, z, 1.0 / 17.0);
-    p = madd::<FMA>(p, z, 1.0 / 15.0);
-    p = madd::<FMA>(p, z, 1.0 / 13.0);
-    p = madd::<FMA>(p, z, 1.0 / 11.0);
-    p = madd::<FMA>(p, z, 1.0 / 9.0);
-    p = madd::<FMA>(p, z, 1.0 / 7.0);
-    p = madd::<FMA>(p, z, 1.0 / 5.0);
-    p = madd::<FMA>(p, z, 1.0 / 3.0);
-    p = madd::<FMA>(p, z, 1.0);
+    let p = horner::<FMA, 11>(z, &ATANH_SERIES);
     k * std::f64::consts::LN_2 + 2.0 * s * p
 }
 
