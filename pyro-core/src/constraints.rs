@@ -146,9 +146,8 @@ impl Constraint {
             return Some(f64::NAN);
         };
         let tol = 1e-6;
-        let first = |ok: &dyn Fn(f64) -> bool| v.iter().copied().find(|&x| !ok(x));
-        // The common checks, on every observed value of every step: blocks folded without
-        // branches (so they vectorise), searched only when one fails.
+        // Every observed value of every step is checked: blocks folded without branches (so
+        // they vectorise), searched only when one fails.
         fn first_in_blocks(v: &[f64], ok: impl Fn(f64) -> bool) -> Option<f64> {
             v.chunks(256)
                 .find(|block| !block.iter().fold(true, |all, &x| all & ok(x)))
@@ -171,11 +170,11 @@ impl Constraint {
             }),
             Constraint::Simplex | Constraint::OneHot => {
                 if matches!(self, Constraint::OneHot) {
-                    if let Some(bad) = first(&|x| x == 0.0 || x == 1.0) {
+                    if let Some(bad) = first_in_blocks(v, |x| x == 0.0 || x == 1.0) {
                         return Some(bad);
                     }
                 }
-                if let Some(bad) = first(&|x| x >= 0.0 && x.is_finite()) {
+                if let Some(bad) = first_in_blocks(v, |x| x >= 0.0 && x.is_finite()) {
                     return Some(bad);
                 }
                 let k = x.shape().last().copied().unwrap_or(1).max(1);
@@ -227,7 +226,7 @@ impl Constraint {
                 })
             }
             Constraint::Multinomial(total) => {
-                if let Some(bad) = first(&|c| c >= 0.0 && c.fract() == 0.0) {
+                if let Some(bad) = first_in_blocks(v, |c| c >= 0.0 && c.fract() == 0.0) {
                     return Some(bad);
                 }
                 let k = x.shape().last().copied().unwrap_or(1).max(1);

@@ -95,21 +95,39 @@ impl Site {
 
     /// The summed log-density of the site.
     pub fn log_prob_sum(&self) -> Result<Tensor> {
-        match (&self.dist, &self.mask) {
-            (Some(d), None) => {
-                let mut lp = d.log_prob_sum(&self.value);
-                if self.scale != 1.0 {
-                    lp = lp * self.scale;
-                }
-                lp.check().map_err(|e| e.at_site(&self.name))
-            }
-            _ => Ok(self.log_prob()?.sum()),
-        }
+        let Some(d) = &self.dist else {
+            return Ok(self.log_prob()?.sum());
+        };
+        scored_log_prob_sum(d.as_ref(), &self.value, self.mask.as_ref(), self.scale)
+            .check()
+            .map_err(|e| e.at_site(&self.name))
     }
 
     /// Whether this is a latent (sampled, not observed) sample site.
     pub fn is_latent(&self) -> bool {
         self.kind == SiteKind::Sample && !self.is_observed
+    }
+}
+
+/// The summed log-density of `value` under `dist`, masked and scaled as a site's is: through
+/// the distribution's fused `log_prob_sum` (one pass, no elementwise buffer) when nothing is
+/// masked, else elementwise, masked and scaled, then summed. Shared by traces and the MCMC
+/// potential, which scores sites without recording them.
+pub(crate) fn scored_log_prob_sum(
+    dist: &dyn Distribution,
+    value: &Tensor,
+    mask: Option<&Tensor>,
+    scale: f64,
+) -> Tensor {
+    let scaled = |lp: Tensor| if scale != 1.0 { lp * scale } else { lp };
+    match mask {
+        None => scaled(dist.log_prob_sum(value)),
+        Some(m) => scaled(Tensor::where_(
+            m,
+            &dist.log_prob(value),
+            &Tensor::scalar(0.0),
+        ))
+        .sum(),
     }
 }
 

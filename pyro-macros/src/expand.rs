@@ -277,21 +277,30 @@ fn checks(
             #krate::infer::same_args::<#guide_args, <#model as #m>::Args<#lt>, #model, #name>();
         }
     };
-    // Every latent site of the model is sampled by the guide.
-    let panic = panic_on(written);
-    let missing = quote! {
-        const _: () = {
-            let report = #desc::check_missing_sites(
-                <#model as #m>::NAME,
-                <#model as #m>::SITES,
-                #name_str,
-                <#name as #m>::SITES,
-            );
-            if !report.is_empty() {
-                #panic
-            }
-        };
+    // One compile-time comparison: `#desc::#check(model name, model sites, guide name,
+    // guide_sites)`, whose non-empty report fails the build with `panic`.
+    let compare = |check: &str, guide_sites: TokenStream, panic: TokenStream| {
+        let check = syn::Ident::new(check, Span::call_site());
+        quote! {
+            const _: () = {
+                let report = #desc::#check(
+                    <#model as #m>::NAME,
+                    <#model as #m>::SITES,
+                    #name_str,
+                    #guide_sites,
+                );
+                if !report.is_empty() {
+                    #panic
+                }
+            };
+        }
     };
+    // Every latent site of the model is sampled by the guide.
+    let missing = compare(
+        "check_missing_sites",
+        quote!(<#name as #m>::SITES),
+        panic_on(written),
+    );
     // Every site of the guide is a latent site of the model.
     let mut own = Vec::new();
     for e in entries {
@@ -309,20 +318,10 @@ fn checks(
             Entry::Call(_) => continue,
             Entry::Site(_) => continue,
         };
-        let panic = panic_on(tokens);
+        let check = compare("check_guide_sites", quote!(&[#entry]), panic_on(tokens));
         own.push(quote! {
             #(#[cfg(#cfgs)])*
-            const _: () = {
-                let report = #desc::check_guide_sites(
-                    <#model as #m>::NAME,
-                    <#model as #m>::SITES,
-                    #name_str,
-                    &[#entry],
-                );
-                if !report.is_empty() {
-                    #panic
-                }
-            };
+            #check
         });
     }
     let calls: Vec<&crate::walk::CallRecord> = entries
@@ -338,21 +337,7 @@ fn checks(
         [one] => Some(panic_on(&one.tokens)),
         _ => Some(panic_on(name)),
     }
-    .map(|panic| {
-        quote! {
-            const _: () = {
-                let report = #desc::check_guide_calls(
-                    <#model as #m>::NAME,
-                    <#model as #m>::SITES,
-                    #name_str,
-                    <#name as #m>::SITES,
-                );
-                if !report.is_empty() {
-                    #panic
-                }
-            };
-        }
-    });
+    .map(|panic| compare("check_guide_calls", quote!(<#name as #m>::SITES), panic));
     quote! {
         #arguments
         #missing

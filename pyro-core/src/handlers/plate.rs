@@ -51,17 +51,10 @@ impl Context {
         // shards are independent, a shard's draws do not depend on how shards map to threads,
         // and the generator outside the plate, which draws the global latent variables, advances
         // alike on every shard.
-        let mut wrong_size = None;
         let shard_rng = match &mut self.shard {
-            Some(role) if name == role.plate.as_str() => {
-                wrong_size = role.open(size).err();
-                Some(role.plate_rng())
-            }
+            Some(role) if name == role.plate.as_str() => Some(role.plate_rng()),
             _ => None,
         };
-        if let Some(e) = wrong_size {
-            self.fail(e);
-        }
         let outer_rng = shard_rng.map(|rng| std::mem::replace(&mut self.rng, rng));
         let (frame, idx) = match self.open_plate(name.clone(), size, &opts, true) {
             Ok(x) => x,
@@ -104,13 +97,7 @@ impl Context {
             subsample_size,
             dim: None,
         };
-        let name = name.into();
-        if let Some(role) = self.shard.as_mut().filter(|r| name == r.plate.as_str()) {
-            if let Err(e) = role.open(size) {
-                self.fail(e);
-            }
-        }
-        match self.open_plate(name, size, &opts, false) {
+        match self.open_plate(name.into(), size, &opts, false) {
             Ok((_, idx)) => Rc::from(&idx[..]),
             Err(e) => {
                 self.fail(e);
@@ -152,6 +139,11 @@ impl Context {
             return Err(Error::Invalid(format!(
                 "plate `{name}` is nested inside itself"
             )));
+        }
+        // The plate a sharded evaluation splits (vectorised or sequential) must have the
+        // shard's rows.
+        if let Some(role) = self.shard.as_mut().filter(|r| name == r.plate.as_str()) {
+            role.open(size)?;
         }
         let sub = opts.subsample_size.unwrap_or(size);
         if sub > size || (sub == 0 && size > 0) {

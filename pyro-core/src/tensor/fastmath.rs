@@ -72,7 +72,7 @@ fn horner<const FMA: bool, const N: usize>(x: f64, c: &[f64; N]) -> f64 {
 /// `a * b + c`, as one fused multiply-add when `FMA` (only inside functions compiled with the
 /// `fma` target feature: elsewhere `mul_add` is a slow library call), else a multiply and an add.
 #[inline(always)]
-pub(crate) fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
     if FMA {
         a.mul_add(b, c)
     } else {

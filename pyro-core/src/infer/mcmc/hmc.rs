@@ -115,8 +115,8 @@ pub(crate) fn transition<E: EnergyFn + ?Sized>(
         }
     });
     let steps = if randomize {
-        // Uniform on 1..=steps, from the chain's generator (so runs stay reproducible).
-        1 + (rng.random::<f64>() * steps as f64) as usize % steps
+        // From the chain's generator, so runs stay reproducible.
+        rng.random_range(1..=steps)
     } else {
         steps
     };
